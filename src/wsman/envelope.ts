@@ -1,0 +1,128 @@
+/**
+ * The one SOAP envelope writer, shared by every action builder, both strategies and the mock.
+ * Header layout follows [MS-WSMV] 2.2.4 and the order Windows' own client (WsmSvc) uses.
+ */
+import { create } from 'xmlbuilder2';
+import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import { InvalidArgumentError } from '../errors.ts';
+import { ANONYMOUS_ADDRESS, DEFAULTS, NS } from './constants.ts';
+
+export type { XMLBuilder };
+
+/** One w:Option in a w:OptionSet ([MS-WSMV] 2.2.4.23). */
+export interface WsmanOption {
+  name: string;
+  value: string;
+  /** Adds MustComply="true". Default: false. */
+  mustComply?: boolean;
+}
+
+/** Per-connection header values that every request carries. */
+export interface RequestContext {
+  /** Endpoint URL, e.g. `https://host:5986/wsman`. */
+  to: string;
+  /** `uuid:` + UUID; a bare UUID is prefixed. Passed in so tests are deterministic. */
+  messageId: string;
+  /** w:MaxEnvelopeSize in bytes. Default: 512000 (Windows 2012+). */
+  maxEnvelopeSize?: number;
+  /** w:OperationTimeout in seconds (fractions allowed). Default: 20. */
+  operationTimeout?: number;
+  /** w:Locale xml:lang. Default: 'en-US'. `null` omits the header. */
+  locale?: string | null;
+  /** p:DataLocale xml:lang. Default: same as locale. `null` omits the header. */
+  dataLocale?: string | null;
+  /** p:SessionId (`uuid:` + UUID), optional. */
+  sessionId?: string;
+}
+
+/** Everything an action adds to the header. */
+export interface ActionHeader {
+  action: string;
+  resourceUri?: string;
+  selectors?: Readonly<Record<string, string>>;
+  options?: readonly WsmanOption[];
+  /** Adds s:mustUnderstand="true" to the OptionSet (Create shell does). Default: false. */
+  optionSetMustUnderstand?: boolean;
+  /** Overrides the context's OperationTimeout for this message. */
+  operationTimeout?: number;
+}
+
+export type BodyWriter = (body: XMLBuilder) => void;
+
+const ROOT_PREFIXES = ['s', 'a', 'w', 'p', 'rsp', 'x', 'n', 'b', 'xsi'] as const;
+
+/** ISO-8601 duration as Windows writes it: whole seconds `PT20S`, fractions with milliseconds `PT0.500S`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(`A duration must be a finite number of seconds >= 0, got ${seconds}`, {
+      argument: 'operationTimeout',
+    });
+  }
+  return Number.isInteger(seconds) ? `PT${seconds}S` : `PT${seconds.toFixed(3)}S`;
+}
+
+/** Parse xs:duration (`PT60.000S`, `P1DT2H`, `PT5M`) into seconds; undefined if not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text.trim());
+  if (!m || text.trim() === 'P' || text.trim().endsWith('T')) return undefined;
+  const [, d, h, mi, s] = m;
+  return Number(d ?? 0) * 86400 + Number(h ?? 0) * 3600 + Number(mi ?? 0) * 60 + Number(s ?? 0);
+}
+
+/** `uuid:` + lower-case UUID. */
+export function normalizeMessageId(id: string): string {
+  const bare = id.startsWith('uuid:') ? id.slice(5) : id;
+  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(bare)) {
+    throw new InvalidArgumentError(`A message id must be a UUID (optionally prefixed "uuid:"), got "${id}"`, {
+      argument: 'messageId',
+    });
+  }
+  return `uuid:${bare.toUpperCase()}`;
+}
+
+function mustUnderstand(el: XMLBuilder, value: boolean): XMLBuilder {
+  return el.att(NS.s, 's:mustUnderstand', value ? 'true' : 'false');
+}
+
+/** Build a complete request envelope as a string. */
+export function buildRequest(ctx: RequestContext, header: ActionHeader, body?: BodyWriter): string {
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(NS.s, 's:Envelope');
+  for (const p of ROOT_PREFIXES) if (p !== 's') root.att('xmlns:' + p, NS[p]);
+  const h = root.ele(NS.s, 's:Header');
+  h.ele(NS.a, 'a:To').txt(ctx.to);
+  mustUnderstand(h.ele(NS.a, 'a:ReplyTo').ele(NS.a, 'a:Address'), true).txt(ANONYMOUS_ADDRESS);
+  mustUnderstand(h.ele(NS.a, 'a:Action'), true).txt(header.action);
+  mustUnderstand(h.ele(NS.w, 'w:MaxEnvelopeSize'), true).txt(
+    String(ctx.maxEnvelopeSize ?? DEFAULTS.maxEnvelopeSize),
+  );
+  h.ele(NS.a, 'a:MessageID').txt(normalizeMessageId(ctx.messageId));
+  const locale = ctx.locale === undefined ? DEFAULTS.locale : ctx.locale;
+  const dataLocale = ctx.dataLocale === undefined ? locale : ctx.dataLocale;
+  if (locale !== null) mustUnderstand(h.ele(NS.w, 'w:Locale'), false).att(NS.xml, 'xml:lang', locale);
+  if (dataLocale !== null) {
+    mustUnderstand(h.ele(NS.p, 'p:DataLocale'), false).att(NS.xml, 'xml:lang', dataLocale);
+  }
+  if (ctx.sessionId) mustUnderstand(h.ele(NS.p, 'p:SessionId'), false).txt(normalizeMessageId(ctx.sessionId));
+  h.ele(NS.w, 'w:OperationTimeout').txt(
+    formatDuration(header.operationTimeout ?? ctx.operationTimeout ?? DEFAULTS.operationTimeoutSeconds),
+  );
+  if (header.resourceUri) mustUnderstand(h.ele(NS.w, 'w:ResourceURI'), true).txt(header.resourceUri);
+  if (header.selectors && Object.keys(header.selectors).length > 0) {
+    const set = h.ele(NS.w, 'w:SelectorSet');
+    for (const [name, value] of Object.entries(header.selectors)) {
+      set.ele(NS.w, 'w:Selector').att('Name', name).txt(value);
+    }
+  }
+  if (header.options && header.options.length > 0) {
+    const set = h.ele(NS.w, 'w:OptionSet');
+    if (header.optionSetMustUnderstand) mustUnderstand(set, true);
+    for (const o of header.options) {
+      const opt = set.ele(NS.w, 'w:Option').att('Name', o.name);
+      if (o.mustComply) opt.att('MustComply', 'true');
+      opt.txt(o.value);
+    }
+  }
+  const b = root.ele(NS.s, 's:Body');
+  if (body) body(b);
+  return root.end({ headless: false, prettyPrint: false });
+}
