@@ -1,0 +1,51 @@
+/** Command: start a process in a shell ([MS-WSMV] 3.1.4.11). */
+import { ProtocolError } from '../../errors.ts';
+import { ACTIONS, NS, RESOURCE_URIS, SHELL_OPTIONS } from '../constants.ts';
+import { buildRequest, type RequestContext } from '../envelope.ts';
+import { bodyElement, type SoapMessage } from '../response.ts';
+import { child, textOf } from '../xml.ts';
+
+export interface CommandParams {
+  shellId: string;
+  /** Executable or cmd.exe command text; XML-escaped by the builder, never by the caller. */
+  command: string;
+  /** Each becomes one rsp:Arguments element. Default: none. */
+  args?: readonly string[];
+  /** WINRS_CONSOLEMODE_STDIN. Default: true. */
+  consoleModeStdin?: boolean;
+  /** WINRS_SKIP_CMD_SHELL. Default: false. */
+  skipCmdShell?: boolean;
+  /** Default: the cmd shell resource URI. */
+  resourceUri?: string;
+  /** Client-chosen CommandId (PSRP uses this); optional. */
+  commandId?: string;
+}
+
+export function buildCommand(ctx: RequestContext, params: CommandParams): string {
+  return buildRequest(
+    ctx,
+    {
+      action: ACTIONS.command,
+      resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
+      selectors: { ShellId: params.shellId },
+      options: [
+        { name: SHELL_OPTIONS.consoleModeStdin, value: params.consoleModeStdin === false ? 'FALSE' : 'TRUE' },
+        { name: SHELL_OPTIONS.skipCmdShell, value: params.skipCmdShell ? 'TRUE' : 'FALSE' },
+      ],
+    },
+    (body) => {
+      const line = body.ele(NS.rsp, 'rsp:CommandLine');
+      if (params.commandId) line.att('CommandId', params.commandId);
+      line.ele(NS.rsp, 'rsp:Command').txt(params.command);
+      for (const a of params.args ?? []) line.ele(NS.rsp, 'rsp:Arguments').txt(a);
+    },
+  );
+}
+
+export function parseCommandResponse(msg: SoapMessage): { commandId: string } {
+  const what = 'Command response';
+  const resp = bodyElement(msg, 'rsp', 'CommandResponse', what);
+  const commandId = textOf(child(resp, 'rsp', 'CommandId'));
+  if (!commandId) throw new ProtocolError(`The ${what} has an empty rsp:CommandId`);
+  return { commandId };
+}

@@ -1,0 +1,89 @@
+/** Receive: output and state of a command ([MS-WSMV] 3.1.4.14). */
+import { ProtocolError } from '../../errors.ts';
+import { ACTIONS, COMMAND_STATES, NS, RESOURCE_URIS } from '../constants.ts';
+import { buildRequest, type RequestContext } from '../envelope.ts';
+import { bodyElement, type SoapMessage } from '../response.ts';
+import { attr, child, childElements, decodeBase64, textOf } from '../xml.ts';
+
+export interface ReceiveParams {
+  shellId: string;
+  commandId: string;
+  /** Default: 'stdout stderr'. */
+  streams?: string;
+  /** Default: the cmd shell resource URI. */
+  resourceUri?: string;
+}
+
+export function buildReceive(ctx: RequestContext, params: ReceiveParams): string {
+  return buildRequest(
+    ctx,
+    {
+      action: ACTIONS.receive,
+      resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
+      selectors: { ShellId: params.shellId },
+      options: [{ name: 'WSMAN_CMDSHELL_OPTION_KEEPALIVE', value: 'TRUE' }],
+    },
+    (body) => {
+      body
+        .ele(NS.rsp, 'rsp:Receive')
+        .ele(NS.rsp, 'rsp:DesiredStream')
+        .att('CommandId', params.commandId)
+        .txt(params.streams ?? 'stdout stderr');
+    },
+  );
+}
+
+export interface StreamChunk {
+  name: string;
+  commandId: string | undefined;
+  data: Buffer;
+  /** End="true": no more data on this stream. */
+  end: boolean;
+}
+
+export type CommandStateName = 'Running' | 'Done' | 'Pending';
+
+export interface ReceiveResult {
+  chunks: StreamChunk[];
+  /** Undefined when the response carried no rsp:CommandState. */
+  state: CommandStateName | undefined;
+  /** Present only when state is Done. */
+  exitCode: number | undefined;
+}
+
+const STATE_BY_URI: Readonly<Record<string, CommandStateName>> = {
+  [COMMAND_STATES.done]: 'Done',
+  [COMMAND_STATES.running]: 'Running',
+  [COMMAND_STATES.pending]: 'Pending',
+};
+
+export function parseReceiveResponse(msg: SoapMessage, commandId?: string): ReceiveResult {
+  const what = 'Receive response';
+  const resp = bodyElement(msg, 'rsp', 'ReceiveResponse', what);
+  const chunks: StreamChunk[] = [];
+  for (const s of childElements(resp, 'rsp', 'Stream')) {
+    const name = attr(s, 'Name');
+    if (!name) throw new ProtocolError(`A rsp:Stream in the ${what} has no Name attribute`);
+    const cid = attr(s, 'CommandId');
+    if (commandId !== undefined && cid !== undefined && cid.toLowerCase() !== commandId.toLowerCase()) {
+      throw new ProtocolError(`The ${what} carries output of command ${cid}, not of ${commandId}`);
+    }
+    const end = (attr(s, 'End') ?? 'false').toLowerCase() === 'true';
+    chunks.push({ name, commandId: cid, data: decodeBase64(textOf(s), `${name} stream data`), end });
+  }
+  const stateEl = child(resp, 'rsp', 'CommandState');
+  let state: CommandStateName | undefined;
+  let exitCode: number | undefined;
+  if (stateEl) {
+    const uri = attr(stateEl, 'State') ?? '';
+    state = STATE_BY_URI[uri];
+    if (!state) throw new ProtocolError(`The ${what} has an unknown CommandState "${uri}"`);
+    const ec = child(stateEl, 'rsp', 'ExitCode');
+    if (ec) {
+      const t = textOf(ec);
+      if (!/^-?\d+$/.test(t)) throw new ProtocolError(`The ${what} has a non-numeric ExitCode "${t}"`);
+      exitCode = Number(t);
+    }
+  }
+  return { chunks, state, exitCode };
+}

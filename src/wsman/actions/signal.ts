@@ -1,0 +1,35 @@
+/** Signal: terminate, ctrl_c or ctrl_break a command ([MS-WSMV] 3.1.4.12). */
+import { ACTIONS, NS, RESOURCE_URIS, SIGNALS, type SignalName } from '../constants.ts';
+import { buildRequest, type RequestContext } from '../envelope.ts';
+import { bodyElement, type SoapMessage } from '../response.ts';
+
+export interface SignalParams {
+  shellId: string;
+  commandId: string;
+  /** Default: 'terminate'. */
+  signal?: SignalName;
+  /** Default: the cmd shell resource URI. */
+  resourceUri?: string;
+}
+
+export function buildSignal(ctx: RequestContext, params: SignalParams): string {
+  return buildRequest(
+    ctx,
+    {
+      action: ACTIONS.signal,
+      resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
+      selectors: { ShellId: params.shellId },
+    },
+    (body) => {
+      body
+        .ele(NS.rsp, 'rsp:Signal')
+        .att('CommandId', params.commandId)
+        .ele(NS.rsp, 'rsp:Code')
+        .txt(SIGNALS[params.signal ?? 'terminate']);
+    },
+  );
+}
+
+export function parseSignalResponse(msg: SoapMessage): void {
+  bodyElement(msg, 'rsp', 'SignalResponse', 'Signal response');
+}
