@@ -80,6 +80,26 @@ export function normalizeMessageId(id: string): string {
   return `uuid:${bare.toUpperCase()}`;
 }
 
+// XML 1.0 Char production: anything else (C0 controls, lone surrogates, U+FFFE/FFFF) cannot be sent at all.
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * Prepare caller data for xmlbuilder2's text/attribute writer. xmlbuilder2 leaves `&amp;`, `&lt;`... untouched
+ * (it assumes they are already escaped), so `a&amp;b` would arrive as `a&b`; escaping every `&` first makes
+ * the writer emit exactly the caller's characters. Characters XML cannot carry are refused.
+ */
+export function xmlText(value: string): string {
+  const bad = NOT_XML_CHAR.exec(value);
+  if (bad) {
+    const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new InvalidArgumentError(
+      `The value contains U+${cp}, which an XML (SOAP) message cannot carry; WinRM cannot send it`,
+      { remedy: 'remove control characters from commands, arguments, paths and environment values' },
+    );
+  }
+  return value.includes('&') ? value.replace(/&/g, '&amp;') : value;
+}
+
 function mustUnderstand(el: XMLBuilder, value: boolean): XMLBuilder {
   return el.att(NS.s, 's:mustUnderstand', value ? 'true' : 'false');
 }
@@ -89,37 +109,40 @@ export function buildRequest(ctx: RequestContext, header: ActionHeader, body?: B
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(NS.s, 's:Envelope');
   for (const p of ROOT_PREFIXES) if (p !== 's') root.att('xmlns:' + p, NS[p]);
   const h = root.ele(NS.s, 's:Header');
-  h.ele(NS.a, 'a:To').txt(ctx.to);
-  mustUnderstand(h.ele(NS.a, 'a:ReplyTo').ele(NS.a, 'a:Address'), true).txt(ANONYMOUS_ADDRESS);
-  mustUnderstand(h.ele(NS.a, 'a:Action'), true).txt(header.action);
+  h.ele(NS.a, 'a:To').txt(xmlText(ctx.to));
+  mustUnderstand(h.ele(NS.a, 'a:ReplyTo').ele(NS.a, 'a:Address'), true).txt(xmlText(ANONYMOUS_ADDRESS));
+  mustUnderstand(h.ele(NS.a, 'a:Action'), true).txt(xmlText(header.action));
   mustUnderstand(h.ele(NS.w, 'w:MaxEnvelopeSize'), true).txt(
-    String(ctx.maxEnvelopeSize ?? DEFAULTS.maxEnvelopeSize),
+    xmlText(String(ctx.maxEnvelopeSize ?? DEFAULTS.maxEnvelopeSize)),
   );
-  h.ele(NS.a, 'a:MessageID').txt(normalizeMessageId(ctx.messageId));
+  h.ele(NS.a, 'a:MessageID').txt(xmlText(normalizeMessageId(ctx.messageId)));
   const locale = ctx.locale === undefined ? DEFAULTS.locale : ctx.locale;
   const dataLocale = ctx.dataLocale === undefined ? locale : ctx.dataLocale;
   if (locale !== null) mustUnderstand(h.ele(NS.w, 'w:Locale'), false).att(NS.xml, 'xml:lang', locale);
   if (dataLocale !== null) {
     mustUnderstand(h.ele(NS.p, 'p:DataLocale'), false).att(NS.xml, 'xml:lang', dataLocale);
   }
-  if (ctx.sessionId) mustUnderstand(h.ele(NS.p, 'p:SessionId'), false).txt(normalizeMessageId(ctx.sessionId));
+  if (ctx.sessionId)
+    mustUnderstand(h.ele(NS.p, 'p:SessionId'), false).txt(xmlText(normalizeMessageId(ctx.sessionId)));
   h.ele(NS.w, 'w:OperationTimeout').txt(
-    formatDuration(header.operationTimeout ?? ctx.operationTimeout ?? DEFAULTS.operationTimeoutSeconds),
+    xmlText(
+      formatDuration(header.operationTimeout ?? ctx.operationTimeout ?? DEFAULTS.operationTimeoutSeconds),
+    ),
   );
-  if (header.resourceUri) mustUnderstand(h.ele(NS.w, 'w:ResourceURI'), true).txt(header.resourceUri);
+  if (header.resourceUri) mustUnderstand(h.ele(NS.w, 'w:ResourceURI'), true).txt(xmlText(header.resourceUri));
   if (header.selectors && Object.keys(header.selectors).length > 0) {
     const set = h.ele(NS.w, 'w:SelectorSet');
     for (const [name, value] of Object.entries(header.selectors)) {
-      set.ele(NS.w, 'w:Selector').att('Name', name).txt(value);
+      set.ele(NS.w, 'w:Selector').att('Name', xmlText(name)).txt(xmlText(value));
     }
   }
   if (header.options && header.options.length > 0) {
     const set = h.ele(NS.w, 'w:OptionSet');
     if (header.optionSetMustUnderstand) mustUnderstand(set, true);
     for (const o of header.options) {
-      const opt = set.ele(NS.w, 'w:Option').att('Name', o.name);
+      const opt = set.ele(NS.w, 'w:Option').att('Name', xmlText(o.name));
       if (o.mustComply) opt.att('MustComply', 'true');
-      opt.txt(o.value);
+      opt.txt(xmlText(o.value));
     }
   }
   const b = root.ele(NS.s, 's:Body');

@@ -4,7 +4,7 @@
  */
 import { create } from 'xmlbuilder2';
 import { ACTIONS, ANONYMOUS_ADDRESS, NS } from './constants.ts';
-import type { BodyWriter } from './envelope.ts';
+import { type BodyWriter, xmlText } from './envelope.ts';
 
 const REPLY_PREFIXES = ['s', 'a', 'x', 'w', 'rsp', 'p'] as const;
 
@@ -23,10 +23,10 @@ export function buildReply(header: ReplyHeader, body?: BodyWriter): string {
   root.att(NS.xml, 'xml:lang', header.lang ?? 'en-US');
   for (const p of REPLY_PREFIXES) if (p !== 's') root.att(`xmlns:${p}`, NS[p]);
   const h = root.ele(NS.s, 's:Header');
-  h.ele(NS.a, 'a:Action').txt(header.action);
-  h.ele(NS.a, 'a:MessageID').txt(header.messageId);
-  h.ele(NS.a, 'a:To').txt(ANONYMOUS_ADDRESS);
-  if (header.relatesTo) h.ele(NS.a, 'a:RelatesTo').txt(header.relatesTo);
+  h.ele(NS.a, 'a:Action').txt(xmlText(header.action));
+  h.ele(NS.a, 'a:MessageID').txt(xmlText(header.messageId));
+  h.ele(NS.a, 'a:To').txt(xmlText(ANONYMOUS_ADDRESS));
+  if (header.relatesTo) h.ele(NS.a, 'a:RelatesTo').txt(xmlText(header.relatesTo));
   const b = root.ele(NS.s, 's:Body');
   if (body) body(b);
   return root.end({ headless: false, prettyPrint: false });
@@ -51,22 +51,22 @@ export function buildFault(header: Omit<ReplyHeader, 'action'>, fault: FaultSpec
   return buildReply({ ...header, action: fault.action ?? ACTIONS.wsmanFault }, (body) => {
     const f = body.ele(NS.s, 's:Fault');
     const code = f.ele(NS.s, 's:Code');
-    code.ele(NS.s, 's:Value').txt(`s:${fault.code}`);
+    code.ele(NS.s, 's:Value').txt(xmlText(`s:${fault.code}`));
     const [prefix] = fault.subcode.split(':');
     const sub = code.ele(NS.s, 's:Subcode').ele(NS.s, 's:Value');
     const ns = (NS as Record<string, string>)[prefix ?? ''];
     if (ns && prefix !== 'a' && prefix !== 'w' && prefix !== 's') sub.att(`xmlns:${prefix}`, ns);
-    sub.txt(fault.subcode);
+    sub.txt(xmlText(fault.subcode));
     f.ele(NS.s, 's:Reason')
       .ele(NS.s, 's:Text')
       .att(NS.xml, 'xml:lang', header.lang ?? 'en-US')
-      .txt(fault.reason);
+      .txt(xmlText(fault.reason));
     if (fault.wsmanCode !== undefined) {
       const d = f.ele(NS.s, 's:Detail').ele(NS.f, 'f:WSManFault');
       d.att('xmlns:f', NS.f);
-      d.att('Code', String(fault.wsmanCode));
-      d.att('Machine', fault.machine ?? 'localhost');
-      d.ele(NS.f, 'f:Message').txt(fault.message ?? fault.reason);
+      d.att('Code', xmlText(String(fault.wsmanCode)));
+      d.att('Machine', xmlText(fault.machine ?? 'localhost'));
+      d.ele(NS.f, 'f:Message').txt(xmlText(fault.message ?? fault.reason));
     }
   });
 }

@@ -1,7 +1,7 @@
 /** Command: start a process in a shell ([MS-WSMV] 3.1.4.11). */
 import { ProtocolError } from '../../errors.ts';
 import { ACTIONS, NS, RESOURCE_URIS, SHELL_OPTIONS } from '../constants.ts';
-import { buildRequest, type RequestContext } from '../envelope.ts';
+import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 import { child, textOf } from '../xml.ts';
 
@@ -35,9 +35,9 @@ export function buildCommand(ctx: RequestContext, params: CommandParams): string
     },
     (body) => {
       const line = body.ele(NS.rsp, 'rsp:CommandLine');
-      if (params.commandId) line.att('CommandId', params.commandId);
-      line.ele(NS.rsp, 'rsp:Command').txt(params.command);
-      for (const a of params.args ?? []) line.ele(NS.rsp, 'rsp:Arguments').txt(a);
+      if (params.commandId) line.att('CommandId', xmlText(params.commandId));
+      line.ele(NS.rsp, 'rsp:Command').txt(xmlText(params.command));
+      for (const a of params.args ?? []) line.ele(NS.rsp, 'rsp:Arguments').txt(xmlText(a));
     },
   );
 }

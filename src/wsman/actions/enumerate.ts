@@ -1,6 +1,6 @@
 /** WS-Enumeration Enumerate, Pull, Release ([MS-WSMV] 3.1.4.8 - 3.1.4.10). */
 import { ACTIONS, FILTER_DIALECTS, NS } from '../constants.ts';
-import { buildRequest, type RequestContext } from '../envelope.ts';
+import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 import { allChildElements, child, type Element, textOf } from '../xml.ts';
 import { instanceFromElement, type ResourceInstance, type ResourceRef } from './transfer.ts';
@@ -19,8 +19,9 @@ export function buildEnumerate(ctx: RequestContext, params: EnumerateParams): st
     (body) => {
       const en = body.ele(NS.n, 'n:Enumerate');
       en.ele(NS.w, 'w:OptimizeEnumeration');
-      en.ele(NS.w, 'w:MaxElements').txt(String(params.maxElements ?? 32000));
-      if (params.wql) en.ele(NS.w, 'w:Filter').att('Dialect', FILTER_DIALECTS.wql).txt(params.wql);
+      en.ele(NS.w, 'w:MaxElements').txt(xmlText(String(params.maxElements ?? 32000)));
+      if (params.wql)
+        en.ele(NS.w, 'w:Filter').att('Dialect', xmlText(FILTER_DIALECTS.wql)).txt(xmlText(params.wql));
     },
   );
 }
@@ -35,14 +36,14 @@ export interface PullParams {
 export function buildPull(ctx: RequestContext, params: PullParams): string {
   return buildRequest(ctx, { action: ACTIONS.pull, resourceUri: params.resourceUri }, (body) => {
     const p = body.ele(NS.n, 'n:Pull');
-    p.ele(NS.n, 'n:EnumerationContext').txt(params.context);
-    p.ele(NS.n, 'n:MaxElements').txt(String(params.maxElements ?? 32000));
+    p.ele(NS.n, 'n:EnumerationContext').txt(xmlText(params.context));
+    p.ele(NS.n, 'n:MaxElements').txt(xmlText(String(params.maxElements ?? 32000)));
   });
 }
 
 export function buildRelease(ctx: RequestContext, params: { resourceUri: string; context: string }): string {
   return buildRequest(ctx, { action: ACTIONS.release, resourceUri: params.resourceUri }, (body) => {
-    body.ele(NS.n, 'n:Release').ele(NS.n, 'n:EnumerationContext').txt(params.context);
+    body.ele(NS.n, 'n:Release').ele(NS.n, 'n:EnumerationContext').txt(xmlText(params.context));
   });
 }
 

@@ -1,7 +1,7 @@
 /** Invoke a method on a resource ([MS-WSMV] 3.1.4.4 custom actions): action = resourceUri/method. */
 
 import { ProtocolError } from '../../errors.ts';
-import { buildRequest, type RequestContext } from '../envelope.ts';
+import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
 import type { SoapMessage } from '../response.ts';
 import { allChildElements } from '../xml.ts';
 import { instanceFromElement, type ResourceInstance, type ResourceRef } from './transfer.ts';
@@ -22,7 +22,7 @@ export function buildInvoke(ctx: RequestContext, p: InvokeParams): string {
     { action: invokeAction(p.resourceUri, p.method), resourceUri: p.resourceUri, selectors: p.selectors },
     (body) => {
       const input = body.ele(p.resourceUri, `p:${p.method}_INPUT`);
-      for (const [k, v] of Object.entries(p.params ?? {})) input.ele(p.resourceUri, `p:${k}`).txt(v);
+      for (const [k, v] of Object.entries(p.params ?? {})) input.ele(p.resourceUri, `p:${k}`).txt(xmlText(v));
     },
   );
 }

@@ -1,7 +1,7 @@
 /** Receive: output and state of a command ([MS-WSMV] 3.1.4.14). */
 import { ProtocolError } from '../../errors.ts';
 import { ACTIONS, COMMAND_STATES, NS, RESOURCE_URIS } from '../constants.ts';
-import { buildRequest, type RequestContext } from '../envelope.ts';
+import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 import { attr, child, childElements, decodeBase64, textOf } from '../xml.ts';
 
@@ -27,8 +27,8 @@ export function buildReceive(ctx: RequestContext, params: ReceiveParams): string
       body
         .ele(NS.rsp, 'rsp:Receive')
         .ele(NS.rsp, 'rsp:DesiredStream')
-        .att('CommandId', params.commandId)
-        .txt(params.streams ?? 'stdout stderr');
+        .att('CommandId', xmlText(params.commandId))
+        .txt(xmlText(params.streams ?? 'stdout stderr'));
     },
   );
 }

@@ -1,6 +1,6 @@
 /** Send: stdin to a running command ([MS-WSMV] 3.1.4.13). */
 import { ACTIONS, NS, RESOURCE_URIS } from '../constants.ts';
-import { buildRequest, type RequestContext } from '../envelope.ts';
+import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
 import type { SoapMessage } from '../response.ts';
 import { bodyElement } from '../response.ts';
 
@@ -29,13 +29,13 @@ export function buildSend(ctx: RequestContext, params: SendParams): string {
       const s = body
         .ele(NS.rsp, 'rsp:Send')
         .ele(NS.rsp, 'rsp:Stream')
-        .att('Name', params.stream ?? 'stdin')
-        .att('CommandId', params.commandId);
+        .att('Name', xmlText(params.stream ?? 'stdin'))
+        .att('CommandId', xmlText(params.commandId));
       if (params.end) s.att('End', 'true');
       const b64 = Buffer.from(params.data.buffer, params.data.byteOffset, params.data.byteLength).toString(
         'base64',
       );
-      if (b64) s.txt(b64);
+      if (b64) s.txt(xmlText(b64));
     },
   );
 }

@@ -7,6 +7,7 @@ import {
   parseDuration,
   type RequestContext,
   type WsmanOption,
+  xmlText,
 } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 import { child, childElements, descendant, textOf } from '../xml.ts';
@@ -44,19 +45,19 @@ export function buildCreateShell(ctx: RequestContext, params: CreateShellParams 
     (body) => {
       const shell = body.ele(NS.rsp, 'rsp:Shell');
       if (params.workingDirectory !== undefined) {
-        shell.ele(NS.rsp, 'rsp:WorkingDirectory').txt(params.workingDirectory);
+        shell.ele(NS.rsp, 'rsp:WorkingDirectory').txt(xmlText(params.workingDirectory));
       }
       if (params.environment && Object.keys(params.environment).length > 0) {
         const env = shell.ele(NS.rsp, 'rsp:Environment');
         for (const [name, value] of Object.entries(params.environment)) {
-          env.ele(NS.rsp, 'rsp:Variable').att('Name', name).txt(value);
+          env.ele(NS.rsp, 'rsp:Variable').att('Name', xmlText(name)).txt(xmlText(value));
         }
       }
       if (params.idleTimeout !== undefined) {
-        shell.ele(NS.rsp, 'rsp:IdleTimeOut').txt(formatDuration(params.idleTimeout));
+        shell.ele(NS.rsp, 'rsp:IdleTimeOut').txt(xmlText(formatDuration(params.idleTimeout)));
       }
-      shell.ele(NS.rsp, 'rsp:InputStreams').txt(params.inputStreams ?? 'stdin');
-      shell.ele(NS.rsp, 'rsp:OutputStreams').txt(params.outputStreams ?? 'stdout stderr');
+      shell.ele(NS.rsp, 'rsp:InputStreams').txt(xmlText(params.inputStreams ?? 'stdin'));
+      shell.ele(NS.rsp, 'rsp:OutputStreams').txt(xmlText(params.outputStreams ?? 'stdout stderr'));
     },
   );
 }

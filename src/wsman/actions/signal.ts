@@ -1,6 +1,6 @@
 /** Signal: terminate, ctrl_c or ctrl_break a command ([MS-WSMV] 3.1.4.12). */
 import { ACTIONS, NS, RESOURCE_URIS, SIGNALS, type SignalName } from '../constants.ts';
-import { buildRequest, type RequestContext } from '../envelope.ts';
+import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 
 export interface SignalParams {
@@ -23,9 +23,9 @@ export function buildSignal(ctx: RequestContext, params: SignalParams): string {
     (body) => {
       body
         .ele(NS.rsp, 'rsp:Signal')
-        .att('CommandId', params.commandId)
+        .att('CommandId', xmlText(params.commandId))
         .ele(NS.rsp, 'rsp:Code')
-        .txt(SIGNALS[params.signal ?? 'terminate']);
+        .txt(xmlText(SIGNALS[params.signal ?? 'terminate']));
     },
   );
 }

@@ -2,7 +2,7 @@
 
 import { ProtocolError } from '../../errors.ts';
 import { ACTIONS } from '../constants.ts';
-import { buildRequest, type RequestContext } from '../envelope.ts';
+import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
 import type { SoapMessage } from '../response.ts';
 import { allChildElements, type Element, textOf } from '../xml.ts';
 
@@ -61,7 +61,8 @@ export function buildPut(ctx: RequestContext, params: PutParams): string {
     { action: ACTIONS.put, resourceUri: params.resourceUri, selectors: params.selectors },
     (body) => {
       const inst = body.ele(params.resourceUri, `p:${params.className}`);
-      for (const [k, v] of Object.entries(params.properties)) inst.ele(params.resourceUri, `p:${k}`).txt(v);
+      for (const [k, v] of Object.entries(params.properties))
+        inst.ele(params.resourceUri, `p:${k}`).txt(xmlText(v));
     },
   );
 }
