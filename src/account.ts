@@ -36,7 +36,7 @@ export interface NtlmIdentity {
 export const ACCEPTED_ACCOUNT_FORMS =
   'write it as USER or .\\USER (local account), DOMAIN\\USER or USER@FULL.DOMAIN (domain account)';
 
-/** Longest user name accepted (the UPN prefix limit of Active Directory's userPrincipalName). */
+/** Longest user name accepted. */
 const MAX_USER = 104;
 /** Longest domain accepted. */
 const MAX_DOMAIN = 255;
@@ -154,7 +154,7 @@ export function forBasic(account: Account): string {
 
 /**
  * User and domain for NTLM. A UPN goes whole into the user field with an empty domain, as Windows'
- * own client does ([MS-NLSP] allows it): the UPN suffix need not be the domain's name (alternate
+ * own client does: the UPN suffix need not be the domain's name (alternate
  * suffixes), and the domain controller resolves the UPN itself. Local accounts get an empty domain.
  */
 export function forNtlm(account: Account): NtlmIdentity {
@@ -168,9 +168,22 @@ export function forNtlm(account: Account): NtlmIdentity {
   }
 }
 
+/** The domain of a DOMAIN\USER if it already looks like a DNS name, else a placeholder naming it. */
+function dnsHint(account: Account): string {
+  const domain = account.domain ?? '';
+  return domain.includes('.') && isDnsName(domain) ? domain : `<DNS name of ${domain}>`;
+}
+
+function noKerberos(account: Account, remedy: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `Kerberos cannot use the local account ${show(account.original)}: Kerberos needs a domain account`,
+    { argument: 'username', remedy },
+  );
+}
+
 /**
  * Kerberos principal `user@REALM`, the realm being the UPN suffix (or `defaultRealm` for a plain
- * `USER`) in upper case. An explicit `.\USER` is never given a realm: it names a machine account.
+ * `USER`) in upper case. An explicit `.\USER` is never given a realm: it names an account of the target host.
  * @throws InvalidArgumentError for `DOMAIN\USER` (a NetBIOS name is not a realm), for a local
  * account without `defaultRealm`, or for a `defaultRealm` that is not a DNS name.
  */
@@ -179,16 +192,16 @@ export function forKerberos(account: Account, defaultRealm?: string): string {
   if (account.kind === 'downlevel') {
     throw new InvalidArgumentError(
       `Kerberos cannot use ${show(account.original)}: a DOMAIN\\USER name does not tell the Kerberos realm`,
-      { argument: 'username', remedy: `write it as USER@FULL.DOMAIN, e.g. ${account.user}@corp.example.com` },
+      {
+        argument: 'username',
+        remedy: `write it as USER@FULL.DOMAIN, e.g. ${account.user}@${dnsHint(account)}`,
+      },
     );
   }
   if (defaultRealm === undefined || account.original.startsWith('.\\')) {
-    throw new InvalidArgumentError(
-      `Kerberos cannot use the local account ${show(account.original)}: Kerberos needs a domain account`,
-      {
-        argument: 'username',
-        remedy: "write a domain account as USER@FULL.DOMAIN, or use auth: 'ntlm' for a local account",
-      },
+    throw noKerberos(
+      account,
+      "write a domain account as USER@FULL.DOMAIN, or use auth: 'ntlm' for a local account",
     );
   }
   if (!isDnsName(defaultRealm)) {
@@ -233,10 +246,7 @@ export function validateForStrategy(
   if (auth !== 'kerberos' || account.kind === 'upn') return;
   if (strategy === 'WINRM_NATIVE') {
     if (account.kind === 'downlevel') return;
-    throw new InvalidArgumentError(
-      `Kerberos cannot use the local account ${show(account.original)}: Kerberos needs a domain account`,
-      { argument: 'username', remedy: "use auth: 'negotiate' or 'ntlm', or a domain account" },
-    );
+    throw noKerberos(account, "use auth: 'negotiate' or 'ntlm', or a domain account");
   }
   forKerberos(account, defaultRealm);
 }

@@ -81,6 +81,8 @@ const TABLE: Row[] = [
   ['ali\u200bce', /\\u200b/],
   ['ali\u00a0ce', /\\u00a0/],
   ['ali\u007fce', /\\u007f/],
+  ['al\u202eice', /\\u202e/],
+  ['ali\u2028ce', /\\u2028/],
   ['CORP\\ alice', /user name begins or ends with whitespace/],
   ['alice @corp.example.com', /user name begins or ends with whitespace/],
   // Invalid: forbidden characters
@@ -173,7 +175,9 @@ describe('forKerberos', () => {
   });
   it('rejects DOMAIN\\USER with the USER@FULL.DOMAIN fix', () => {
     assertInvalid(() => forKerberos(downlevel), 'username', /USER@FULL\.DOMAIN/);
-    assertInvalid(() => forKerberos(downlevel, 'CORP.EXAMPLE.COM'), 'username', /realm/);
+    assertInvalid(() => forKerberos(downlevel, 'CORP.EXAMPLE.COM'), 'username', /Alice@<DNS name of CORP>/);
+    const dotted = parseAccount('corp.example.com\\bob');
+    assertInvalid(() => forKerberos(dotted), 'username', /bob@corp\.example\.com/);
   });
   it('gives a plain local user the default realm', () => {
     assert.equal(forKerberos(local, 'corp.example.com'), 'alice@CORP.EXAMPLE.COM');
@@ -216,8 +220,14 @@ describe('validateForStrategy matrix', () => {
       kerberos: { local: /needs a domain account/, upn: null, downlevel: null },
     },
   };
-  for (const [strategy, byAuth] of Object.entries(expected) as [AccountStrategy, typeof expected.WINRM_NATIVE][]) {
-    for (const [auth, byKind] of Object.entries(byAuth) as [AccountAuth, Record<AccountKind, RegExp | null>][]) {
+  for (const [strategy, byAuth] of Object.entries(expected) as [
+    AccountStrategy,
+    typeof expected.WINRM_NATIVE,
+  ][]) {
+    for (const [auth, byKind] of Object.entries(byAuth) as [
+      AccountAuth,
+      Record<AccountKind, RegExp | null>,
+    ][]) {
       for (const [kind, outcome] of Object.entries(byKind) as [AccountKind, RegExp | null][]) {
         it(`${strategy} + ${auth} + ${kind}: ${outcome ? 'rejected' : 'accepted'}`, () => {
           const run = () => validateForStrategy(kinds[kind], strategy, auth);
@@ -229,13 +239,17 @@ describe('validateForStrategy matrix', () => {
   }
   it('WINRM_INTERNAL + kerberos accepts a plain USER when a default realm is given', () => {
     assert.doesNotThrow(() => validateForStrategy(local, 'WINRM_INTERNAL', 'kerberos', 'CORP.EXAMPLE.COM'));
-    assertInvalid(() => validateForStrategy(dotLocal, 'WINRM_INTERNAL', 'kerberos', 'CORP.EXAMPLE.COM'), 'username');
+    assertInvalid(
+      () => validateForStrategy(dotLocal, 'WINRM_INTERNAL', 'kerberos', 'CORP.EXAMPLE.COM'),
+      'username',
+    );
   });
 });
 
 describe('checkWinrsPassword', () => {
   it('accepts passwords without quotation marks', () => {
-    for (const pw of ['', 'S3cr3t!', 'a b\\c$%^&()`', 'pässwörd']) assert.doesNotThrow(() => checkWinrsPassword(pw));
+    for (const pw of ['', 'S3cr3t!', 'a b\\c$%^&()`', 'pässwörd'])
+      assert.doesNotThrow(() => checkWinrsPassword(pw));
   });
   for (const pw of ["it's-Secret9", 'say"hi"Secret9', '\'"']) {
     it(`rejects a quotation mark without echoing the password (${pw.length} chars)`, () => {
