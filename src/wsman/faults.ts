@@ -49,21 +49,29 @@ export const KNOWN_FAULTS: Readonly<Record<number, KnownFault>> = {
     remedy: 'check the WQL query or selector filter syntax and the class name',
   },
   2150858790: {
-    name: 'EncodingLimit',
-    meaning: 'a message or value exceeds a size limit of the service',
-    remedy:
-      'lower maxEnvelopeSize or the chunk size, or raise the server limit: ' +
-      'winrm set winrm/config @{MaxEnvelopeSizekb="500"}',
+    name: 'ResponseTooLarge',
+    meaning: 'the service cannot build the response: it is larger than the maximum size allowed',
+    remedy: 'ask for less per request (smaller enumeration pages), or raise maxEnvelopeSize',
   },
   2150858823: {
-    name: 'MaxEnvelopeSizeExceeded',
-    meaning: 'the request is larger than the service accepts (MaxEnvelopeSizekb)',
-    remedy: 'send smaller requests, or raise the limit: winrm set winrm/config @{MaxEnvelopeSizekb="500"}',
+    name: 'MaxEnvelopeSizeTooLarge',
+    meaning: 'the MaxEnvelopeSize in the request is larger than the service allows',
+    remedy: 'lower maxEnvelopeSize, or raise the server limit: winrm set winrm/config @{MaxEnvelopeSizekb="500"}',
   },
   2150858824: {
     name: 'ResponseExceedsMaxEnvelopeSize',
-    meaning: "the response would exceed the client's MaxEnvelopeSize",
-    remedy: 'raise maxEnvelopeSize in the connection options',
+    meaning: "the response the service computed exceeds the request's MaxEnvelopeSize",
+    remedy: 'raise maxEnvelopeSize in the connection options (Windows 2012+ accepts 512000)',
+  },
+  2150858878: {
+    name: 'MaxEnvelopeSizeTooSmall',
+    meaning: 'the MaxEnvelopeSize in the request is below the 8192-byte minimum',
+    remedy: 'raise maxEnvelopeSize to at least 8192',
+  },
+  2150858771: {
+    name: 'ActionNotSupported',
+    meaning: 'the service does not support this action for this resource',
+    remedy: 'check the resource URI and that its plugin is enabled on the server: winrm e winrm/config/plugin',
   },
   2150859173: {
     name: 'QuotaMaxShells',
@@ -84,11 +92,6 @@ export const KNOWN_FAULTS: Readonly<Record<number, KnownFault>> = {
     meaning: 'the shell has too many commands (MaxConcurrentCommandsPerShell)',
     remedy: 'the library reopens its shell; or raise the plugin quota MaxConcurrentCommandsPerShell',
   },
-  2150859113: {
-    name: 'QuotaMaxMemory',
-    meaning: 'the command exceeded the shell memory quota (MaxMemoryPerShellMB)',
-    remedy: 'winrm set winrm/config/winrs @{MaxMemoryPerShellMB="1024"}',
-  },
 };
 
 /** Look up a code's name and remedy. */
@@ -103,7 +106,7 @@ const SUBCODE_REMEDIES: Readonly<Record<string, string>> = {
   ActionNotSupported: 'the server does not implement this action for this resource URI',
   DestinationUnreachable: 'check the resource URI and that the plugin for it is enabled on the server',
   InvalidSelectors: KNOWN_FAULTS[2150858843]!.remedy,
-  EncodingLimit: KNOWN_FAULTS[2150858790]!.remedy,
+  EncodingLimit: KNOWN_FAULTS[2150858824]!.remedy,
   QuotaLimit: 'close shells and operations or raise the winrm/config quotas',
 };
 

@@ -1,0 +1,107 @@
+/** Connection flags shared by every CLI command, parsed into ConnectionOptions. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { AuthMechanism, ConnectionOptions } from '../options.ts';
+
+export class UsageError extends Error {}
+
+export const CONNECTION_FLAGS = {
+  endpoint: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  https: { type: 'boolean' },
+  username: { type: 'string', short: 'u' },
+  password: { type: 'string', short: 'p' },
+  auth: { type: 'string' },
+  'allow-unencrypted': { type: 'boolean' },
+  ca: { type: 'string' },
+  fingerprint: { type: 'string' },
+  insecure: { type: 'boolean' },
+  type: { type: 'string' },
+  'operation-timeout': { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const CONNECTION_USAGE = `Connection flags:
+  --endpoint URL            full endpoint, e.g. https://host:5986/wsman
+  --host H [--port N] [--https]
+  -u, --username USER       USER, .\\USER, DOMAIN\\USER or USER@FULL.DOMAIN
+  -p, --password PW         or set WINRM_PASSWORD (preferred: not visible in the process list)
+  --auth basic|ntlm|kerberos   (default basic)
+  --allow-unencrypted       allow Basic over plain HTTP
+  --ca FILE                 trust this CA bundle (PEM)
+  --fingerprint HEX         pin the server certificate (SHA-1 or SHA-256 thumbprint)
+  --insecure                accept any certificate (INSECURE)
+  --type internal|native    strategy (default internal)
+  --operation-timeout SEC   WS-Management OperationTimeout (default 20)
+  --timeout SEC             overall deadline for the command`;
+
+type Values = {
+  [K in keyof typeof CONNECTION_FLAGS]?: (typeof CONNECTION_FLAGS)[K]['type'] extends 'boolean'
+    ? boolean
+    : string;
+};
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} needs a positive number, got "${v}"`);
+  return n;
+}
+
+export function parseCli<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(
+  argv: string[],
+  extra: T,
+): { values: Values & Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...CONNECTION_FLAGS, ...extra },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Values & Record<string, string | boolean | undefined>, positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function toConnectionOptions(
+  v: Values,
+  env: NodeJS.ProcessEnv,
+): ConnectionOptions & { timeoutMs?: number } {
+  if (!v.endpoint && !v.host) throw new UsageError('give --endpoint URL or --host HOST');
+  if (!v.username) throw new UsageError('give -u/--username');
+  const password = v.password ?? env.WINRM_PASSWORD;
+  if (password === undefined) throw new UsageError('give -p/--password or set WINRM_PASSWORD');
+  const type = v.type ?? 'internal';
+  if (type !== 'internal' && type !== 'native')
+    throw new UsageError(`--type must be internal or native, got "${type}"`);
+  const auth = v.auth ?? 'basic';
+  if (!['basic', 'ntlm', 'kerberos'].includes(auth))
+    throw new UsageError(`--auth must be basic, ntlm or kerberos`);
+  let ca: string | undefined;
+  if (v.ca) {
+    try {
+      ca = readFileSync(v.ca, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --ca ${v.ca}: ${(err as Error).message}`);
+    }
+  }
+  const timeout = num('timeout', v.timeout);
+  return {
+    connectionType: type === 'native' ? 'WINRM_NATIVE' : 'WINRM_INTERNAL',
+    endpoint: v.endpoint,
+    host: v.host,
+    port: num('port', v.port),
+    https: v.https,
+    username: v.username,
+    password,
+    auth: auth as AuthMechanism,
+    allowUnencrypted: v['allow-unencrypted'],
+    tls: { ca, fingerprint: v.fingerprint, insecureAcceptAnyCertificate: v.insecure },
+    operationTimeout: num('operation-timeout', v['operation-timeout']),
+    timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+  };
+}

@@ -1,0 +1,15 @@
+/** Entry point: resolve options and create the strategy's connection. */
+import type { Connection } from './connection.ts';
+import { WinRmInternalConnection } from './internal/connection.ts';
+import { type ConnectionOptions, resolveOptions } from './options.ts';
+
+/**
+ * Open a connection. Nothing is sent until the first command; use {@link WinRmInternalConnection} features via
+ * the returned object. Throws InvalidArgumentError for bad options (naming the option and the fix).
+ */
+export async function connect(
+  options: ConnectionOptions,
+): Promise<Connection & { readonly requestCount: number }> {
+  const resolved = resolveOptions(options);
+  return new WinRmInternalConnection(resolved);
+}

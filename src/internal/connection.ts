@@ -1,0 +1,168 @@
+/**
+ * The WinRM-internal strategy (Overthere's WINRM_INTERNAL): WS-Management SOAP over HTTP(S) from this process.
+ * Shells are reused across commands; close() deletes every shell it opened.
+ */
+import { BasicAuth } from '../auth/basic.ts';
+import type { AuthMechanismImpl } from '../auth/types.ts';
+import { decodeClixml, powerShellStdinCommand, resolveCommand } from '../cmdline.ts';
+import { checkCodepage, decodeCodepage } from '../codepage.ts';
+import type {
+  CommandInput,
+  Connection,
+  ExecuteOptions,
+  ExecuteResult,
+  ProcessOptions,
+  RemoteProcess,
+} from '../connection.ts';
+import { DebugLog } from '../debug.ts';
+import { ConnectionError, InvalidArgumentError } from '../errors.ts';
+import type { ResolvedOptions } from '../options.ts';
+import { WsmanTransport } from '../transport/wsman-transport.ts';
+import { collectOutput, feedStdin } from './io.ts';
+import { type RemoteProcessImpl, startRemoteProcess } from './process.ts';
+import {
+  GONE_FAULT,
+  isFault,
+  QUOTA_COMMANDS_FAULT,
+  QUOTA_OPERATIONS_FAULT,
+  type Shell,
+  ShellPool,
+} from './shells.ts';
+
+const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
+
+export class WinRmInternalConnection implements Connection {
+  readonly connectionType = 'WINRM_INTERNAL' as const;
+  readonly transport: WsmanTransport;
+  private readonly shells: ShellPool;
+  private readonly debug: DebugLog;
+  private readonly running = new Set<RemoteProcessImpl>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: ResolvedOptions) {
+    this.debug = new DebugLog(opts.logger);
+    this.debug.addSecret(opts.password);
+    const auth: AuthMechanismImpl = new BasicAuth(opts.account, opts.password);
+    this.transport = new WsmanTransport(opts, auth, this.debug);
+    this.shells = new ShellPool(this.transport, opts);
+  }
+
+  /** Number of HTTP requests sent so far (benchmarks report requests per execute). */
+  get requestCount(): number {
+    return this.transport.requestCount;
+  }
+
+  async startProcess(command: CommandInput, options: ProcessOptions = {}): Promise<RemoteProcess> {
+    const proc = await this.start(command, options);
+    if (options.stdin !== undefined) feedStdin(proc.stdin, options.stdin);
+    return proc;
+  }
+
+  private async start(command: CommandInput, options: ProcessOptions): Promise<RemoteProcessImpl> {
+    if (this.closing) throw new ConnectionError('The connection is closed');
+    const { line, secrets } = resolveCommand(command);
+    for (const s of secrets) this.debug.addSecret(s);
+    if (options.timeout !== undefined && (!Number.isFinite(options.timeout) || options.timeout <= 0)) {
+      throw new InvalidArgumentError(
+        `timeout must be a positive number of milliseconds, got ${options.timeout}`,
+        {
+          argument: 'timeout',
+        },
+      );
+    }
+    const settings = {
+      codepage: checkCodepage(options.codepage ?? this.opts.codepage),
+      noProfile: options.noProfile ?? this.opts.noProfile,
+      cwd: options.cwd,
+      env: options.env,
+    };
+    // A reused shell may have idled out (2150858843) or hit the operations quota (2150859174, which Windows
+    // only releases when the shell is deleted): open a fresh shell once and retry.
+    for (let attempt = 0; ; attempt++) {
+      const shell = await this.shells.acquire(settings, options.signal);
+      try {
+        shell.commands++;
+        const proc = await startRemoteProcess(
+          this.transport,
+          { shellId: shell.id, commandLine: line, timeoutMs: options.timeout, signal: options.signal },
+          { onSettled: (healthy) => this.settled(proc, shell, healthy) },
+        );
+        this.running.add(proc);
+        return proc;
+      } catch (err) {
+        if (isFault(err, GONE_FAULT)) this.shells.discard(shell);
+        else if (isFault(err, QUOTA_OPERATIONS_FAULT, QUOTA_COMMANDS_FAULT)) await this.shells.destroy(shell);
+        else {
+          await this.shells.release(shell).catch(() => undefined);
+          throw err;
+        }
+        if (attempt >= 1) throw err;
+        this.debug.log('shell', `reopening shell after fault ${(err as { faultCode?: number }).faultCode}`);
+      }
+    }
+  }
+
+  private settled(proc: RemoteProcessImpl, shell: Shell, healthy: boolean): void {
+    this.running.delete(proc);
+    if (healthy && !this.closing) void this.shells.release(shell).catch(() => undefined);
+    else void this.shells.destroy(shell).catch(() => undefined);
+  }
+
+  async execute(command: CommandInput, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const proc = await this.start(command, options);
+    if (options.stdin !== undefined) feedStdin(proc.stdin, options.stdin);
+    const codepage = options.codepage ?? this.opts.codepage;
+    const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    const [out, err, exitCode] = await Promise.all([
+      collectOutput(proc.stdout, maxBuffer, options.onStdout),
+      collectOutput(proc.stderr, maxBuffer, options.onStderr),
+      proc.exited,
+    ]);
+    return {
+      exitCode,
+      stdout: out.data,
+      stderr: err.data,
+      stdoutText: decodeCodepage(out.data, codepage),
+      stderrText: decodeCodepage(err.data, codepage),
+      truncated: out.truncated || err.truncated,
+    };
+  }
+
+  async executePowerShell(script: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    if (typeof script !== 'string' || script.trim() === '') {
+      throw new InvalidArgumentError('The PowerShell script is empty', { argument: 'script' });
+    }
+    if (options.stdin !== undefined) {
+      throw new InvalidArgumentError(
+        'executePowerShell sends the script over stdin; the stdin option cannot be used',
+        {
+          argument: 'stdin',
+          remedy: 'embed the data in the script, or use startProcess with powershell.exe',
+        },
+      );
+    }
+    const result = await this.execute(powerShellStdinCommand(), {
+      ...options,
+      codepage: 65001,
+      stdin: Buffer.from(script, 'utf8'),
+    });
+    const stderrText = decodeClixml(result.stderrText);
+    return { ...result, stderrText, stderr: Buffer.from(stderrText, 'utf8') };
+  }
+
+  /** Delete every shell and close all sockets. Running commands are terminated first. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const p of this.running) await p.kill('terminate').catch(() => undefined);
+      await Promise.allSettled([...this.running].map((p) => p.exited));
+      const errors = await this.shells.closeAll();
+      this.transport.close();
+      if (errors.length > 0) this.debug.log('shell', `${errors.length} shell(s) could not be deleted`);
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * One remote command over WinRS: Command, stdin Sends, the Receive loop, Signal, with back-pressure both ways.
+ *
+ * Receive loop: w:TimedOut (2150858793) only means "no output within OperationTimeout", so Receive is sent again;
+ * the caller's deadline (timeout / AbortSignal) is separate and kills the command. Output is pushed into the
+ * stdout/stderr Readables; when a consumer stops reading, the loop stops polling until it reads again, so memory
+ * stays bounded by the streams' high-water marks plus one response.
+ */
+import { Readable, Writable } from 'node:stream';
+import type { RemoteProcess, RemoteSignal } from '../connection.ts';
+import { AbortError, ProtocolError, TimeoutError, WinRmError } from '../errors.ts';
+import type { WsmanTransport } from '../transport/wsman-transport.ts';
+import { buildCommand, parseCommandResponse } from '../wsman/actions/command.ts';
+import { buildReceive, parseReceiveResponse } from '../wsman/actions/receive.ts';
+import { buildSend, parseSendResponse, sendPayloadCapacity } from '../wsman/actions/send.ts';
+import { buildSignal, parseSignalResponse } from '../wsman/actions/signal.ts';
+import { GONE_FAULT, isFault } from './shells.ts';
+
+const TIMED_OUT_FAULT = 2150858793;
+const STREAM_HIGH_WATER = 1024 * 1024;
+
+export interface ProcessHooks {
+  /** Called once when the command is finished and cleaned up; `healthy` says whether the shell can be reused. */
+  onSettled(healthy: boolean): void;
+}
+
+export interface StartParams {
+  shellId: string;
+  commandLine: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Start the command (one Command request) and return the live process. */
+export async function startRemoteProcess(
+  transport: WsmanTransport,
+  params: StartParams,
+  hooks: ProcessHooks,
+): Promise<RemoteProcessImpl> {
+  if (params.signal?.aborted) throw new AbortError('The command was aborted before it started');
+  const ctx = transport.context();
+  const msg = await transport.send(
+    ctx,
+    buildCommand(ctx, { shellId: params.shellId, command: params.commandLine }),
+    {
+      what: 'Command',
+      signal: params.signal,
+    },
+  );
+  const { commandId } = parseCommandResponse(msg);
+  const proc = new RemoteProcessImpl(transport, params, commandId, hooks);
+  proc.begin();
+  return proc;
+}
+
+export class RemoteProcessImpl implements RemoteProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly exited: Promise<number>;
+  private resolveExit!: (code: number) => void;
+  private rejectExit!: (err: Error) => void;
+  private readonly stop = new AbortController();
+  private demand: (() => void) | undefined;
+  private finished = false;
+  private failure: WinRmError | undefined;
+  private readonly signalsSent: RemoteSignal[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly capacity: number;
+
+  constructor(
+    private readonly transport: WsmanTransport,
+    private readonly params: StartParams,
+    readonly commandId: string,
+    private readonly hooks: ProcessHooks,
+  ) {
+    this.exited = new Promise<number>((res, rej) => {
+      this.resolveExit = res;
+      this.rejectExit = rej;
+    });
+    this.exited.catch(() => undefined);
+    const wake = () => {
+      const d = this.demand;
+      this.demand = undefined;
+      d?.();
+    };
+    this.stdout = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
+    this.stderr = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
+    this.capacity = sendPayloadCapacity(transport.context(), params.shellId, commandId);
+    this.stdin = new Writable({
+      highWaterMark: this.capacity,
+      write: (chunk: Buffer, _enc, cb) => {
+        this.sendStdin(chunk, false).then(
+          () => cb(),
+          (err: Error) => {
+            this.abort(err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err }));
+            cb(err);
+          },
+        );
+      },
+      final: (cb) => {
+        this.sendStdin(Buffer.alloc(0), true).then(() => cb(), cb);
+      },
+    });
+  }
+
+  /** Start the Receive loop and the deadline. */
+  begin(): void {
+    const { timeoutMs, signal } = this.params;
+    if (timeoutMs !== undefined) {
+      this.timer = setTimeout(() => {
+        this.abort(
+          new TimeoutError(`The command did not finish within ${timeoutMs} ms; it was killed`, { timeoutMs }),
+        );
+      }, timeoutMs);
+    }
+    if (signal) {
+      const onAbort = () =>
+        this.abort(new AbortError('The command was aborted; it was killed', { cause: signal.reason }));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      this.exited.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
+    }
+    void this.receiveLoop();
+  }
+
+  private async sendStdin(data: Buffer, end: boolean): Promise<void> {
+    let offset = 0;
+    do {
+      const part = data.subarray(offset, offset + this.capacity);
+      offset += part.length;
+      const last = end && offset >= data.length;
+      if (this.finished && !last) return;
+      const ctx = this.transport.context();
+      const xml = buildSend(ctx, {
+        shellId: this.params.shellId,
+        commandId: this.commandId,
+        data: part,
+        end: last,
+      });
+      try {
+        parseSendResponse(await this.transport.send(ctx, xml, { what: 'Send', signal: this.stop.signal }));
+      } catch (err) {
+        // Input for a command that already ended is not an error for the caller.
+        if (this.finished || isFault(err, GONE_FAULT)) return;
+        throw err;
+      }
+    } while (offset < data.length);
+  }
+
+  private waitForDemand(): Promise<void> {
+    if (this.stdout.readableLength < STREAM_HIGH_WATER && this.stderr.readableLength < STREAM_HIGH_WATER) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.demand = resolve;
+      this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  private async receiveLoop(): Promise<void> {
+    let exitCode: number | undefined;
+    try {
+      while (exitCode === undefined) {
+        await this.waitForDemand();
+        if (this.stop.signal.aborted) throw this.failure ?? new AbortError();
+        const ctx = this.transport.context();
+        const xml = buildReceive(ctx, { shellId: this.params.shellId, commandId: this.commandId });
+        let result: ReturnType<typeof parseReceiveResponse>;
+        try {
+          const msg = await this.transport.send(ctx, xml, { what: 'Receive', signal: this.stop.signal });
+          result = parseReceiveResponse(msg, this.commandId);
+        } catch (err) {
+          if (isFault(err, TIMED_OUT_FAULT) && !this.stop.signal.aborted) continue;
+          throw this.stop.signal.aborted && this.failure ? this.failure : err;
+        }
+        for (const c of result.chunks) {
+          if (c.data.length === 0) continue;
+          if (c.name === 'stdout') this.stdout.push(c.data);
+          else if (c.name === 'stderr') this.stderr.push(c.data);
+        }
+        if (result.state === 'Done') {
+          if (result.exitCode === undefined)
+            throw new ProtocolError('The command is Done but has no ExitCode');
+          exitCode = result.exitCode;
+        }
+      }
+      this.finished = true;
+      const healthy = await this.cleanup(undefined);
+      this.stdout.push(null);
+      this.stderr.push(null);
+      this.settle(healthy);
+      this.resolveExit(exitCode);
+    } catch (err) {
+      this.finished = true;
+      const e = err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err });
+      const healthy = await this.cleanup(e);
+      this.stdout.destroy(e);
+      this.stderr.destroy(e);
+      this.stdin.destroy();
+      this.settle(healthy);
+      this.rejectExit(e);
+    }
+  }
+
+  /** Signal terminate once the command is over ([MS-WSMV] 3.1.4.14); after a failure, ctrl_c first. */
+  private async cleanup(failure: WinRmError | undefined): Promise<boolean> {
+    if (this.timer) clearTimeout(this.timer);
+    if (failure && !this.terminateRequested && !isFault(failure, GONE_FAULT)) {
+      await this.sendSignal('ctrl_c').catch(() => undefined);
+    }
+    try {
+      await this.sendSignal('terminate');
+      return !failure || failure instanceof AbortError || failure instanceof TimeoutError;
+    } catch {
+      // The command's own outcome stands; the shell is just not reused.
+      return false;
+    }
+  }
+
+  private terminateRequested = false;
+  private settled = false;
+  private settle(healthy: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.hooks.onSettled(healthy);
+  }
+
+  private async sendSignal(signal: RemoteSignal): Promise<void> {
+    if (signal === 'terminate' && this.signalsSent.includes('terminate')) return;
+    this.signalsSent.push(signal);
+    const ctx = this.transport.context();
+    const xml = buildSignal(ctx, { shellId: this.params.shellId, commandId: this.commandId, signal });
+    parseSignalResponse(await this.transport.send(ctx, xml, { what: `Signal ${signal}` }));
+  }
+
+  private abort(reason: WinRmError): void {
+    if (this.finished || this.stop.signal.aborted) return;
+    this.failure = reason;
+    this.stop.abort(reason);
+  }
+
+  async kill(signal: RemoteSignal = 'ctrl_c'): Promise<void> {
+    if (this.finished) return;
+    if (signal === 'terminate') {
+      this.terminateRequested = true;
+      this.abort(new AbortError('The command was terminated by kill()'));
+      return;
+    }
+    await this.sendSignal(signal).catch((err: unknown) => {
+      if (!isFault(err, GONE_FAULT)) throw err;
+    });
+  }
+}
