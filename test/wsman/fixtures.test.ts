@@ -41,18 +41,23 @@ describe('responses in Windows form', () => {
     });
   }
 
-  it('command-response.xml', () => assert.equal(parseCommandResponse(ok('command-response.xml')).commandId, CMD));
+  it('command-response.xml', () =>
+    assert.equal(parseCommandResponse(ok('command-response.xml')).commandId, CMD));
 
   it('receive-running.xml: stdout chunk, Running, no ExitCode', () => {
     const r = parseReceiveResponse(ok('receive-running.xml'), CMD);
     assert.equal(r.state, 'Running');
     assert.equal(r.exitCode, undefined);
-    assert.equal(Buffer.concat(r.chunks.filter((c) => c.name === 'stdout').map((c) => c.data)).toString(), 'line 1\r\n');
+    assert.equal(
+      Buffer.concat(r.chunks.filter((c) => c.name === 'stdout').map((c) => c.data)).toString(),
+      'line 1\r\n',
+    );
   });
 
   it('receive-done.xml: stdout, stderr, End markers, Done, exit 0', () => {
     const r = parseReceiveResponse(ok('receive-done.xml'), CMD);
-    const text = (n: string) => Buffer.concat(r.chunks.filter((c) => c.name === n).map((c) => c.data)).toString();
+    const text = (n: string) =>
+      Buffer.concat(r.chunks.filter((c) => c.name === n).map((c) => c.data)).toString();
     assert.equal(text('stdout'), 'hello\r\n');
     assert.equal(text('stderr'), 'oops\r\n');
     assert.deepEqual(
@@ -96,7 +101,10 @@ describe('responses in Windows form', () => {
 
   it('a RelatesTo for another request is a ProtocolError', () => {
     assert.throws(
-      () => parseResponse(load('command-response.xml'), { relatesTo: 'uuid:00000000-0000-0000-0000-000000000000' }),
+      () =>
+        parseResponse(load('command-response.xml'), {
+          relatesTo: 'uuid:00000000-0000-0000-0000-000000000000',
+        }),
       ProtocolError,
     );
   });

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  argvToCmdLine,
+  CmdLine,
+  decodeClixml,
+  encodePowerShell,
+  powerShellStdinCommand,
+  quoteMsvcrt,
+  resolveCommand,
+} from '../src/cmdline.ts';
+import { InvalidArgumentError } from '../src/errors.ts';
+
+/** Reference parser: how the Microsoft C runtime splits a command line (after cmd.exe removed the carets). */
+function msvcrtSplit(line: string): string[] {
+  const args: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    if (i >= line.length) break;
+    let arg = '';
+    let inQuotes = false;
+    for (; i < line.length; i++) {
+      const c = line[i]!;
+      if (c === '\\') {
+        let n = 0;
+        while (line[i] === '\\') {
+          n++;
+          i++;
+        }
+        if (line[i] === '"') {
+          arg += '\\'.repeat(Math.floor(n / 2));
+          if (n % 2 === 1) arg += '"';
+          else inQuotes = !inQuotes;
+        } else {
+          arg += '\\'.repeat(n);
+          i--;
+        }
+      } else if (c === '"') inQuotes = !inQuotes;
+      else if ((c === ' ' || c === '\t') && !inQuotes) break;
+      else arg += c;
+    }
+    args.push(arg);
+  }
+  return args;
+}
+
+/** cmd.exe's caret pass: ^x becomes x. */
+const uncaret = (s: string) => s.replace(/\^(.)/g, '$1');
+
+describe('cmd.exe quoting', () => {
+  const cases: string[][] = [
+    ['echo', 'hello'],
+    ['echo', 'a b'],
+    ['echo', ''],
+    ['echo', 'a"b'],
+    ['echo', 'C:\\Program Files\\'],
+    ['echo', 'trailing\\'],
+    ['echo', '\\\\server\\share\\"quoted"'],
+    [
+      'echo',
+      'a & b',
+      'c | d',
+      '<in>',
+      '(x)',
+      '%PATH%',
+      '!delayed!',
+      '^caret',
+      'semi;colon',
+      'eq=ual',
+      'com,ma',
+    ],
+    ['C:\\Program Files\\tool.exe', '--flag=1', 'tab\there'],
+  ];
+  for (const argv of cases) {
+    it(`round-trips ${JSON.stringify(argv)}`, () => {
+      const line = argvToCmdLine(argv);
+      // After cmd.exe strips carets, the program sees exactly the original arguments.
+      assert.deepEqual(msvcrtSplit(uncaret(line)), argv);
+      // No metacharacter is left unescaped for cmd.exe.
+      assert.doesNotMatch(line.replace(/\^./g, ''), /[&|<>()%!^"]/);
+    });
+  }
+  it('leaves simple arguments bare', () => assert.equal(quoteMsvcrt('simple'), 'simple'));
+  it('refuses empty arrays, line breaks and NUL', () => {
+    assert.throws(() => argvToCmdLine([]), InvalidArgumentError);
+    assert.throws(() => argvToCmdLine(['echo', 'a\nb']), /line break/);
+    assert.throws(() => resolveCommand('   '), InvalidArgumentError);
+    assert.throws(() => resolveCommand('a\0b'), InvalidArgumentError);
+  });
+});
+
+describe('CmdLine', () => {
+  it('masks secrets in toString but sends them', () => {
+    const c = CmdLine.of('net', 'use', 'Z:', '\\\\srv\\share').addPassword('S3cr&t!').addRaw('>nul');
+    assert.match(c.toCommandLine(), /S3cr\^&t\^!/);
+    assert.doesNotMatch(c.toString(), /S3cr/);
+    assert.match(c.toString(), /\*{8} >nul$/);
+    assert.deepEqual(resolveCommand(c).secrets, ['S3cr&t!']);
+  });
+});
+
+describe('PowerShell', () => {
+  it('encodes UTF-16LE base64 and keeps the bootstrap short', () => {
+    assert.equal(Buffer.from(encodePowerShell('é'), 'base64').toString('utf16le'), 'é');
+    assert.ok(powerShellStdinCommand().length < 1000);
+  });
+  it('decodes CLIXML errors into plain text', () => {
+    const clixml =
+      '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">' +
+      '<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T></TN></Obj>' +
+      '<S S="Error">Get-Item : Cannot find path &apos;C:\\nope&apos;_x000D__x000A_</S>' +
+      '<S S="Error">    + CategoryInfo : ObjectNotFound_x000D__x000A_</S></Objs>';
+    const text = decodeClixml(clixml);
+    assert.equal(text, "Get-Item : Cannot find path 'C:\\nope'\r\n    + CategoryInfo : ObjectNotFound\r\n");
+    assert.equal(decodeClixml('plain error'), 'plain error');
+  });
+});
