@@ -45,8 +45,18 @@ export interface ConnectionOptions {
   username: string;
   /** Required. Never logged. */
   password: string;
-  /** Authentication. Default: 'basic'. ('ntlm' and 'kerberos' arrive in later releases.) */
+  /**
+   * Authentication. 'basic' (local accounts; HTTPS or allowUnencrypted), 'ntlm' (local and domain accounts,
+   * encrypts messages over HTTP so servers at their secure defaults accept it). Default: 'basic'.
+   * ('kerberos' arrives in a later release.)
+   */
   auth?: AuthMechanism;
+  /**
+   * Message encryption with NTLM/Kerberos ([MS-WSMV] 2.2.9.1): 'auto' encrypts over HTTP and not inside HTTPS,
+   * 'always' encrypts over both, 'never' sends SOAP in the clear (over HTTP only with allowUnencrypted).
+   * Basic cannot encrypt. Default: 'auto'.
+   */
+  encryption?: 'auto' | 'always' | 'never';
   /**
    * Allow credentials and messages in the clear over plain HTTP (Basic over HTTP). The server must allow it
    * too: `winrm set winrm/config/service @{AllowUnencrypted="true"}`. Default: false.
@@ -89,6 +99,8 @@ export interface ResolvedOptions {
   password: string;
   auth: AuthMechanism;
   allowUnencrypted: boolean;
+  /** Whether SOAP bodies are sealed by the authentication mechanism. */
+  encrypt: boolean;
   tls: Required<Pick<TlsOptions, 'verifyHostname' | 'insecureAcceptAnyCertificate'>> &
     Pick<TlsOptions, 'ca'> & { fingerprint: { algorithm: 'sha1' | 'sha256'; hex: string } | undefined };
   operationTimeout: number;
@@ -144,8 +156,12 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
   if (auth !== 'basic' && auth !== 'ntlm' && auth !== 'kerberos') {
     bad('auth', `Unknown auth "${String(auth)}"`, "use 'basic'");
   }
-  if (auth !== 'basic') {
-    bad('auth', `auth '${auth}' is not available in this release`, "use auth 'basic' with a local account");
+  if (auth === 'kerberos') {
+    bad('auth', "auth 'kerberos' is not available in this release", "use auth 'ntlm' for domain accounts");
+  }
+  const encryption = o.encryption ?? 'auto';
+  if (encryption !== 'auto' && encryption !== 'always' && encryption !== 'never') {
+    bad('encryption', `Unknown encryption "${String(encryption)}"`, "use 'auto', 'always' or 'never'");
   }
   let url: URL;
   if (o.endpoint !== undefined) {
@@ -173,6 +189,22 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
   const account = parseAccount(o.username);
   validateForStrategy(account, connectionType, auth as AccountAuth);
   const allowUnencrypted = o.allowUnencrypted ?? false;
+  if (auth === 'basic' && encryption === 'always') {
+    bad(
+      'encryption',
+      "Basic authentication cannot encrypt messages (encryption: 'always')",
+      "use auth 'ntlm', or HTTPS",
+    );
+  }
+  const encrypt = auth !== 'basic' && (encryption === 'always' || (encryption === 'auto' && !https));
+  if (!https && auth !== 'basic' && !encrypt && !allowUnencrypted) {
+    bad(
+      'allowUnencrypted',
+      `encryption 'never' over plain HTTP (${url.host}) would send every message in the clear`,
+      "keep encryption 'auto', or opt in with allowUnencrypted: true and allow it on the server: " +
+        'winrm set winrm/config/service @{AllowUnencrypted="true"}',
+    );
+  }
   if (!https && auth === 'basic' && !allowUnencrypted) {
     bad(
       'allowUnencrypted',
@@ -214,6 +246,7 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
     password: o.password,
     auth,
     allowUnencrypted,
+    encrypt,
     tls: {
       ca: tlsIn.ca,
       fingerprint,

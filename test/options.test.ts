@@ -46,7 +46,9 @@ describe('resolveOptions', () => {
     fails({ endpoint: 'not a url' }, 'endpoint', /not a URL/);
     fails({ tls: { fingerprint: 'abc' } }, 'tls.fingerprint', /40 \(SHA-1\) or 64/);
     fails({ codepage: 1234 }, 'codepage', /not supported/);
-    fails({ auth: 'ntlm' }, 'auth', /not available/);
+    fails({ auth: 'kerberos' }, 'auth', /not available/);
+    fails({ auth: 'basic', encryption: 'always' }, 'encryption', /cannot encrypt/);
+    fails({ auth: 'ntlm', https: false, encryption: 'never' }, 'allowUnencrypted', /in the clear/);
     fails({ connectionType: 'WINRM_NATIVE' }, 'connectionType', /not available/);
   });
   it('parses thumbprints as winrm and certmgr print them', () => {
@@ -55,6 +57,12 @@ describe('resolveOptions', () => {
       hex: '5C36B638BC31F505EF7F693D9A60C01551DD486F',
     });
     assert.equal(parseFingerprint('AB'.repeat(32)).algorithm, 'sha256');
+  });
+  it('encrypts NTLM over HTTP by default, not inside HTTPS', () => {
+    assert.equal(resolveOptions({ ...base, auth: 'ntlm', https: false }).encrypt, true);
+    assert.equal(resolveOptions({ ...base, auth: 'ntlm' }).encrypt, false);
+    assert.equal(resolveOptions({ ...base, auth: 'ntlm', encryption: 'always' }).encrypt, true);
+    assert.equal(resolveOptions({ ...base }).encrypt, false);
   });
   it('takes an endpoint URL as given', () => {
     const r = resolveOptions({ ...base, endpoint: 'http://10.0.0.5:8080/wsman', allowUnencrypted: true });

@@ -29,7 +29,7 @@ function transportFor(o: Partial<ConnectionOptions> & { endpoint: string }, line
 async function send(t: WsmanTransport) {
   const ctx = t.context();
   try {
-    return await t.send(ctx, buildIdentify(), { what: 'Identify' });
+    return await t.send(ctx, buildIdentify(), { what: 'Identify', checkRelatesTo: false });
   } finally {
     t.close();
   }

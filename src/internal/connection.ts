@@ -3,6 +3,7 @@
  * Shells are reused across commands; close() deletes every shell it opened.
  */
 import { BasicAuth } from '../auth/basic.ts';
+import { NtlmHttpAuth } from '../auth/ntlm-http.ts';
 import type { AuthMechanismImpl } from '../auth/types.ts';
 import { decodeClixml, powerShellStdinCommand, resolveCommand } from '../cmdline.ts';
 import { checkCodepage, decodeCodepage } from '../codepage.ts';
@@ -42,7 +43,10 @@ export class WinRmInternalConnection implements Connection {
   constructor(private readonly opts: ResolvedOptions) {
     this.debug = new DebugLog(opts.logger);
     this.debug.addSecret(opts.password);
-    const auth: AuthMechanismImpl = new BasicAuth(opts.account, opts.password);
+    const auth: AuthMechanismImpl =
+      opts.auth === 'ntlm'
+        ? new NtlmHttpAuth({ account: opts.account, password: opts.password, encrypt: opts.encrypt })
+        : new BasicAuth(opts.account, opts.password);
     this.transport = new WsmanTransport(opts, auth, this.debug);
     this.shells = new ShellPool(this.transport, opts);
   }

@@ -15,6 +15,8 @@ export interface SendOptions {
   /** Name of the exchange for errors and logs, e.g. 'Receive'. */
   what: string;
   signal?: AbortSignal;
+  /** Check the response's RelatesTo against the request's MessageID. Identify has none. Default: true. */
+  checkRelatesTo?: boolean;
 }
 
 export class WsmanTransport {
@@ -52,13 +54,13 @@ export class WsmanTransport {
       });
       broken = false;
       this.debug.log('wsman', () => `<<< ${options.what} HTTP ${res.status} ${res.body.toString('utf8')}`);
-      return this.interpret(res, ctx.messageId, options.what);
+      return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
     } finally {
       this.pool.release(channel, broken);
     }
   }
 
-  private interpret(res: HttpResponse, messageId: string, what: string): SoapMessage {
+  private interpret(res: HttpResponse, messageId: string | undefined, what: string): SoapMessage {
     const contentType = String(res.headers['content-type'] ?? '');
     const looksSoap =
       /soap\+xml|text\/xml|application\/xml/i.test(contentType) ||
