@@ -51,7 +51,10 @@ export interface ExecuteResult {
   truncated: boolean;
 }
 
-/** A running remote process. Streams apply back-pressure: an unread stdout stops the polling. */
+/**
+ * A running remote process. Streams apply back-pressure: an unread stdout stops the polling. When the command
+ * fails or is killed, `exited` rejects with the typed error and the streams close without ending.
+ */
 export interface RemoteProcess {
   /** Write to the process's stdin; `end()` sends End="true". */
   readonly stdin: Writable;

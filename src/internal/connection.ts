@@ -117,11 +117,18 @@ export class WinRmInternalConnection implements Connection {
     if (options.stdin !== undefined) feedStdin(proc.stdin, options.stdin);
     const codepage = options.codepage ?? this.opts.codepage;
     const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
-    const [out, err, exitCode] = await Promise.all([
-      collectOutput(proc.stdout, maxBuffer, options.onStdout),
-      collectOutput(proc.stderr, maxBuffer, options.onStderr),
-      proc.exited,
-    ]);
+    const outP = collectOutput(proc.stdout, maxBuffer, options.onStdout);
+    const errP = collectOutput(proc.stderr, maxBuffer, options.onStderr);
+    let exitCode: number;
+    try {
+      exitCode = await proc.exited;
+    } catch (e) {
+      // The command's error wins over the streams' premature close.
+      outP.catch(() => undefined);
+      errP.catch(() => undefined);
+      throw e;
+    }
+    const [out, err] = await Promise.all([outP, errP]);
     return {
       exitCode,
       stdout: out.data,

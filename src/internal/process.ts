@@ -195,11 +195,13 @@ export class RemoteProcessImpl implements RemoteProcess {
       this.finished = true;
       const e = err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err });
       const healthy = await this.cleanup(e);
-      this.stdout.destroy(e);
-      this.stderr.destroy(e);
+      // The error is reported once, through `exited`; the streams just stop (close without end), so a caller
+      // that only reads them gets no uncaught 'error' event.
+      this.rejectExit(e);
+      this.stdout.destroy();
+      this.stderr.destroy();
       this.stdin.destroy();
       this.settle(healthy);
-      this.rejectExit(e);
     }
   }
 

@@ -1,0 +1,192 @@
+/**
+ * describeConnectionContract: one suite every strategy must pass (WinRM-internal over HTTP/HTTPS now; NTLM,
+ * Kerberos and winrs-native later). The environment supplies connections and what the far side observed.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Connection, ConnectionOptions } from '../../src/index.ts';
+import { AbortError, TimeoutError, WinRmError, WsmanFaultError } from '../../src/index.ts';
+import { ALL_BYTES, type Observations, UNICODE_TEXT } from './commands.ts';
+
+export interface ContractEnvironment {
+  /** A new connection; extra options override the environment's. */
+  connect(extra?: Partial<ConnectionOptions>): Promise<Connection>;
+  /** What the remote commands observed. */
+  seen: Observations;
+  /** Shells currently open on the far side. */
+  openShells(): number;
+  /** Make the next request of this action fail with this WSManFault code (environments that can). */
+  injectFault?(action: string, wsmanCode: number): void;
+  /** OperationTimeout (seconds) the environment's connections use; tests stay silent for 3x this. */
+  operationTimeout: number;
+  close(): Promise<void>;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+export function describeConnectionContract(name: string, setup: () => Promise<ContractEnvironment>): void {
+  describe(`Connection contract: ${name}`, () => {
+    let env: ContractEnvironment;
+    let conn: Connection;
+    before(async () => {
+      env = await setup();
+      conn = await env.connect();
+    });
+    after(async () => {
+      await conn?.close();
+      await env?.close();
+    });
+
+    it('reports exit codes 0, non-zero and above 255', async () => {
+      assert.equal((await conn.execute('exit /b 0')).exitCode, 0);
+      assert.equal((await conn.execute('exit /b 3')).exitCode, 3);
+      assert.equal((await conn.execute('exit /b 300')).exitCode, 300);
+    });
+
+    it('keeps stdout and stderr apart and byte-exact (binary, CRLF)', async () => {
+      const r = await conn.execute('contract-binary');
+      assert.deepEqual(r.stdout, ALL_BYTES);
+      assert.equal(r.stderrText, 'line one\r\nline two\r\n');
+    });
+
+    it('decodes UTF-8 (65001) and OEM 437 text', async () => {
+      const utf8 = await conn.execute('contract-text');
+      assert.equal(utf8.stdoutText, UNICODE_TEXT);
+      assert.deepEqual(utf8.stdout, Buffer.from(UNICODE_TEXT, 'utf8'));
+      const oem = await conn.execute('contract-text', { codepage: 437 });
+      assert.equal(oem.stdoutText, UNICODE_TEXT);
+      assert.notDeepEqual(oem.stdout, utf8.stdout);
+    });
+
+    it('passes argv arrays through cmd.exe quoting', async () => {
+      const r = await conn.execute(['echo', 'a&b']);
+      // cmd.exe removes the carets that protect '&', so echo prints the argument as given.
+      assert.equal(r.stdoutText, 'a&b\r\n');
+      assert.equal(r.exitCode, 0);
+    });
+
+    for (const [label, size] of [
+      ['empty', 0],
+      ['small', 5],
+      ['10 MB', 10 * 1024 * 1024],
+    ] as const) {
+      it(`sends stdin (${label}) byte-exact`, async () => {
+        const data = Buffer.alloc(size);
+        for (let i = 0; i < size; i++) data[i] = (i * 7 + 3) & 0xff;
+        const r = await conn.execute('contract-cat', { stdin: data });
+        assert.equal(r.exitCode, 0);
+        assert.equal(sha(r.stdout), sha(data));
+        assert.equal(env.seen.stdinSha256.at(-1), sha(data));
+      });
+    }
+
+    it('streams stdin from a Readable', async () => {
+      const parts = Array.from({ length: 50 }, (_, i) => Buffer.alloc(10_000, i));
+      const r = await conn.execute('contract-cat', { stdin: Readable.from(parts) });
+      assert.equal(sha(r.stdout), sha(Buffer.concat(parts)));
+    });
+
+    it('waits through a command silent for 3x the OperationTimeout', async () => {
+      const ms = env.operationTimeout * 3000;
+      const r = await conn.execute(`contract-sleep ${ms}`);
+      assert.equal(r.stdoutText, 'awake\r\n');
+    });
+
+    it('reads a 100 MB output slowly with bounded memory', async () => {
+      const size = 100 * 1024 * 1024;
+      const proc = await conn.startProcess(`mock-output ${size}`);
+      let got = 0;
+      let peak = 0;
+      const rss0 = process.memoryUsage().rss;
+      proc.stderr.resume();
+      for await (const chunk of proc.stdout) {
+        got += (chunk as Buffer).length;
+        if (got % (8 * 1024 * 1024) < (chunk as Buffer).length) {
+          await sleep(20); // a slow consumer
+          peak = Math.max(peak, process.memoryUsage().rss - rss0);
+        }
+      }
+      assert.equal(await proc.exited, 0);
+      assert.equal(got, size);
+      // The mock and the client share this process: both sides together must stay far below the output size.
+      assert.ok(peak < 60 * 1024 * 1024, `RSS grew by ${Math.round(peak / 1048576)} MB`);
+    });
+
+    it('cancels through an AbortSignal: the command sees ctrl_c', async () => {
+      const ac = new AbortController();
+      const p = conn.execute('contract-wait-for-signal', { signal: ac.signal });
+      await sleep(300);
+      ac.abort();
+      await assert.rejects(p, AbortError);
+      assert.equal(env.seen.signals.at(-1), 'ctrl_c');
+    });
+
+    it('kill("terminate") stops a process: the command sees terminate', async () => {
+      const proc = await conn.startProcess('contract-wait-for-signal');
+      proc.stdout.resume();
+      proc.stderr.resume();
+      await sleep(300);
+      await proc.kill('terminate');
+      await assert.rejects(proc.exited, AbortError);
+      assert.equal(env.seen.signals.at(-1), 'terminate');
+    });
+
+    it('kill() sends ctrl_c and the process exits normally', async () => {
+      const proc = await conn.startProcess('contract-wait-for-signal');
+      proc.stdout.resume();
+      proc.stderr.resume();
+      await sleep(300);
+      await proc.kill();
+      assert.equal(await proc.exited, 0xc000013a);
+      assert.equal(env.seen.signals.at(-1), 'ctrl_c');
+    });
+
+    it('enforces the deadline with a TimeoutError', async () => {
+      const started = Date.now();
+      await assert.rejects(conn.execute('contract-wait-for-signal', { timeout: 500 }), TimeoutError);
+      assert.ok(Date.now() - started < 10_000);
+    });
+
+    it('reuses one shell across 1,000 sequential commands and leaves none after close()', async () => {
+      const c = await env.connect();
+      for (let i = 0; i < 1000; i++) {
+        const r = await c.execute(`echo ${i}`);
+        assert.equal(r.stdoutText, `${i}\r\n`);
+      }
+      assert.ok(env.openShells() >= 1);
+      assert.ok((c as Connection & { requestCount: number }).requestCount <= 1 + 1000 * 3);
+      await c.close();
+      await conn.close();
+      assert.equal(env.openShells(), 0);
+      conn = await env.connect();
+    });
+
+    it('surfaces faults as typed errors', async (t) => {
+      if (!env.injectFault) return t.skip('environment cannot inject faults');
+      env.injectFault('Command', 2150858817);
+      await assert.rejects(
+        conn.execute('echo x'),
+        (e: unknown) => e instanceof WsmanFaultError && e.faultCode === 2150858817,
+      );
+      assert.equal((await conn.execute('echo again')).stdoutText, 'again\r\n');
+    });
+
+    it('recovers from a shell that disappeared (2150858843) by reopening it', async (t) => {
+      if (!env.injectFault) return t.skip('environment cannot inject faults');
+      await conn.execute('echo warm');
+      env.injectFault('Command', 2150858843);
+      assert.equal((await conn.execute('echo reopened')).stdoutText, 'reopened\r\n');
+    });
+
+    it('bad input is a typed error, nothing is sent', async () => {
+      await assert.rejects(
+        conn.execute(''),
+        (e: unknown) => e instanceof WinRmError && e.code === 'WINRM_INVALID_ARGUMENT',
+      );
+      await assert.rejects(conn.execute('echo x', { timeout: -1 }), /timeout must be a positive number/);
+    });
+  });
+}
