@@ -1,0 +1,133 @@
+/**
+ * `winrm-connection mock`: run the mock endpoint from the command line. Prints the endpoint URL on the first
+ * line (then `sha1 THUMBPRINT` and `sha256 THUMBPRINT` with --https), serves until SIGINT or SIGTERM (or until
+ * `io.signal` aborts), and returns 0 after a clean shutdown. Usage errors return 2.
+ */
+import { parseArgs } from 'node:util';
+import type { MockServerOptions, MockUser } from './options.ts';
+import { startMockServer } from './server.ts';
+
+export interface MockCliIo {
+  /** Default: process.stdout. */
+  stdout?: NodeJS.WritableStream;
+  /** Default: process.stderr. */
+  stderr?: NodeJS.WritableStream;
+  /** Stops the server like SIGINT does (for embedding and tests). Default: none. */
+  signal?: AbortSignal;
+}
+
+export const MOCK_USAGE = `Usage: winrm-connection mock [flags]
+  --port N                 TCP port (0 picks a free one; default 0)
+  --listen ADDRESS         listen address (default 127.0.0.1)
+  --https                  serve HTTPS with a generated self-signed certificate
+  --user NAME:PASSWORD     accepted account (repeatable; default vagrant:vagrant)
+  --auth SCHEMES           offered schemes, comma-separated: basic (ntlm, kerberos: not yet) (default: none, as Windows)
+  --allow-unencrypted      accept unencrypted messages over HTTP (needed for Basic over HTTP)
+  --host builtins|local    command host: cmd.exe emulation, or /bin/sh -c on this machine (default builtins)
+  --machine-name NAME      machine name (default WIN-MOCK)
+  --path PATH              endpoint path (default /wsman)`;
+
+class UsageError extends Error {}
+
+function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve) => stream.write(text, () => resolve()));
+}
+
+export function parseMockArgs(argv: string[]): MockServerOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      listen: { type: 'string' },
+      https: { type: 'boolean' },
+      user: { type: 'string', multiple: true },
+      auth: { type: 'string' },
+      'allow-unencrypted': { type: 'boolean' },
+      host: { type: 'string' },
+      'machine-name': { type: 'string' },
+      path: { type: 'string' },
+    },
+  });
+  const options: MockServerOptions = {};
+  if (values.port !== undefined) {
+    if (!/^\d+$/.test(values.port)) throw new UsageError(`--port must be a number, got "${values.port}"`);
+    options.port = Number(values.port);
+  }
+  if (values.listen) options.host = values.listen;
+  if (values.https) options.https = true;
+  if (values.user) {
+    options.users = values.user.map((u): MockUser => {
+      const i = u.indexOf(':');
+      if (i <= 0) throw new UsageError(`--user must be NAME:PASSWORD, got "${u.split(':')[0]}..."`);
+      return { name: u.slice(0, i), password: u.slice(i + 1) };
+    });
+  }
+  if (values.auth !== undefined) {
+    const schemes = values.auth
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
+    for (const s of schemes) {
+      if (s !== 'basic') {
+        throw new UsageError(
+          s === 'ntlm' || s === 'negotiate' || s === 'kerberos'
+            ? `--auth ${s} is not implemented in this version of the mock; use basic`
+            : `--auth: unknown scheme "${s}" (known: basic)`,
+        );
+      }
+    }
+    options.auth = { basic: schemes.includes('basic') };
+  }
+  if (values['allow-unencrypted']) options.allowUnencrypted = true;
+  if (values.host !== undefined) {
+    if (values.host !== 'builtins' && values.host !== 'local') {
+      throw new UsageError(`--host must be builtins or local, got "${values.host}"`);
+    }
+    options.commandHost = values.host;
+  }
+  if (values['machine-name']) options.machineName = values['machine-name'];
+  if (values.path) options.path = values.path;
+  return options;
+}
+
+export async function runMockCli(argv: string[], io: MockCliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    await write(stdout, `${MOCK_USAGE}\n`);
+    return 0;
+  }
+  let options: MockServerOptions;
+  try {
+    options = parseMockArgs(argv);
+  } catch (e) {
+    await write(stderr, `winrm-connection mock: ${(e as Error).message}\n${MOCK_USAGE}\n`);
+    return 2;
+  }
+  const server = await startMockServer(options);
+  let lines = `${server.url}\n`;
+  if (server.thumbprints) lines += `sha1 ${server.thumbprints.sha1}\nsha256 ${server.thumbprints.sha256}\n`;
+  await write(stdout, lines);
+  if (!options.auth?.basic) {
+    await write(
+      stderr,
+      'winrm-connection mock: no authentication scheme enabled (as on Windows); use --auth basic\n',
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    io.signal?.addEventListener('abort', stop, { once: true });
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,130 @@
+/**
+ * Receive ([MS-WSMV] 3.1.4.14): waits up to OperationTimeout for output, answers at once when some exists,
+ * and splits output so that no response exceeds the effective MaxEnvelopeSize. The last response of a command
+ * carries an empty End="true" Stream for each stream, then CommandState Done with the ExitCode.
+ */
+import { ACTIONS, COMMAND_STATES } from '../../wsman/constants.ts';
+import { attr, child, textOf } from '../../wsman/xml.ts';
+import type { MockCommand } from '../shells/command.ts';
+import type { ShellStore } from '../shells/store.ts';
+import { ENVELOPE_TAIL, envelopeHead, newMessageId, PREFIX_SETS, xmlEscape } from '../wire/envelope.ts';
+import { Faults } from '../wire/faults.ts';
+import type { MockRequest } from './types.ts';
+
+const OPEN = '<rsp:ReceiveResponse>';
+const CLOSE = '</rsp:ReceiveResponse>';
+/** Room reserved for the widest ExitCode (a negative 32-bit value or an unsigned DWORD). */
+const WIDEST_EXIT_CODE = '-2147483648';
+
+function streamOpen(name: string, commandId: string): string {
+  return `<rsp:Stream Name="${xmlEscape(name)}" CommandId="${commandId}">`;
+}
+
+function endMarkers(streams: readonly string[], commandId: string): string {
+  return streams
+    .map((s) => `<rsp:Stream Name="${xmlEscape(s)}" CommandId="${commandId}" End="true"></rsp:Stream>`)
+    .join('');
+}
+
+function doneState(commandId: string, exitCode: number | string | undefined): string {
+  const ec = exitCode === undefined ? '' : `<rsp:ExitCode>${exitCode}</rsp:ExitCode>`;
+  return `<rsp:CommandState CommandId="${commandId}" State="${COMMAND_STATES.done}">${ec}</rsp:CommandState>`;
+}
+
+function runningState(commandId: string): string {
+  return `<rsp:CommandState CommandId="${commandId}" State="${COMMAND_STATES.running}"></rsp:CommandState>`;
+}
+
+/** Wait until the command has output or is Done, the timeout passes, or the client goes away. */
+function waitForOutput(
+  cmd: MockCommand,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<'ready' | 'timeout' | 'gone'> {
+  if (!cmd.output.isEmpty || cmd.state === 'Done') return Promise.resolve('ready');
+  return new Promise((resolve) => {
+    let cancel = () => {};
+    const finish = (r: 'ready' | 'timeout' | 'gone') => {
+      clearTimeout(timer);
+      cancel();
+      signal.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const onAbort = () => finish('gone');
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    cancel = cmd.output.onData(() => {
+      if (!cmd.output.isEmpty || cmd.state === 'Done') finish('ready');
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Build one ReceiveResponse, taking as much output as fits. */
+export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired: readonly string[]): string {
+  const id = cmd.id;
+  const head = envelopeHead({
+    action: ACTIONS.receiveResponse,
+    relatesTo: req.header.messageId,
+    lang: req.lang,
+    prefixes: PREFIX_SETS.receive,
+    messageId: newMessageId(),
+  });
+  const fixed =
+    Buffer.byteLength(head) +
+    OPEN.length +
+    CLOSE.length +
+    ENVELOPE_TAIL.length +
+    Buffer.byteLength(endMarkers(desired, id)) +
+    doneState(id, WIDEST_EXIT_CODE).length;
+  let used = fixed;
+  const max = req.maxEnvelopeSize;
+  const parts: string[] = [];
+  const wanted = new Set(desired);
+  for (;;) {
+    const chunk = cmd.output.peek();
+    if (!chunk) break;
+    if (!wanted.has(chunk.stream)) {
+      // Streams the client did not ask for are dropped, not held back.
+      cmd.output.consume(chunk.data.length);
+      continue;
+    }
+    const overhead = Buffer.byteLength(streamOpen(chunk.stream, id)) + '</rsp:Stream>'.length;
+    const raw = Math.floor((max - used - overhead) / 4) * 3;
+    if (raw <= 0) break;
+    const n = Math.min(raw, chunk.data.length);
+    const data = cmd.output.consume(n);
+    const b64 = data.toString('base64');
+    parts.push(`${streamOpen(chunk.stream, id)}${b64}</rsp:Stream>`);
+    used += overhead + b64.length;
+  }
+  if (parts.length === 0 && !cmd.output.isEmpty) throw Faults.responseTooLarge();
+  const finished = cmd.state === 'Done' && cmd.output.isEmpty;
+  if (finished) {
+    parts.push(endMarkers(desired, id), doneState(id, cmd.exitCode));
+    cmd.doneDelivered = true;
+  } else {
+    parts.push(runningState(id));
+  }
+  return head + OPEN + parts.join('') + CLOSE + ENVELOPE_TAIL;
+}
+
+export function receiveHandler(store: ShellStore): (req: MockRequest) => Promise<string> {
+  return async (req) => {
+    const shell = store.get(req.header.selectors.ShellId, req.user.name);
+    const receive = child(req.msg.body, 'rsp', 'Receive');
+    if (!receive) throw Faults.invalidShellElement('Receive');
+    const desiredEl = child(receive, 'rsp', 'DesiredStream');
+    if (!desiredEl) throw Faults.invalidShellElement('Receive');
+    const cmd = store.command(shell, attr(desiredEl, 'CommandId'));
+    // After the final response the command is gone ("Either the command has completed execution or ...").
+    if (cmd.doneDelivered) throw Faults.commandNotFound();
+    const desired = textOf(desiredEl).split(/\s+/).filter(Boolean);
+    const streams = desired.length > 0 ? desired : shell.outputStreams;
+    const outcome = await waitForOutput(cmd, req.operationTimeoutMs, req.signal);
+    shell.lastActivity = Date.now();
+    if (outcome === 'gone') throw Faults.internalError();
+    if (cmd.terminated) throw Faults.commandNotFound();
+    if (outcome === 'timeout') throw Faults.timedOut();
+    return buildReceiveResponse(req, cmd, streams);
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * WinRS actions on the cmd shell resource ([MS-WSMV] 3.1.4.5 - 3.1.4.14): Create, Delete, Command, Send,
+ * Signal; Receive is in receive.ts. Responses follow the captured Windows forms (docs/windows-wire-facts.md 2).
+ */
+import {
+  ACTIONS,
+  type Prefix,
+  RESOURCE_URIS,
+  SHELL_OPTIONS,
+  SIGNALS,
+  type SignalName,
+} from '../../wsman/constants.ts';
+import { parseDuration } from '../../wsman/envelope.ts';
+import { allChildElements, attr, child, childElements, decodeBase64, textOf } from '../../wsman/xml.ts';
+import type { ShellStore } from '../shells/store.ts';
+import { envelope, PREFIX_SETS, xmlEscape } from '../wire/envelope.ts';
+import { Faults } from '../wire/faults.ts';
+import { receiveHandler } from './receive.ts';
+import type { MockRequest, ResourceHandler } from './types.ts';
+
+const CREATE_CHILDREN = new Set([
+  'Name',
+  'WorkingDirectory',
+  'Lifetime',
+  'IdleTimeOut',
+  'InputStreams',
+  'OutputStreams',
+  'Environment',
+]);
+
+function reply(
+  req: MockRequest,
+  action: string,
+  body: string,
+  prefixes: readonly Prefix[] = PREFIX_SETS.shell,
+): string {
+  return envelope({ action, relatesTo: req.header.messageId, lang: req.lang, prefixes }, body);
+}
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  return value.trim().toUpperCase() === 'TRUE';
+}
+
+/** `PT7200.000S`, as Windows writes IdleTimeOut. */
+function windowsDuration(ms: number): string {
+  return `PT${(ms / 1000).toFixed(3)}S`;
+}
+
+function create(store: ShellStore): (req: MockRequest) => string {
+  return (req) => {
+    const shellEl = child(req.msg.body, 'rsp', 'Shell');
+    if (!shellEl) throw Faults.invalidShellElement('Shell');
+    for (const el of allChildElements(shellEl)) {
+      if (!CREATE_CHILDREN.has(el.localName ?? '')) throw Faults.invalidShellElement(el.localName ?? '');
+    }
+    let idleTimeoutMs: number | undefined;
+    const idle = child(shellEl, 'rsp', 'IdleTimeOut');
+    if (idle) {
+      const seconds = parseDuration(textOf(idle));
+      if (seconds === undefined) throw Faults.invalidShellElement('IdleTimeOut');
+      idleTimeoutMs = Math.round(seconds * 1000);
+    }
+    const environment: Record<string, string> = {};
+    const env = child(shellEl, 'rsp', 'Environment');
+    if (env)
+      for (const v of childElements(env, 'rsp', 'Variable'))
+        environment[attr(v, 'Name') ?? ''] = v.textContent ?? '';
+    const cp = req.header.options[SHELL_OPTIONS.codepage];
+    const codepage = cp !== undefined && /^\d+$/.test(cp.trim()) ? Number(cp) : 437;
+    const inputStreams = (textOf(child(shellEl, 'rsp', 'InputStreams')) || 'stdin').split(/\s+/);
+    const outputStreams = (textOf(child(shellEl, 'rsp', 'OutputStreams')) || 'stdout stderr').split(/\s+/);
+    const wd = child(shellEl, 'rsp', 'WorkingDirectory');
+    const shell = store.create({
+      user: req.user,
+      clientIp: req.clientIp,
+      resourceUri: req.header.resourceUri!,
+      codepage,
+      noProfile: flag(req.header.options[SHELL_OPTIONS.noProfile], false),
+      inputStreams,
+      outputStreams,
+      idleTimeoutMs,
+      workingDirectory: wd ? textOf(wd) : undefined,
+      environment,
+    });
+    const uri = xmlEscape(shell.resourceUri);
+    const body =
+      `<x:ResourceCreated><a:Address>${xmlEscape(req.header.to ?? '')}</a:Address><a:ReferenceParameters>` +
+      `<w:ResourceURI>${uri}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${shell.id}</w:Selector>` +
+      `</w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
+      `<rsp:Shell xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><rsp:ShellId>${shell.id}</rsp:ShellId>` +
+      `<rsp:ResourceUri>${uri}</rsp:ResourceUri><rsp:Owner>${xmlEscape(shell.owner)}</rsp:Owner>` +
+      `<rsp:ClientIP>${xmlEscape(shell.clientIp)}</rsp:ClientIP>` +
+      `<rsp:IdleTimeOut>${windowsDuration(shell.idleTimeoutMs)}</rsp:IdleTimeOut>` +
+      `<rsp:InputStreams>${xmlEscape(inputStreams.join(' '))}</rsp:InputStreams>` +
+      `<rsp:OutputStreams>${xmlEscape(outputStreams.join(' '))}</rsp:OutputStreams>` +
+      '<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>';
+    return reply(req, ACTIONS.createResponse, body);
+  };
+}
+
+function remove(store: ShellStore): (req: MockRequest) => string {
+  return (req) => {
+    const shell = store.get(req.header.selectors.ShellId, req.user.name);
+    store.delete(shell);
+    return reply(req, ACTIONS.deleteResponse, '', PREFIX_SETS.delete);
+  };
+}
+
+function command(store: ShellStore): (req: MockRequest) => string {
+  return (req) => {
+    const shell = store.get(req.header.selectors.ShellId, req.user.name);
+    const line = child(req.msg.body, 'rsp', 'CommandLine');
+    if (!line) throw Faults.invalidShellElement('CommandLine');
+    for (const el of allChildElements(line)) {
+      if (el.localName !== 'Command' && el.localName !== 'Arguments')
+        throw Faults.invalidShellElement(el.localName ?? '');
+    }
+    const cmdEl = child(line, 'rsp', 'Command');
+    if (!cmdEl) throw Faults.invalidShellElement('CommandLine');
+    const cmd = store.startCommand(shell, {
+      // Command text is data: untrimmed, as sent.
+      command: cmdEl.textContent ?? '',
+      args: childElements(line, 'rsp', 'Arguments').map((a) => a.textContent ?? ''),
+      consoleModeStdin: flag(req.header.options[SHELL_OPTIONS.consoleModeStdin], true),
+      skipCmdShell: flag(req.header.options[SHELL_OPTIONS.skipCmdShell], false),
+    });
+    const body = `<rsp:CommandResponse><rsp:CommandId>${cmd.id}</rsp:CommandId></rsp:CommandResponse>`;
+    return reply(req, ACTIONS.commandResponse, body);
+  };
+}
+
+function send(store: ShellStore): (req: MockRequest) => string {
+  return (req) => {
+    const shell = store.get(req.header.selectors.ShellId, req.user.name);
+    const sendEl = child(req.msg.body, 'rsp', 'Send');
+    if (!sendEl) throw Faults.invalidShellElement('Send');
+    for (const s of childElements(sendEl, 'rsp', 'Stream')) {
+      const name = attr(s, 'Name') ?? '';
+      if (!shell.inputStreams.includes(name)) throw Faults.invalidParameter();
+      const cmd = store.command(shell, attr(s, 'CommandId'));
+      if (cmd.doneDelivered) throw Faults.commandNotFound();
+      let data: Buffer;
+      try {
+        data = decodeBase64(textOf(s), 'stdin');
+      } catch {
+        throw Faults.schema();
+      }
+      cmd.send(data, (attr(s, 'End') ?? '').toLowerCase() === 'true');
+    }
+    return reply(req, ACTIONS.sendResponse, '<rsp:SendResponse/>');
+  };
+}
+
+const SIGNAL_BY_URI = new Map<string, SignalName>(
+  (Object.entries(SIGNALS) as [SignalName, string][]).map(([name, uri]) => [uri, name]),
+);
+
+function signal(store: ShellStore): (req: MockRequest) => string {
+  return (req) => {
+    const shell = store.get(req.header.selectors.ShellId, req.user.name);
+    const sig = child(req.msg.body, 'rsp', 'Signal');
+    if (!sig) throw Faults.invalidShellElement('Signal');
+    const cmd = store.command(shell, attr(sig, 'CommandId'));
+    const name = SIGNAL_BY_URI.get(textOf(child(sig, 'rsp', 'Code')));
+    if (!name) throw Faults.invalidParameter();
+    cmd.signal(name);
+    return reply(req, ACTIONS.signalResponse, '<rsp:SignalResponse/>');
+  };
+}
+
+/** The cmd shell resource: the WinRS actions. */
+export function cmdShellResource(store: ShellStore): ResourceHandler {
+  const cmdUri = RESOURCE_URIS.cmd.toLowerCase();
+  return {
+    matches: (uri) => uri.toLowerCase() === cmdUri,
+    actions: {
+      [ACTIONS.create]: create(store),
+      [ACTIONS.delete]: remove(store),
+      [ACTIONS.command]: command(store),
+      [ACTIONS.send]: send(store),
+      [ACTIONS.signal]: signal(store),
+      [ACTIONS.receive]: receiveHandler(store),
+    },
+  };
+}

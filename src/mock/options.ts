@@ -1,0 +1,217 @@
+/**
+ * Options of the mock WinRM endpoint, their defaults (Windows Server 2012+ defaults unless noted) and the one
+ * function that resolves and checks them.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '../errors.ts';
+import type { CommandHost } from './hosts/types.ts';
+
+/** A local account the mock accepts. */
+export interface MockUser {
+  name: string;
+  password: string;
+  /** Domain for `whoami` and the shell Owner. Default: the machine name (a local account). */
+  domain?: string;
+}
+
+/** Which authentication schemes the service offers (`winrm/config/service/Auth`). */
+export interface MockAuthOptions {
+  /** Basic over HTTPS, or over HTTP with allowUnencrypted. Default: false (as Windows). */
+  basic?: boolean;
+  /**
+   * Negotiate (NTLM/Kerberos). Reserved: the scheme plugs into src/mock/auth when implemented; until then
+   * setting it to true throws. Default: false.
+   */
+  negotiate?: boolean;
+}
+
+/** `winrm/config/winrs` and service quotas. */
+export interface MockQuotas {
+  /** MaxShellsPerUser. Default: 30. */
+  maxShellsPerUser?: number;
+  /**
+   * MaxConcurrentOperationsPerUser. Create and Command each take one; only Delete of the shell gives them back
+   * (a Signal terminate does not, [MS-WSMV] note 118). Default: 1500.
+   */
+  maxConcurrentOperationsPerUser?: number;
+  /** Commands running at once in one shell. Default: unlimited. */
+  maxConcurrentCommandsPerShell?: number;
+  /** MaxMemoryPerShellMB, enforced on what hosts report through `reportMemory`. Default: 1024. */
+  maxMemoryPerShellMB?: number;
+  /** Winrs IdleTimeout in ms; a shell without requests for this long is deleted. Default: 7200000. */
+  idleTimeoutMs?: number;
+  /** MaxTimeoutms: the cap on (and default of) a request's OperationTimeout. Default: 60000. */
+  maxTimeoutMs?: number;
+}
+
+/** Where commands run: a built-in name or your own host (e.g. `scriptedHost(...)`). */
+export type HostOption = 'builtins' | 'local' | CommandHost;
+
+export interface MockServerOptions {
+  /** TCP port; 0 picks a free one. Default: 0. */
+  port?: number;
+  /** Listen address. Default: '127.0.0.1'. */
+  host?: string;
+  /** URL path of the endpoint. Default: '/wsman'. */
+  path?: string;
+  /** Serve HTTPS. Default: false. */
+  https?: boolean;
+  /** PEM key and certificate for HTTPS. Default: a self-signed RSA certificate generated at start. */
+  tls?: { key: string; cert: string };
+  /** Accepted accounts. Default: `[{ name: 'vagrant', password: 'vagrant' }]` (the Vagrant box convention). */
+  users?: MockUser[];
+  /** Offered authentication schemes. Default: `{ basic: false }`, so enable Basic for Basic clients. */
+  auth?: MockAuthOptions;
+  /**
+   * `winrm/config/service AllowUnencrypted`. When false, unencrypted messages over plain HTTP are refused with 401
+   * as Windows refuses them: Basic over HTTP then needs this set. Default: false.
+   */
+  allowUnencrypted?: boolean;
+  /** MaxEnvelopeSizekb x 1024: larger requests get HTTP 413. Default: 512000. */
+  maxEnvelopeSize?: number;
+  quotas?: MockQuotas;
+  /** What runs commands. Default: 'builtins'. */
+  commandHost?: HostOption;
+  /** Machine name: `hostname`, `whoami`, COMPUTERNAME and the certificate CN. Default: 'WIN-MOCK'. */
+  machineName?: string;
+  /** Identify's ProductVersion OS part. Default: '10.0.17763' (Windows Server 2019). */
+  productVersion?: string;
+  /**
+   * Directory standing for the Windows drives: `C:\x` is `<fileRoot>/C/x`. Used by the builtins host.
+   * Default: a fresh temporary directory, removed on close.
+   */
+  fileRoot?: string;
+  /** Output a command may queue before its host is paused (back-pressure). Default: 4 MiB. */
+  outputBufferBytes?: number;
+}
+
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  path: string;
+  https: boolean;
+  tls: { key: string; cert: string } | undefined;
+  users: Required<MockUser>[];
+  auth: { basic: boolean; negotiate: boolean };
+  allowUnencrypted: boolean;
+  maxEnvelopeSize: number;
+  quotas: Required<Omit<MockQuotas, 'maxConcurrentCommandsPerShell'>> & {
+    maxConcurrentCommandsPerShell: number | undefined;
+  };
+  commandHost: HostOption;
+  machineName: string;
+  productVersion: string;
+  fileRoot: string | undefined;
+  outputBufferBytes: number;
+}
+
+/** Default option values, exported so tests and docs can refer to them. */
+export const MOCK_DEFAULTS = {
+  port: 0,
+  host: '127.0.0.1',
+  path: '/wsman',
+  users: [{ name: 'vagrant', password: 'vagrant' }],
+  maxEnvelopeSize: 512_000,
+  maxShellsPerUser: 30,
+  maxConcurrentOperationsPerUser: 1500,
+  maxMemoryPerShellMB: 1024,
+  idleTimeoutMs: 7_200_000,
+  maxTimeoutMs: 60_000,
+  machineName: 'WIN-MOCK',
+  productVersion: '10.0.17763',
+  outputBufferBytes: 4 * 1024 * 1024,
+} as const;
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(`Mock option ${name} must be an integer >= ${min}, got ${value}`, {
+      argument: name,
+    });
+  }
+  return value;
+}
+
+export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
+  const port = positiveInt('port', o.port, MOCK_DEFAULTS.port, 0);
+  if (port > 65535)
+    throw new InvalidArgumentError(`Mock option port must be <= 65535, got ${port}`, { argument: 'port' });
+  const path = o.path ?? MOCK_DEFAULTS.path;
+  if (!path.startsWith('/')) {
+    throw new InvalidArgumentError(`Mock option path must start with "/", got "${path}"`, {
+      argument: 'path',
+    });
+  }
+  const machineName = o.machineName ?? MOCK_DEFAULTS.machineName;
+  const users = (o.users ?? (MOCK_DEFAULTS.users as readonly MockUser[])).map((u) => {
+    if (!u.name || u.name.includes(':')) {
+      throw new InvalidArgumentError(`Mock user names must be non-empty without ":", got "${u.name}"`, {
+        argument: 'users',
+      });
+    }
+    return { name: u.name, password: u.password, domain: u.domain ?? machineName };
+  });
+  if (o.auth?.negotiate) {
+    throw new InvalidArgumentError('Mock option auth.negotiate is not implemented yet; use auth.basic', {
+      argument: 'auth.negotiate',
+    });
+  }
+  if (o.tls && !o.https) {
+    throw new InvalidArgumentError('Mock option tls needs https: true', { argument: 'tls' });
+  }
+  const host = o.commandHost ?? 'builtins';
+  if (typeof host === 'string' && host !== 'builtins' && host !== 'local') {
+    throw new InvalidArgumentError(
+      `Mock option commandHost must be 'builtins', 'local' or a host, got "${host}"`,
+      {
+        argument: 'commandHost',
+      },
+    );
+  }
+  const q = o.quotas ?? {};
+  return {
+    port,
+    host: o.host ?? MOCK_DEFAULTS.host,
+    path,
+    https: o.https ?? false,
+    tls: o.tls,
+    users,
+    auth: { basic: o.auth?.basic ?? false, negotiate: false },
+    allowUnencrypted: o.allowUnencrypted ?? false,
+    maxEnvelopeSize: positiveInt('maxEnvelopeSize', o.maxEnvelopeSize, MOCK_DEFAULTS.maxEnvelopeSize, 8192),
+    quotas: {
+      maxShellsPerUser: positiveInt(
+        'quotas.maxShellsPerUser',
+        q.maxShellsPerUser,
+        MOCK_DEFAULTS.maxShellsPerUser,
+      ),
+      maxConcurrentOperationsPerUser: positiveInt(
+        'quotas.maxConcurrentOperationsPerUser',
+        q.maxConcurrentOperationsPerUser,
+        MOCK_DEFAULTS.maxConcurrentOperationsPerUser,
+      ),
+      maxConcurrentCommandsPerShell:
+        q.maxConcurrentCommandsPerShell === undefined
+          ? undefined
+          : positiveInt('quotas.maxConcurrentCommandsPerShell', q.maxConcurrentCommandsPerShell, 1),
+      maxMemoryPerShellMB: positiveInt(
+        'quotas.maxMemoryPerShellMB',
+        q.maxMemoryPerShellMB,
+        MOCK_DEFAULTS.maxMemoryPerShellMB,
+      ),
+      idleTimeoutMs: positiveInt('quotas.idleTimeoutMs', q.idleTimeoutMs, MOCK_DEFAULTS.idleTimeoutMs),
+      maxTimeoutMs: positiveInt('quotas.maxTimeoutMs', q.maxTimeoutMs, MOCK_DEFAULTS.maxTimeoutMs),
+    },
+    commandHost: host,
+    machineName,
+    productVersion: o.productVersion ?? MOCK_DEFAULTS.productVersion,
+    fileRoot: o.fileRoot,
+    outputBufferBytes: positiveInt('outputBufferBytes', o.outputBufferBytes, MOCK_DEFAULTS.outputBufferBytes),
+  };
+}
+
+/** A fresh directory name for the default file area. */
+export function defaultFileRootPrefix(): string {
+  return join(tmpdir(), 'winrm-mock-');
+}

@@ -1,0 +1,186 @@
+/** Starting and stopping the mock WinRM endpoint, and its public handle. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { RESOURCE_URIS } from '../wsman/constants.ts';
+import { basicScheme } from './auth/basic.ts';
+import { AuthGate } from './auth/gate.ts';
+import type { ConnectionAuthState } from './auth/types.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { cmdShellResource } from './dispatch/shell.ts';
+import type { ResourceHandler } from './dispatch/types.ts';
+import { builtinsHost } from './hosts/builtins.ts';
+import { FileArea } from './hosts/files.ts';
+import { localHost } from './hosts/local.ts';
+import type { CommandHost } from './hosts/types.ts';
+import { createRequestHandler } from './http.ts';
+import { type FaultInjection, InjectionRegistry } from './injection.ts';
+import { type MockStats, type RequestLogEntry, RequestRecorder } from './log.ts';
+import { defaultFileRootPrefix, type MockServerOptions, resolveOptions } from './options.ts';
+import { type ShellSnapshot, ShellStore } from './shells/store.ts';
+import {
+  type CertificateThumbprints,
+  generateSelfSignedCertificate,
+  thumbprintsOfPem,
+} from './tls/certificate.ts';
+
+/** A running mock endpoint. */
+export interface MockServer {
+  /** Endpoint URL, e.g. `http://127.0.0.1:49152/wsman`. */
+  readonly url: string;
+  readonly port: number;
+  readonly https: boolean;
+  /** Certificate thumbprints (upper-case hex, as Windows shows them); HTTPS only. */
+  readonly thumbprints: CertificateThumbprints | undefined;
+  /** The served certificate (PEM); HTTPS only. Trust it with `ca`, or pin a thumbprint. */
+  readonly certificatePem: string | undefined;
+  /** The directory standing for the Windows drives (`C:\` is `<fileRoot>/C`). */
+  readonly fileRoot: string;
+  /** Counters; a live object. */
+  readonly stats: MockStats;
+  /** Requests in order (method, action, auth scheme, sizes, status, fault code); never headers or bodies. */
+  readonly requestLog: readonly RequestLogEntry[];
+  /** Snapshot of the open shells and their commands. */
+  shells(): ShellSnapshot[];
+  /** Arm a fault injection (see {@link FaultInjection}). */
+  inject(injection: FaultInjection): void;
+  /** Disarm all injections. */
+  clearInjections(): void;
+  /** Stop listening, end keep-alive and hung connections, kill running commands; resolves when all is down. */
+  close(): Promise<void>;
+}
+
+/** Start a mock WinRM endpoint. See docs/mock.md. */
+export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+  const o = resolveOptions(options);
+  const ownRoot = o.fileRoot === undefined;
+  const fileRoot = o.fileRoot ?? (await mkdtemp(defaultFileRootPrefix()));
+  const files = new FileArea(fileRoot);
+  for (const u of o.users) await files.prepareUser(u.name);
+
+  const host: CommandHost =
+    o.commandHost === 'builtins'
+      ? builtinsHost({ files, windowsVersion: `${o.productVersion}.1` })
+      : o.commandHost === 'local'
+        ? localHost()
+        : o.commandHost;
+  const store = new ShellStore(o, host, fileRoot);
+  const resources: ResourceHandler[] = [cmdShellResource(store)];
+  const dispatcher = new Dispatcher({
+    resources,
+    maxEnvelopeSize: o.maxEnvelopeSize,
+    maxTimeoutMs: o.quotas.maxTimeoutMs,
+  });
+  const gate = new AuthGate(
+    o.auth.basic ? [basicScheme({ allowUnencrypted: o.allowUnencrypted })] : [],
+    o.users,
+  );
+  const injections = new InjectionRegistry();
+  const recorder = new RequestRecorder();
+  const connState = new WeakMap<Socket, ConnectionAuthState>();
+
+  let tls: { key: string; cert: string } | undefined;
+  let thumbprints: CertificateThumbprints | undefined;
+  if (o.https) {
+    if (o.tls) {
+      tls = o.tls;
+      thumbprints = thumbprintsOfPem(o.tls.cert);
+    } else {
+      const altNames = [...new Set(['localhost', '127.0.0.1', '::1', o.machineName, o.host])].filter(
+        (n) => n !== '0.0.0.0' && n !== '::',
+      );
+      const gen = await generateSelfSignedCertificate({ commonName: o.machineName, altNames });
+      tls = { key: gen.keyPem, cert: gen.certPem };
+      thumbprints = gen.thumbprints;
+    }
+  }
+
+  const handler = createRequestHandler({
+    path: o.path,
+    https: o.https,
+    allowUnencrypted: o.allowUnencrypted,
+    maxEnvelopeSize: o.maxEnvelopeSize,
+    machineName: o.machineName,
+    productVersion: o.productVersion,
+    gate,
+    dispatcher,
+    injections,
+    recorder,
+    connectionState: (socket) => {
+      let s = connState.get(socket);
+      if (!s) {
+        s = { pending: new Map() };
+        connState.set(socket, s);
+      }
+      return s;
+    },
+  });
+  const server: Server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler)
+    : createHttpServer(handler);
+  // HTTP.sys keeps idle connections for 120 s; Receive may legitimately take MaxTimeoutms.
+  server.keepAliveTimeout = 120_000;
+  server.requestTimeout = 0;
+  const sockets = new Set<Socket>();
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    sockets.add(socket);
+    recorder.stats.connections++;
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // TLS handshakes that never complete still hold a raw socket.
+  if (tls)
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  const urlHost =
+    o.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : o.host === '::'
+        ? '[::1]'
+        : o.host.includes(':')
+          ? `[${o.host}]`
+          : o.host;
+  const url = `${o.https ? 'https' : 'http'}://${urlHost}:${port}${o.path}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    https: o.https,
+    thumbprints,
+    certificatePem: tls?.cert,
+    fileRoot,
+    stats: recorder.stats,
+    requestLog: recorder.log,
+    shells: () => store.snapshot(),
+    inject: (i) => injections.add(i),
+    clearInjections: () => injections.clear(),
+    close: () => {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of sockets) s.destroy();
+        await store.close();
+        await host.close?.();
+        await stopped;
+        if (ownRoot) await rm(fileRoot, { recursive: true, force: true });
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Resource URIs the mock serves today; others get Windows' unknown-resource fault. */
+export const SERVED_RESOURCE_URIS = [RESOURCE_URIS.cmd] as const;

@@ -1,0 +1,311 @@
+/**
+ * The faults the mock answers, in the form Windows sends them (test/fixtures/fault-*.xml,
+ * docs/windows-wire-facts.md). Handlers throw {@link MockFault}; the dispatcher writes it with HTTP 500.
+ * Reason and Message texts keep Windows' trailing blanks: clients that compare texts see the same bytes.
+ */
+import { ACTIONS } from '../../wsman/constants.ts';
+import { envelope, PREFIX_SETS, xmlEscape } from './envelope.ts';
+
+const FAULT_F_NS = 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault';
+const FAULT_DETAIL = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/';
+
+export interface MockFaultSpec {
+  /** SOAP Code value. */
+  code: 'Sender' | 'Receiver' | 'MustUnderstand';
+  /** Subcode as Windows writes it: `w:TimedOut`, `a:ActionNotSupported`, ...; '' for none. */
+  subcode: string;
+  reason: string;
+  /** xml:lang of the Reason text. Default: 'en-US' (Windows leaves it empty on schema faults). */
+  reasonLang?: string;
+  /** WSManFault Code; omitted for a plain SOAP fault (no s:Detail). */
+  wsmanCode?: number;
+  /** f:Message text. Default: the reason. */
+  message?: string;
+  /** w:FaultDetail URI suffix, e.g. 'UnexpectedSelectors' (full URIs are kept as they are). */
+  faultDetail?: string;
+  /** Fault action. Default: the WS-Management fault action (ActionNotSupported uses the addressing one). */
+  action?: string;
+  /** HTTP status. Default: 500 (Windows sends every SOAP fault with 500). */
+  status?: number;
+  /** s:NotUnderstood header for a MustUnderstand fault: `{ns}local` of the header. */
+  notUnderstood?: { ns: string; local: string };
+}
+
+/** A fault to answer; thrown by handlers, written by the dispatcher. */
+export class MockFault extends Error {
+  readonly spec: MockFaultSpec;
+  constructor(spec: MockFaultSpec) {
+    super(
+      `${spec.subcode}${spec.wsmanCode !== undefined ? ` ${spec.wsmanCode}` : ''}: ${spec.reason.trim()}`,
+    );
+    this.name = 'MockFault';
+    this.spec = spec;
+  }
+  get status(): number {
+    return this.spec.status ?? 500;
+  }
+}
+
+/** Write a fault envelope. */
+export function faultEnvelope(
+  spec: MockFaultSpec,
+  ctx: { relatesTo: string | undefined; machine: string; lang?: string },
+): string {
+  const lang = ctx.lang ?? 'en-US';
+  let detail = '';
+  if (spec.wsmanCode !== undefined || spec.faultDetail !== undefined) {
+    const fd = spec.faultDetail
+      ? `<w:FaultDetail>${spec.faultDetail.includes(':') ? spec.faultDetail : FAULT_DETAIL + spec.faultDetail}</w:FaultDetail>`
+      : '';
+    const wf =
+      spec.wsmanCode === undefined
+        ? ''
+        : `<f:WSManFault xmlns:f="${FAULT_F_NS}" Code="${spec.wsmanCode}" Machine="${xmlEscape(ctx.machine)}">` +
+          `<f:Message>${xmlEscape(spec.message ?? spec.reason)}</f:Message></f:WSManFault>`;
+    detail = `<s:Detail>${fd}${wf}</s:Detail>`;
+  }
+  const sub = spec.subcode ? `<s:Subcode><s:Value>${xmlEscape(spec.subcode)}</s:Value></s:Subcode>` : '';
+  const body =
+    `<s:Fault><s:Code><s:Value>s:${spec.code}</s:Value>${sub}</s:Code><s:Reason><s:Text xml:lang="${xmlEscape(spec.reasonLang ?? lang)}">` +
+    `${xmlEscape(spec.reason)}</s:Text></s:Reason>${detail}</s:Fault>`;
+  const nu = spec.notUnderstood;
+  const extraHeaders = nu
+    ? `<s:NotUnderstood qname="nu:${xmlEscape(nu.local)}" xmlns:nu="${xmlEscape(nu.ns)}"/>`
+    : undefined;
+  return envelope(
+    {
+      action: spec.action ?? ACTIONS.wsmanFault,
+      relatesTo: ctx.relatesTo,
+      lang,
+      prefixes: PREFIX_SETS.fault,
+      extraHeaders,
+    },
+    body,
+  );
+}
+
+const CANNOT_PROCESS = 'The WS-Management service cannot process the request. ';
+const SCHEMA_REASON =
+  'The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry. ';
+
+/** Windows' faults, by situation. */
+export const Faults = {
+  timedOut: (): MockFault =>
+    new MockFault({
+      code: 'Receiver',
+      subcode: 'w:TimedOut',
+      reason:
+        'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ',
+      wsmanCode: 2150858793,
+    }),
+
+  shellNotFound: (shellId: string): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidSelectors',
+      reason:
+        'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+      wsmanCode: 2150858843,
+      faultDetail: 'UnexpectedSelectors',
+      message:
+        `The request for the Windows Remote Shell with ShellId ${shellId} failed because the shell was not found on the server. ` +
+        'Possible causes are: the specified ShellId is incorrect or the shell no longer exists on the server. ' +
+        'Provide the correct ShellId or create a new shell and retry the operation. ',
+    }),
+
+  commandNotFound: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidSelectors',
+      reason:
+        'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+      wsmanCode: 2150858843,
+      faultDetail: 'UnexpectedSelectors',
+      message:
+        'The Windows Remote Shell received a request to perform an operation on a command identifier that does not exist. ' +
+        'Either the command has completed execution or the client specified an invalid command identifier. ',
+    }),
+
+  actionNotSupported: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'a:ActionNotSupported',
+      reason: 'The WS-Management service does not support the action specified in the request. ',
+      wsmanCode: 2150858771,
+      action: ACTIONS.addressingFault,
+    }),
+
+  /** Schema validation (2150858817): `detail` is the f:Message text Windows gives for the specific problem. */
+  schema: (detail?: string): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:SchemaValidationError',
+      reason: SCHEMA_REASON,
+      reasonLang: '',
+      wsmanCode: 2150858817,
+      message: detail ?? SCHEMA_REASON,
+    }),
+
+  /** An element of a WinRS body the shell plugin does not accept (Windows names it in the message). */
+  invalidShellElement: (element: string): MockFault =>
+    Faults.schema(
+      `The Windows Remote Shell cannot process the request. The SOAP packet contains an element ${element} that is invalid. ` +
+        'Retry the request with the correct XML element. ',
+    ),
+
+  responseTooLarge: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:EncodingLimit',
+      reason:
+        'The response that the WS-Management service computed exceeds the maximum envelope size in the request. ',
+      wsmanCode: 2150858824,
+      faultDetail: 'MaxEnvelopeSize',
+    }),
+
+  quotaShells: (max: number): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:QuotaLimit',
+      reason:
+        `${CANNOT_PROCESS}The maximum number of concurrent shells for this user has been exceeded. ` +
+        'Close existing shells or raise the quota for this user. ',
+      wsmanCode: 2150859173,
+      message:
+        `${CANNOT_PROCESS}This user is allowed a maximum number of ${max} concurrent shells, which has been exceeded. ` +
+        'Close existing shells or raise the quota for this user. ',
+    }),
+
+  quotaOperations: (max: number): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:QuotaLimit',
+      reason:
+        `${CANNOT_PROCESS}The maximum number of concurrent operations for this user has been exceeded. ` +
+        'Close existing operations for this user, or raise the quota for this user. ',
+      wsmanCode: 2150859174,
+      message:
+        `${CANNOT_PROCESS}This user is allowed a maximum number of ${max} concurrent operations, which has been exceeded. ` +
+        'Close existing operations for this user, or raise the quota for this user. ',
+    }),
+
+  /** Unknown resource URI: captured from Windows 2012 R2 (OMI's wsman parser tests replay it). */
+  resourceNotFound: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'a:DestinationUnreachable',
+      reason: `${CANNOT_PROCESS}The service cannot find the resource identified by the resource URI and selectors. `,
+      wsmanCode: 2150858752,
+      faultDetail: 'InvalidResourceURI',
+      action: ACTIONS.addressingFault,
+    }),
+
+  /** A header that is present but malformed (ERROR_WSMAN_INVALID_MESSAGE_INFORMATION_HEADER). */
+  invalidHeader: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'a:InvalidMessageInformationHeader',
+      reason: `${CANNOT_PROCESS}The request contains one or more invalid SOAP headers. `,
+      wsmanCode: 2150858767,
+      action: ACTIONS.addressingFault,
+    }),
+
+  /** A required header is missing (ERROR_WSMAN_MESSAGE_INFORMATION_HEADER_REQUIRED). */
+  missingHeader: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'a:MessageInformationHeaderRequired',
+      reason: `${CANNOT_PROCESS}The request does not have all the expected SOAP headers. `,
+      wsmanCode: 2150858769,
+      action: ACTIONS.addressingFault,
+    }),
+
+  /** A mustUnderstand="true" header the service does not know (SOAP 1.2 5.4.8). */
+  mustUnderstand: (ns: string, local: string): MockFault =>
+    new MockFault({
+      code: 'MustUnderstand',
+      subcode: '',
+      reason:
+        'The WS-Management service cannot process a SOAP header in the request that is marked as mustUnderstand by the client. ' +
+        'This could be caused by the use of a version of the protocol which is not supported, or may be an incompatibility ' +
+        'between the client and server implementations. ',
+      action: ACTIONS.addressingFault,
+      notUnderstood: { ns, local },
+    }),
+
+  /** MaxEnvelopeSize below 8192 ([MS-WSMV] 3.1.4.1.7). */
+  envelopeLimitTooSmall: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:EncodingLimit',
+      reason:
+        'The WS-Management service cannot process the request because the envelope size in the request is too small. ',
+      wsmanCode: 2150858878,
+      faultDetail: 'MinimumEnvelopeLimit',
+    }),
+
+  /** Missing ShellId selector (Openwsman#83 shows the message). */
+  missingShellSelector: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidSelectors',
+      reason:
+        'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+      wsmanCode: 2150858843,
+      faultDetail: 'UnexpectedSelectors',
+      message:
+        'The Windows Remote Shell cannot process the request because it requires the following selector: ShellId. ' +
+        'Retry with the correct selector.',
+    }),
+
+  /** MaxConcurrentCommandsPerShell: the exact Windows fault is unconfirmed; QuotaLimit with the plugin code. */
+  quotaCommands: (max: number): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:QuotaLimit',
+      reason:
+        `${CANNOT_PROCESS}The maximum number of concurrent commands per shell has been exceeded. ` +
+        'Retry after some time or raise the quota for concurrent commands per shell. ',
+      wsmanCode: 2150859181,
+      message:
+        `${CANNOT_PROCESS}This shell is allowed a maximum number of ${max} concurrent commands, which has been exceeded. ` +
+        'Close existing commands or raise the quota. ',
+    }),
+
+  /** w:InvalidParameter (masterzen/winrm#80 capture): a value the service cannot use. */
+  invalidParameter: (): MockFault =>
+    new MockFault({ code: 'Sender', subcode: 'w:InvalidParameter', reason: 'The parameter is incorrect. ' }),
+
+  /** Not well-formed XML (ERROR_WSMAN_INVALID_XML); the subcode is our choice, Windows' is unconfirmed. */
+  invalidXml: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:SchemaValidationError',
+      reason: SCHEMA_REASON,
+      reasonLang: '',
+      wsmanCode: 2150858819,
+      message: 'The WS-Management service cannot process the request because the XML is invalid. ',
+    }),
+
+  /** An OperationTimeout that is not an xs:duration (ERROR_WSMAN_INVALID_TIMEOUT_HEADER). */
+  invalidTimeoutHeader: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'a:InvalidMessageInformationHeader',
+      reason: `${CANNOT_PROCESS}The request contains one or more invalid SOAP headers. `,
+      wsmanCode: 2150858881,
+      message:
+        'The WS-Management service cannot process the request because the timeout header in the request is invalid. ',
+      action: ACTIONS.addressingFault,
+    }),
+
+  accessDenied: (): MockFault =>
+    new MockFault({ code: 'Sender', subcode: 'w:AccessDenied', reason: 'Access is denied. ', wsmanCode: 5 }),
+
+  internalError: (): MockFault =>
+    new MockFault({
+      code: 'Receiver',
+      subcode: 'w:InternalError',
+      reason: 'The WS-Management service cannot process the request. ',
+    }),
+} as const;
