@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: this library and Debian's pywinrm against the same mock endpoint in the same run.
- * Reports ratios (ours / theirs), not absolute times, plus requests per execute.
+ * Reports ratios (ours / theirs), not absolute times, plus requests per execute. The mock runs in a separate
+ * process so neither client shares its event loop.
  * Env: BENCH_EXECUTES (default 300), BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (default 3).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connect } from '../src/index.ts';
-import { startMockServer } from '../src/mock/index.ts';
+import { startMockProcess } from './lib/mock-process.ts';
 
 const run = promisify(execFile);
 const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 300);
@@ -20,7 +21,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-const mock = await startMockServer({ users: [user], auth: { basic: true }, allowUnencrypted: true });
+// The mock runs in its own process: the client measured here and pywinrm both talk to it over loopback.
+const mock = await startMockProcess(['--user', `${user.name}:${user.password}`, '--auth', 'basic', '--allow-unencrypted']);
 try {
   const ours = { execPerSec: [] as number[], mbPerSec: [] as number[], reqPerExec: 0 };
   const theirs = { execPerSec: [] as number[], mbPerSec: [] as number[] };
@@ -69,5 +71,5 @@ try {
   for (const [name, a, b] of rows)
     console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)}x |`);
 } finally {
-  await mock.close();
+  await mock.stop();
 }

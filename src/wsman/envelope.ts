@@ -89,6 +89,15 @@ const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
  * the writer emit exactly the caller's characters. Characters XML cannot carry are refused.
  */
 export function xmlText(value: string): string {
+  if (value.includes('\r')) {
+    throw new InvalidArgumentError('The value contains a carriage return, which would arrive as a plain line feed', {
+      remedy: 'remove CR characters from paths, names and environment values',
+    });
+  }
+  return checkedXmlText(value);
+}
+
+function checkedXmlText(value: string): string {
   const bad = NOT_XML_CHAR.exec(value);
   if (bad) {
     const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
@@ -100,8 +109,69 @@ export function xmlText(value: string): string {
   return value.includes('&') ? value.replace(/&/g, '&amp;') : value;
 }
 
+/**
+ * Escape text for direct insertion into a template (the {@link PAYLOAD_SLOT}): `&`, `<`, `>`, and CR as `&#13;`
+ * so a receiver's line-end normalization cannot turn CRLF into LF. Refuses what XML cannot carry.
+ */
+export function escapeXmlText(value: string): string {
+  checkedXmlText(value);
+  return value.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
+}
+
 function mustUnderstand(el: XMLBuilder, value: boolean): XMLBuilder {
   return el.att(NS.s, 's:mustUnderstand', value ? 'true' : 'false');
+}
+
+const ID_SLOT = 'uuid:00000000-0000-0000-0000-0000000000FF';
+/** Text standing for caller payload `i` in a cached template; never valid base64, never produced by escaping. */
+export function payloadSlot(i = 0): string {
+  return `#PAYLOAD${i}#`;
+}
+export const PAYLOAD_SLOT = payloadSlot(0);
+const templates = new Map<string, string>();
+const TEMPLATE_LIMIT = 512;
+
+/**
+ * Cached variant of {@link buildRequest} for the hot path (Receive, Send, Signal, Command): the envelope is written
+ * once by xmlbuilder2 per distinct header and body key, then reused with a fresh MessageID and, when the body
+ * writer wrote {@link PAYLOAD_SLOT}, the payload (already safe text, e.g. base64) put in its place.
+ */
+export function buildRequestCached(
+  ctx: RequestContext,
+  header: ActionHeader,
+  bodyKey: string,
+  body?: BodyWriter,
+  payload?: string | readonly string[],
+): string {
+  const key = JSON.stringify([
+    bodyKey,
+    ctx.to,
+    ctx.maxEnvelopeSize,
+    ctx.operationTimeout,
+    ctx.locale,
+    ctx.dataLocale,
+    ctx.sessionId,
+    header,
+  ]);
+  let template = templates.get(key);
+  if (template === undefined) {
+    template = buildRequest({ ...ctx, messageId: ID_SLOT }, header, body);
+    if (templates.size >= TEMPLATE_LIMIT) templates.delete(templates.keys().next().value as string);
+    templates.set(key, template);
+  }
+  let out = template.replace(ID_SLOT, normalizeMessageId(ctx.messageId));
+  if (payload !== undefined) {
+    const list = typeof payload === 'string' ? [payload] : payload;
+    // Replace from the last slot backwards so a payload can never be mistaken for a later slot.
+    let before = out.length;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const slot = payloadSlot(i);
+      const at = out.lastIndexOf(slot, before - slot.length);
+      out = out.slice(0, at) + list[i] + out.slice(at + slot.length);
+      before = at;
+    }
+  }
+  return out;
 }
 
 /** Build a complete request envelope as a string. */

@@ -1,7 +1,15 @@
 /** Command: start a process in a shell ([MS-WSMV] 3.1.4.11). */
 import { ProtocolError } from '../../errors.ts';
 import { ACTIONS, NS, RESOURCE_URIS, SHELL_OPTIONS } from '../constants.ts';
-import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
+import {
+  type BodyWriter,
+  buildRequestCached,
+  escapeXmlText,
+  PAYLOAD_SLOT,
+  payloadSlot,
+  type RequestContext,
+  xmlText,
+} from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 import { child, textOf } from '../xml.ts';
 
@@ -22,24 +30,26 @@ export interface CommandParams {
 }
 
 export function buildCommand(ctx: RequestContext, params: CommandParams): string {
-  return buildRequest(
-    ctx,
-    {
-      action: ACTIONS.command,
-      resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
-      selectors: { ShellId: params.shellId },
-      options: [
-        { name: SHELL_OPTIONS.consoleModeStdin, value: params.consoleModeStdin === false ? 'FALSE' : 'TRUE' },
-        { name: SHELL_OPTIONS.skipCmdShell, value: params.skipCmdShell ? 'TRUE' : 'FALSE' },
-      ],
-    },
-    (body) => {
-      const line = body.ele(NS.rsp, 'rsp:CommandLine');
-      if (params.commandId) line.att('CommandId', xmlText(params.commandId));
-      line.ele(NS.rsp, 'rsp:Command').txt(xmlText(params.command));
-      for (const a of params.args ?? []) line.ele(NS.rsp, 'rsp:Arguments').txt(xmlText(a));
-    },
-  );
+  const header = {
+    action: ACTIONS.command,
+    resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
+    selectors: { ShellId: params.shellId },
+    options: [
+      { name: SHELL_OPTIONS.consoleModeStdin, value: params.consoleModeStdin === false ? 'FALSE' : 'TRUE' },
+      { name: SHELL_OPTIONS.skipCmdShell, value: params.skipCmdShell ? 'TRUE' : 'FALSE' },
+    ],
+  };
+  const writer: BodyWriter = (body) => {
+    const line = body.ele(NS.rsp, 'rsp:CommandLine');
+    if (params.commandId) line.att('CommandId', xmlText(params.commandId));
+    line.ele(NS.rsp, 'rsp:Command').txt(PAYLOAD_SLOT);
+    (params.args ?? []).forEach((_, i) => line.ele(NS.rsp, 'rsp:Arguments').txt(payloadSlot(i + 1)));
+  };
+  // Command and arguments are caller text: they go into template slots, escaped here (CR included, which
+  // xmlbuilder2 would pass through raw and a receiver would turn into LF).
+  const args = params.args ?? [];
+  const key = `command|${params.commandId ?? ''}|${args.length}`;
+  return buildRequestCached(ctx, header, key, writer, [params.command, ...args].map(escapeXmlText));
 }
 
 export function parseCommandResponse(msg: SoapMessage): { commandId: string } {

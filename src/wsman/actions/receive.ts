@@ -1,7 +1,7 @@
 /** Receive: output and state of a command ([MS-WSMV] 3.1.4.14). */
 import { ProtocolError } from '../../errors.ts';
 import { ACTIONS, COMMAND_STATES, NS, RESOURCE_URIS } from '../constants.ts';
-import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
+import { buildRequestCached, type RequestContext, xmlText } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 import { attr, child, childElements, decodeBase64, textOf } from '../xml.ts';
 
@@ -15,7 +15,7 @@ export interface ReceiveParams {
 }
 
 export function buildReceive(ctx: RequestContext, params: ReceiveParams): string {
-  return buildRequest(
+  return buildRequestCached(
     ctx,
     {
       action: ACTIONS.receive,
@@ -23,6 +23,7 @@ export function buildReceive(ctx: RequestContext, params: ReceiveParams): string
       selectors: { ShellId: params.shellId },
       options: [{ name: 'WSMAN_CMDSHELL_OPTION_KEEPALIVE', value: 'TRUE' }],
     },
+    `receive|${params.commandId}|${params.streams ?? ''}`,
     (body) => {
       body
         .ele(NS.rsp, 'rsp:Receive')

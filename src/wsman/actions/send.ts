@@ -1,6 +1,6 @@
 /** Send: stdin to a running command ([MS-WSMV] 3.1.4.13). */
 import { ACTIONS, NS, RESOURCE_URIS } from '../constants.ts';
-import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
+import { buildRequestCached, PAYLOAD_SLOT, type RequestContext, xmlText } from '../envelope.ts';
 import type { SoapMessage } from '../response.ts';
 import { bodyElement } from '../response.ts';
 
@@ -18,25 +18,26 @@ export interface SendParams {
 }
 
 export function buildSend(ctx: RequestContext, params: SendParams): string {
-  return buildRequest(
+  const stream = params.stream ?? 'stdin';
+  const b64 = Buffer.from(params.data.buffer, params.data.byteOffset, params.data.byteLength).toString('base64');
+  return buildRequestCached(
     ctx,
     {
       action: ACTIONS.send,
       resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
       selectors: { ShellId: params.shellId },
     },
+    `send|${params.commandId}|${stream}|${params.end ? 1 : 0}`,
     (body) => {
       const s = body
         .ele(NS.rsp, 'rsp:Send')
         .ele(NS.rsp, 'rsp:Stream')
-        .att('Name', xmlText(params.stream ?? 'stdin'))
+        .att('Name', xmlText(stream))
         .att('CommandId', xmlText(params.commandId));
       if (params.end) s.att('End', 'true');
-      const b64 = Buffer.from(params.data.buffer, params.data.byteOffset, params.data.byteLength).toString(
-        'base64',
-      );
-      if (b64) s.txt(xmlText(b64));
+      s.txt(PAYLOAD_SLOT);
     },
+    b64,
   );
 }
 

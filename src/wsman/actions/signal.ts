@@ -1,6 +1,6 @@
 /** Signal: terminate, ctrl_c or ctrl_break a command ([MS-WSMV] 3.1.4.12). */
 import { ACTIONS, NS, RESOURCE_URIS, SIGNALS, type SignalName } from '../constants.ts';
-import { buildRequest, type RequestContext, xmlText } from '../envelope.ts';
+import { buildRequestCached, type RequestContext, xmlText } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 
 export interface SignalParams {
@@ -13,13 +13,14 @@ export interface SignalParams {
 }
 
 export function buildSignal(ctx: RequestContext, params: SignalParams): string {
-  return buildRequest(
+  return buildRequestCached(
     ctx,
     {
       action: ACTIONS.signal,
       resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
       selectors: { ShellId: params.shellId },
     },
+    `signal|${params.commandId}|${params.signal ?? ''}`,
     (body) => {
       body
         .ele(NS.rsp, 'rsp:Signal')
