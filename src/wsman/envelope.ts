@@ -90,9 +90,12 @@ const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
  */
 export function xmlText(value: string): string {
   if (value.includes('\r')) {
-    throw new InvalidArgumentError('The value contains a carriage return, which would arrive as a plain line feed', {
-      remedy: 'remove CR characters from paths, names and environment values',
-    });
+    throw new InvalidArgumentError(
+      'The value contains a carriage return, which would arrive as a plain line feed',
+      {
+        remedy: 'remove CR characters from paths, names and environment values',
+      },
+    );
   }
   return checkedXmlText(value);
 }
@@ -115,7 +118,9 @@ function checkedXmlText(value: string): string {
  */
 export function escapeXmlText(value: string): string {
   checkedXmlText(value);
-  return value.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
+  return value.replace(/[&<>\r]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;',
+  );
 }
 
 function mustUnderstand(el: XMLBuilder, value: boolean): XMLBuilder {
@@ -177,7 +182,7 @@ export function buildRequestCached(
 /** Build a complete request envelope as a string. */
 export function buildRequest(ctx: RequestContext, header: ActionHeader, body?: BodyWriter): string {
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(NS.s, 's:Envelope');
-  for (const p of ROOT_PREFIXES) if (p !== 's') root.att('xmlns:' + p, NS[p]);
+  for (const p of ROOT_PREFIXES) if (p !== 's') root.att(`xmlns:${p}`, NS[p]);
   const h = root.ele(NS.s, 's:Header');
   h.ele(NS.a, 'a:To').txt(xmlText(ctx.to));
   mustUnderstand(h.ele(NS.a, 'a:ReplyTo').ele(NS.a, 'a:Address'), true).txt(xmlText(ANONYMOUS_ADDRESS));

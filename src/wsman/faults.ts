@@ -56,7 +56,8 @@ export const KNOWN_FAULTS: Readonly<Record<number, KnownFault>> = {
   2150858823: {
     name: 'MaxEnvelopeSizeTooLarge',
     meaning: 'the MaxEnvelopeSize in the request is larger than the service allows',
-    remedy: 'lower maxEnvelopeSize, or raise the server limit: winrm set winrm/config @{MaxEnvelopeSizekb="500"}',
+    remedy:
+      'lower maxEnvelopeSize, or raise the server limit: winrm set winrm/config @{MaxEnvelopeSizekb="500"}',
   },
   2150858824: {
     name: 'ResponseExceedsMaxEnvelopeSize',
@@ -71,7 +72,8 @@ export const KNOWN_FAULTS: Readonly<Record<number, KnownFault>> = {
   2150858771: {
     name: 'ActionNotSupported',
     meaning: 'the service does not support this action for this resource',
-    remedy: 'check the resource URI and that its plugin is enabled on the server: winrm e winrm/config/plugin',
+    remedy:
+      'check the resource URI and that its plugin is enabled on the server: winrm e winrm/config/plugin',
   },
   2150859173: {
     name: 'QuotaMaxShells',

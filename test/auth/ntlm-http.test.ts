@@ -81,7 +81,8 @@ describe('NTLM over HTTP with encryption', () => {
           return;
         }
         let sealed = frameEncrypted(st.session.wrap(reply), reply.length);
-        if (mode === 'tamper') sealed.writeUInt8(sealed.readUInt8(sealed.length - 40) ^ 0x01, sealed.length - 40);
+        if (mode === 'tamper')
+          sealed.writeUInt8(sealed.readUInt8(sealed.length - 40) ^ 0x01, sealed.length - 40);
         if (mode === 'replay' && lastSealedReply) sealed = lastSealedReply;
         lastSealedReply = sealed;
         res.writeHead(200, { 'Content-Type': encryptedContentType() }).end(sealed);

@@ -27,7 +27,18 @@ const xmlChar = fc
   .map((c) => String.fromCodePoint(c));
 const xmlString = fc.oneof(
   fc.stringOf(xmlChar, { maxLength: 60 }),
-  fc.constantFrom('&', '<>', ']]>', '"\'', 'a&amp;b', 'line1\r\nline2', '\ttab\n', '#PAYLOAD0#', '#PAYLOAD1#', '&#13;'),
+  fc.constantFrom(
+    '&',
+    '<>',
+    ']]>',
+    '"\'',
+    'a&amp;b',
+    'line1\r\nline2',
+    '\ttab\n',
+    '#PAYLOAD0#',
+    '#PAYLOAD1#',
+    '&#13;',
+  ),
 );
 
 describe('round trips', () => {

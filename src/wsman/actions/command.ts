@@ -43,7 +43,8 @@ export function buildCommand(ctx: RequestContext, params: CommandParams): string
     const line = body.ele(NS.rsp, 'rsp:CommandLine');
     if (params.commandId) line.att('CommandId', xmlText(params.commandId));
     line.ele(NS.rsp, 'rsp:Command').txt(PAYLOAD_SLOT);
-    (params.args ?? []).forEach((_, i) => line.ele(NS.rsp, 'rsp:Arguments').txt(payloadSlot(i + 1)));
+    const count = params.args?.length ?? 0;
+    for (let i = 1; i <= count; i++) line.ele(NS.rsp, 'rsp:Arguments').txt(payloadSlot(i));
   };
   // Command and arguments are caller text: they go into template slots, escaped here (CR included, which
   // xmlbuilder2 would pass through raw and a receiver would turn into LF).

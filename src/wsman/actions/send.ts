@@ -19,7 +19,9 @@ export interface SendParams {
 
 export function buildSend(ctx: RequestContext, params: SendParams): string {
   const stream = params.stream ?? 'stdin';
-  const b64 = Buffer.from(params.data.buffer, params.data.byteOffset, params.data.byteLength).toString('base64');
+  const b64 = Buffer.from(params.data.buffer, params.data.byteOffset, params.data.byteLength).toString(
+    'base64',
+  );
   return buildRequestCached(
     ctx,
     {
