@@ -22,7 +22,13 @@ function median(xs: number[]): number {
 }
 
 // The mock runs in its own process: the client measured here and pywinrm both talk to it over loopback.
-const mock = await startMockProcess(['--user', `${user.name}:${user.password}`, '--auth', 'basic', '--allow-unencrypted']);
+const mock = await startMockProcess([
+  '--user',
+  `${user.name}:${user.password}`,
+  '--auth',
+  'basic',
+  '--allow-unencrypted',
+]);
 try {
   const ours = { execPerSec: [] as number[], mbPerSec: [] as number[], reqPerExec: 0 };
   const theirs = { execPerSec: [] as number[], mbPerSec: [] as number[] };

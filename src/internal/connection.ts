@@ -38,6 +38,7 @@ export class WinRmInternalConnection implements Connection {
   private readonly shells: ShellPool;
   private readonly debug: DebugLog;
   private readonly running = new Set<RemoteProcessImpl>();
+  private readonly pendingCleanups = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly opts: ResolvedOptions) {
@@ -89,7 +90,10 @@ export class WinRmInternalConnection implements Connection {
         const proc = await startRemoteProcess(
           this.transport,
           { shellId: shell.id, commandLine: line, timeoutMs: options.timeout, signal: options.signal },
-          { onSettled: (healthy) => this.settled(proc, shell, healthy) },
+          {
+            onSettled: (healthy) => this.settled(proc, shell, healthy),
+            onCompleted: (cleanup) => this.completed(proc, shell, cleanup),
+          },
         );
         this.running.add(proc);
         return proc;
@@ -104,6 +108,18 @@ export class WinRmInternalConnection implements Connection {
         this.debug.log('shell', `reopening shell after fault ${(err as { faultCode?: number }).faultCode}`);
       }
     }
+  }
+
+  /** The shell goes back to the pool at once; a terminate that fails later retires it. */
+  private completed(proc: RemoteProcessImpl, shell: Shell, cleanup: Promise<boolean>): void {
+    this.running.delete(proc);
+    const tracked: Promise<void> = cleanup
+      .then((ok) => {
+        if (!ok) shell.retired = true;
+      })
+      .finally(() => this.pendingCleanups.delete(tracked));
+    this.pendingCleanups.add(tracked);
+    if (!this.closing) void this.shells.release(shell).catch(() => undefined);
   }
 
   private settled(proc: RemoteProcessImpl, shell: Shell, healthy: boolean): void {
@@ -166,6 +182,7 @@ export class WinRmInternalConnection implements Connection {
     this.closing ??= (async () => {
       for (const p of this.running) await p.kill('terminate').catch(() => undefined);
       await Promise.allSettled([...this.running].map((p) => p.exited));
+      await Promise.allSettled([...this.pendingCleanups]);
       const errors = await this.shells.closeAll();
       this.transport.close();
       if (errors.length > 0) this.debug.log('shell', `${errors.length} shell(s) could not be deleted`);

@@ -20,8 +20,14 @@ const TIMED_OUT_FAULT = 2150858793;
 const STREAM_HIGH_WATER = 1024 * 1024;
 
 export interface ProcessHooks {
-  /** Called once when the command is finished and cleaned up; `healthy` says whether the shell can be reused. */
+  /** Called once when the command failed and was cleaned up; `healthy` says whether the shell can be reused. */
   onSettled(healthy: boolean): void;
+  /**
+   * Called once when the command completed: its output is delivered, and its terminate Signal is on its way
+   * (`cleanup` resolves to whether it succeeded). The shell may run the next command meanwhile, which saves a
+   * round trip per command without sending fewer messages.
+   */
+  onCompleted(cleanup: Promise<boolean>): void;
 }
 
 export interface StartParams {
@@ -186,10 +192,11 @@ export class RemoteProcessImpl implements RemoteProcess {
         }
       }
       this.finished = true;
-      const healthy = await this.cleanup(undefined);
+      if (this.timer) clearTimeout(this.timer);
       this.stdout.push(null);
       this.stderr.push(null);
-      this.settle(healthy);
+      this.settled = true;
+      this.hooks.onCompleted(this.cleanup(undefined));
       this.resolveExit(exitCode);
     } catch (err) {
       this.finished = true;

@@ -19,6 +19,8 @@ export interface Shell {
   readonly key: string;
   readonly settings: ShellSettings;
   commands: number;
+  /** Set when a command's cleanup failed: the shell is deleted instead of reused. */
+  retired?: boolean;
 }
 
 /** Faults meaning the shell or command no longer exists: ignored by cleanup, trigger a reopen on reuse. */
@@ -61,7 +63,7 @@ export class ShellPool {
     const list = this.idle.get(key);
     while (list && list.length > 0) {
       const s = list.pop()!;
-      if (s.commands < this.opts.maxCommandsPerShell) return s;
+      if (s.commands < this.opts.maxCommandsPerShell && !s.retired) return s;
       await this.destroy(s);
     }
     return this.create(settings, key, signal);
@@ -85,6 +87,10 @@ export class ShellPool {
   /** Put a healthy shell back for reuse. */
   async release(shell: Shell): Promise<void> {
     if (!this.open.has(shell)) return;
+    if (shell.retired) {
+      await this.destroy(shell);
+      return;
+    }
     const list = this.idle.get(shell.key) ?? [];
     if (this.idleTotal() >= this.maxIdle) {
       await this.destroy(shell);

@@ -123,6 +123,13 @@ export function escapeXmlText(value: string): string {
   );
 }
 
+/** Like {@link escapeXmlText}, for a double-quoted attribute value (also escapes `"`, tab and LF). */
+export function escapeXmlAttr(value: string): string {
+  return escapeXmlText(value).replace(/["\t\n]/g, (c) =>
+    c === '"' ? '&quot;' : c === '\t' ? '&#9;' : '&#10;',
+  );
+}
+
 function mustUnderstand(el: XMLBuilder, value: boolean): XMLBuilder {
   return el.att(NS.s, 's:mustUnderstand', value ? 'true' : 'false');
 }

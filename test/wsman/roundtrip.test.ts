@@ -208,3 +208,19 @@ describe('hostile input', () => {
     }
   });
 });
+
+describe('base64 decoding', () => {
+  it('accepts canonical base64 and base64 with whitespace, refuses garbage', async () => {
+    const { decodeBase64 } = await import('../../src/wsman/xml.ts');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        const b64 = Buffer.from(bytes).toString('base64');
+        assert.deepEqual(decodeBase64(b64, 'x'), Buffer.from(bytes));
+        assert.deepEqual(decodeBase64(b64.replace(/(.{7})/g, '$1\n '), 'x'), Buffer.from(bytes));
+      }),
+    );
+    for (const bad of ['abc', 'ab!d', 'ab=d', '====', 'a===', 'YQ==YQ==', 'Y-_Q']) {
+      assert.throws(() => decodeBase64(bad, 'stdout stream data'), /not valid base64/, bad);
+    }
+  });
+});

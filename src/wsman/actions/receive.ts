@@ -1,7 +1,13 @@
 /** Receive: output and state of a command ([MS-WSMV] 3.1.4.14). */
 import { ProtocolError } from '../../errors.ts';
 import { ACTIONS, COMMAND_STATES, NS, RESOURCE_URIS } from '../constants.ts';
-import { buildRequestCached, type RequestContext, xmlText } from '../envelope.ts';
+import {
+  buildRequestCached,
+  escapeXmlAttr,
+  PAYLOAD_SLOT,
+  type RequestContext,
+  xmlText,
+} from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 import { attr, child, childElements, decodeBase64, textOf } from '../xml.ts';
 
@@ -23,14 +29,15 @@ export function buildReceive(ctx: RequestContext, params: ReceiveParams): string
       selectors: { ShellId: params.shellId },
       options: [{ name: 'WSMAN_CMDSHELL_OPTION_KEEPALIVE', value: 'TRUE' }],
     },
-    `receive|${params.commandId}|${params.streams ?? ''}`,
+    `receive|${params.streams ?? ''}`,
     (body) => {
       body
         .ele(NS.rsp, 'rsp:Receive')
         .ele(NS.rsp, 'rsp:DesiredStream')
-        .att('CommandId', xmlText(params.commandId))
+        .att('CommandId', PAYLOAD_SLOT)
         .txt(xmlText(params.streams ?? 'stdout stderr'));
     },
+    escapeXmlAttr(params.commandId),
   );
 }
 

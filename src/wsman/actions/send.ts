@@ -1,6 +1,6 @@
 /** Send: stdin to a running command ([MS-WSMV] 3.1.4.13). */
 import { ACTIONS, NS, RESOURCE_URIS } from '../constants.ts';
-import { buildRequestCached, PAYLOAD_SLOT, type RequestContext, xmlText } from '../envelope.ts';
+import { buildRequestCached, escapeXmlAttr, payloadSlot, type RequestContext, xmlText } from '../envelope.ts';
 import type { SoapMessage } from '../response.ts';
 import { bodyElement } from '../response.ts';
 
@@ -29,17 +29,17 @@ export function buildSend(ctx: RequestContext, params: SendParams): string {
       resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
       selectors: { ShellId: params.shellId },
     },
-    `send|${params.commandId}|${stream}|${params.end ? 1 : 0}`,
+    `send|${stream}|${params.end ? 1 : 0}`,
     (body) => {
       const s = body
         .ele(NS.rsp, 'rsp:Send')
         .ele(NS.rsp, 'rsp:Stream')
         .att('Name', xmlText(stream))
-        .att('CommandId', xmlText(params.commandId));
+        .att('CommandId', payloadSlot(0));
       if (params.end) s.att('End', 'true');
-      s.txt(PAYLOAD_SLOT);
+      s.txt(payloadSlot(1));
     },
-    b64,
+    [escapeXmlAttr(params.commandId), b64],
   );
 }
 

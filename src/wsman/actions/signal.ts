@@ -1,6 +1,12 @@
 /** Signal: terminate, ctrl_c or ctrl_break a command ([MS-WSMV] 3.1.4.12). */
 import { ACTIONS, NS, RESOURCE_URIS, SIGNALS, type SignalName } from '../constants.ts';
-import { buildRequestCached, type RequestContext, xmlText } from '../envelope.ts';
+import {
+  buildRequestCached,
+  escapeXmlAttr,
+  PAYLOAD_SLOT,
+  type RequestContext,
+  xmlText,
+} from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
 
 export interface SignalParams {
@@ -20,14 +26,15 @@ export function buildSignal(ctx: RequestContext, params: SignalParams): string {
       resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
       selectors: { ShellId: params.shellId },
     },
-    `signal|${params.commandId}|${params.signal ?? ''}`,
+    `signal|${params.signal ?? ''}`,
     (body) => {
       body
         .ele(NS.rsp, 'rsp:Signal')
-        .att('CommandId', xmlText(params.commandId))
+        .att('CommandId', PAYLOAD_SLOT)
         .ele(NS.rsp, 'rsp:Code')
         .txt(xmlText(SIGNALS[params.signal ?? 'terminate']));
     },
+    escapeXmlAttr(params.commandId),
   );
 }
 
