@@ -92,7 +92,12 @@ export class RemoteProcessImpl implements RemoteProcess {
     };
     this.stdout = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
     this.stderr = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
-    this.capacity = sendPayloadCapacity(transport.context(), params.shellId, commandId);
+    this.capacity = sendPayloadCapacity(
+      transport.context(),
+      params.shellId,
+      commandId,
+      transport.envelopeReserve,
+    );
     this.stdin = new Writable({
       highWaterMark: this.capacity,
       write: (chunk: Buffer, _enc, cb) => {

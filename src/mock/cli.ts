@@ -21,7 +21,7 @@ export const MOCK_USAGE = `Usage: winrm-connection mock [flags]
   --listen ADDRESS         listen address (default 127.0.0.1)
   --https                  serve HTTPS with a generated self-signed certificate
   --user NAME:PASSWORD     accepted account (repeatable; default vagrant:vagrant)
-  --auth SCHEMES           offered schemes, comma-separated: basic (ntlm, kerberos: not yet) (default: none, as Windows)
+  --auth SCHEMES           offered schemes, comma-separated: basic, ntlm (Negotiate/NTLM with encryption) (default: none)
   --allow-unencrypted      accept unencrypted messages over HTTP (needed for Basic over HTTP)
   --host builtins|local    command host: cmd.exe emulation, or /bin/sh -c on this machine (default builtins)
   --machine-name NAME      machine name (default WIN-MOCK)
@@ -70,15 +70,18 @@ export function parseMockArgs(argv: string[]): MockServerOptions {
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean);
     for (const s of schemes) {
-      if (s !== 'basic') {
+      if (s !== 'basic' && s !== 'ntlm' && s !== 'negotiate') {
         throw new UsageError(
-          s === 'ntlm' || s === 'negotiate' || s === 'kerberos'
-            ? `--auth ${s} is not implemented in this version of the mock; use basic`
-            : `--auth: unknown scheme "${s}" (known: basic)`,
+          s === 'kerberos'
+            ? '--auth kerberos is not emulated (the mock has no KDC); use basic or ntlm'
+            : `--auth: unknown scheme "${s}" (known: basic, ntlm)`,
         );
       }
     }
-    options.auth = { basic: schemes.includes('basic') };
+    options.auth = {
+      basic: schemes.includes('basic'),
+      negotiate: schemes.includes('ntlm') || schemes.includes('negotiate'),
+    };
   }
   if (values['allow-unencrypted']) options.allowUnencrypted = true;
   if (values.host !== undefined) {
@@ -110,10 +113,10 @@ export async function runMockCli(argv: string[], io: MockCliIo = {}): Promise<nu
   let lines = `${server.url}\n`;
   if (server.thumbprints) lines += `sha1 ${server.thumbprints.sha1}\nsha256 ${server.thumbprints.sha256}\n`;
   await write(stdout, lines);
-  if (!options.auth?.basic) {
+  if (!options.auth?.basic && !options.auth?.negotiate) {
     await write(
       stderr,
-      'winrm-connection mock: no authentication scheme enabled (as on Windows); use --auth basic\n',
+      'winrm-connection mock: no authentication scheme enabled; use --auth basic or --auth ntlm\n',
     );
   }
   await new Promise<void>((resolve) => {

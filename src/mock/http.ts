@@ -148,7 +148,24 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   let body = read.body;
   const contentType = String(req.headers['content-type'] ?? '');
   const encrypted = contentType.toLowerCase().startsWith('multipart/encrypted');
-  if (security && encrypted) body = security.unwrap(body, contentType);
+  if (authorization && security && body.length === 0) {
+    // The leg that completes a Negotiate handshake may come without a message: clients that encrypt set up the
+    // context with an empty POST first (pywinrm's setup_encryption), and Windows answers it 200 with no body.
+    return finish(200, '', authHeader ? { 'WWW-Authenticate': authHeader } : {});
+  }
+  if (encrypted && !security) {
+    // Sealed data on a connection that never authenticated with a message-protecting scheme.
+    return finish(400, '');
+  }
+  if (security && encrypted) {
+    try {
+      body = security.unwrap(body, contentType);
+    } catch (err) {
+      // A bad signature, replayed sequence number or broken framing: refused without a SOAP answer.
+      entry.faultSubcode = `decrypt: ${(err as Error).message.slice(0, 80)}`;
+      return finish(400, '');
+    }
+  }
   // [MS-WSMV] 3.1.4.1.29.1: no unencrypted message over HTTP unless AllowUnencrypted. Basic is never offered
   // then; a message-encrypting scheme (NTLM) that sends plaintext is refused the same way, with 401.
   if (user && !deps.https && !deps.allowUnencrypted && !(security && encrypted)) {
@@ -158,7 +175,8 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   const machine = machineFrom(req, deps.machineName);
   const extra: Record<string, string> = authHeader ? { 'WWW-Authenticate': authHeader } : {};
   const send = (status: number, xml: string) => {
-    if (security) {
+    // Answers are sealed when the request was (inside HTTPS, NTLM clients usually send plain SOAP).
+    if (security && encrypted) {
       const wrapped = security.wrap(Buffer.from(xml, 'utf8'));
       return finish(status, wrapped.body, { ...extra, 'Content-Type': wrapped.contentType });
     }

@@ -20,10 +20,15 @@ export interface MockAuthOptions {
   /** Basic over HTTPS, or over HTTP with allowUnencrypted. Default: false (as Windows). */
   basic?: boolean;
   /**
-   * Negotiate (NTLM/Kerberos). Reserved: the scheme plugs into src/mock/auth when implemented; until then
-   * setting it to true throws. Default: false.
+   * Negotiate with NTLM (connection-bound, with [MS-WSMV] message encryption, so it works with
+   * allowUnencrypted false). Kerberos tokens are refused: no KDC is emulated. Default: false.
    */
   negotiate?: boolean;
+  /**
+   * Extended Protection for Negotiate over HTTPS (CbtHardeningLevel): 'strict' requires matching
+   * tls-server-end-point channel bindings; 'none' ignores them. Default: 'none'.
+   */
+  channelBinding?: 'strict' | 'none';
 }
 
 /** `winrm/config/winrs` and service quotas. */
@@ -93,7 +98,7 @@ export interface ResolvedOptions {
   https: boolean;
   tls: { key: string; cert: string } | undefined;
   users: Required<MockUser>[];
-  auth: { basic: boolean; negotiate: boolean };
+  auth: { basic: boolean; negotiate: boolean; channelBinding: 'strict' | 'none' };
   allowUnencrypted: boolean;
   maxEnvelopeSize: number;
   quotas: Required<Omit<MockQuotas, 'maxConcurrentCommandsPerShell'>> & {
@@ -152,9 +157,10 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     }
     return { name: u.name, password: u.password, domain: u.domain ?? machineName };
   });
-  if (o.auth?.negotiate) {
-    throw new InvalidArgumentError('Mock option auth.negotiate is not implemented yet; use auth.basic', {
-      argument: 'auth.negotiate',
+  const channelBinding = o.auth?.channelBinding ?? 'none';
+  if (channelBinding !== 'strict' && channelBinding !== 'none') {
+    throw new InvalidArgumentError(`Mock option auth.channelBinding must be 'strict' or 'none'`, {
+      argument: 'auth.channelBinding',
     });
   }
   if (o.tls && !o.https) {
@@ -177,7 +183,7 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     https: o.https ?? false,
     tls: o.tls,
     users,
-    auth: { basic: o.auth?.basic ?? false, negotiate: false },
+    auth: { basic: o.auth?.basic ?? false, negotiate: o.auth?.negotiate ?? false, channelBinding },
     allowUnencrypted: o.allowUnencrypted ?? false,
     maxEnvelopeSize: positiveInt('maxEnvelopeSize', o.maxEnvelopeSize, MOCK_DEFAULTS.maxEnvelopeSize, 8192),
     quotas: {

@@ -1,4 +1,6 @@
 /** Starting and stopping the mock WinRM endpoint, and its public handle. */
+
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -6,7 +8,8 @@ import type { Socket } from 'node:net';
 import { RESOURCE_URIS } from '../wsman/constants.ts';
 import { basicScheme } from './auth/basic.ts';
 import { AuthGate } from './auth/gate.ts';
-import type { ConnectionAuthState } from './auth/types.ts';
+import { negotiateScheme } from './auth/negotiate.ts';
+import type { AuthScheme, ConnectionAuthState } from './auth/types.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { cmdShellResource } from './dispatch/shell.ts';
 import type { ResourceHandler } from './dispatch/types.ts';
@@ -72,14 +75,6 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     maxEnvelopeSize: o.maxEnvelopeSize,
     maxTimeoutMs: o.quotas.maxTimeoutMs,
   });
-  const gate = new AuthGate(
-    o.auth.basic ? [basicScheme({ allowUnencrypted: o.allowUnencrypted })] : [],
-    o.users,
-  );
-  const injections = new InjectionRegistry();
-  const recorder = new RequestRecorder();
-  const connState = new WeakMap<Socket, ConnectionAuthState>();
-
   let tls: { key: string; cert: string } | undefined;
   let thumbprints: CertificateThumbprints | undefined;
   if (o.https) {
@@ -95,6 +90,22 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       thumbprints = gen.thumbprints;
     }
   }
+
+  const schemes: AuthScheme[] = [];
+  if (o.auth.basic) schemes.push(basicScheme({ allowUnencrypted: o.allowUnencrypted }));
+  if (o.auth.negotiate) {
+    schemes.push(
+      negotiateScheme({
+        machineName: o.machineName,
+        channelBinding: o.auth.channelBinding,
+        certificateDer: tls ? new X509Certificate(tls.cert).raw : undefined,
+      }),
+    );
+  }
+  const gate = new AuthGate(schemes, o.users);
+  const injections = new InjectionRegistry();
+  const recorder = new RequestRecorder();
+  const connState = new WeakMap<Socket, ConnectionAuthState>();
 
   const handler = createRequestHandler({
     path: o.path,

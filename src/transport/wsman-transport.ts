@@ -22,6 +22,11 @@ export interface SendOptions {
 export class WsmanTransport {
   readonly pool: ChannelPool;
   requestCount = 0;
+  /**
+   * Bytes of MaxEnvelopeSize kept free when sizing requests: the multipart/encrypted framing, signature and
+   * length prefix of a sealed message (about 250 bytes) count against the server's limit too.
+   */
+  readonly envelopeReserve: number;
 
   constructor(
     private readonly opts: ResolvedOptions,
@@ -29,6 +34,7 @@ export class WsmanTransport {
     private readonly debug: DebugLog,
   ) {
     this.pool = new ChannelPool(opts);
+    this.envelopeReserve = auth.encrypts ? 1024 : 0;
   }
 
   /** A fresh header context (new MessageID) for one request. */

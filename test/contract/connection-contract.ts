@@ -111,8 +111,9 @@ export function describeConnectionContract(name: string, setup: () => Promise<Co
       }
       assert.equal(await proc.exited, 0);
       assert.equal(got, size);
-      // The mock and the client share this process: both sides together must stay far below the output size.
-      assert.ok(peak < 60 * 1024 * 1024, `RSS grew by ${Math.round(peak / 1048576)} MB`);
+      // Both ends (the mock included) run in this process, and with NTLM both seal and unseal every message, so
+      // garbage comes twice. A client that buffered the output would grow by at least the 100 MB it held.
+      assert.ok(peak < 80 * 1024 * 1024, `RSS grew by ${Math.round(peak / 1048576)} MB`);
     });
 
     it('cancels through an AbortSignal: the command sees ctrl_c', async () => {

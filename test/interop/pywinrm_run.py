@@ -1,11 +1,14 @@
 """Run commands against a WinRM endpoint with pywinrm's Session.run_cmd; print the results as JSON.
 
 Usage: pywinrm_run.py URL USER PASSWORD OPERATION_TIMEOUT READ_TIMEOUT COMMAND [COMMAND...]
+Environment: PYWINRM_TRANSPORT (basic | ntlm; default basic), PYWINRM_ENCRYPTION (auto | always | never;
+default auto).
 Each COMMAND is run with run_cmd (open shell, command, receive until Done, terminate, delete shell).
 Output: one JSON object per line: {"command", "stdout_b64", "stderr_b64", "status_code"} or {"command", "error"}.
 """
 import base64
 import json
+import os
 import sys
 
 import winrm
@@ -16,7 +19,8 @@ def main(argv):
     session = winrm.Session(
         url,
         auth=(user, password),
-        transport='basic',
+        transport=os.environ.get('PYWINRM_TRANSPORT', 'basic'),
+        message_encryption=os.environ.get('PYWINRM_ENCRYPTION', 'auto'),
         operation_timeout_sec=int(op_timeout),
         read_timeout_sec=int(read_timeout),
         server_cert_validation='ignore',

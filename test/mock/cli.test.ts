@@ -75,7 +75,7 @@ describe('mock CLI', () => {
   it('usage errors exit 2 and name the problem; passwords are not echoed', async () => {
     for (const [argv, pattern] of [
       [['--port', 'x'], /--port must be a number/],
-      [['--auth', 'ntlm'], /not implemented/],
+      [['--auth', 'kerberos'], /not emulated/],
       [['--auth', 'digest'], /unknown scheme "digest"/],
       [['--host', 'remote'], /--host must be builtins or local/],
       [['--user', 'nopassword'], /NAME:PASSWORD/],

@@ -79,7 +79,7 @@ describe('options', () => {
       [{ maxEnvelopeSize: 100 }, 'maxEnvelopeSize'],
       [{ quotas: { maxShellsPerUser: 0 } }, 'quotas.maxShellsPerUser'],
       [{ users: [{ name: 'a:b', password: 'x' }] }, 'users'],
-      [{ auth: { negotiate: true } }, 'auth.negotiate'],
+      [{ auth: { negotiate: true, channelBinding: 'relaxed' } }, 'auth.channelBinding'],
       [{ tls: { key: 'k', cert: 'c' } }, 'tls'],
     ] as const) {
       assert.throws(

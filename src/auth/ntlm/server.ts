@@ -136,16 +136,21 @@ export class NtlmServer {
     const negotiate = decodeNegotiate(negotiateMessage);
     const requested = negotiate.flags;
     const missing: string[] = [];
-    if (!hasFlag(requested, NegotiateFlag.UNICODE)) missing.push('UNICODE');
+    // [MS-NLMP] 3.2.5.1.1: UNICODE when asked for, else OEM. Windows accepts OEM-only clients (python's
+    // ntlm-auth, which pywinrm uses, sends OEM), so the mock must too.
+    const unicode = hasFlag(requested, NegotiateFlag.UNICODE);
+    if (!unicode && !hasFlag(requested, NegotiateFlag.OEM)) missing.push('UNICODE or OEM');
     if (!hasFlag(requested, NegotiateFlag.EXTENDED_SESSIONSECURITY)) missing.push('EXTENDED_SESSIONSECURITY');
     if (!hasFlag(requested, NegotiateFlag.NEGOTIATE_128)) missing.push('NEGOTIATE_128');
     if (missing.length > 0) {
       throw new AuthenticationError(
-        `NTLM client did not request ${missing.join(', ')}; only NTLMv2 is accepted`,
+        `NTLM client did not request ${missing.join(', ')}; only NTLMv2 with 128-bit session security is accepted`,
       );
     }
+    const charset = unicode ? NegotiateFlag.UNICODE : NegotiateFlag.OEM;
     const flags =
-      ((requested & SERVER_SUPPORTED_FLAGS) |
+      ((requested & SERVER_SUPPORTED_FLAGS & ~(NegotiateFlag.UNICODE | NegotiateFlag.OEM)) |
+        charset |
         NegotiateFlag.TARGET_INFO |
         NegotiateFlag.TARGET_TYPE_SERVER |
         NegotiateFlag.NTLM) >>>

@@ -47,12 +47,18 @@ export function buildSend(ctx: RequestContext, params: SendParams): string {
  * How many raw stdin bytes fit in one Send under `maxEnvelopeSize`: the empty envelope is measured and the rest
  * filled with base64 (4 characters per 3 bytes). The result is a multiple of 3 so chunks never carry padding.
  */
-export function sendPayloadCapacity(ctx: RequestContext, shellId: string, commandId: string): number {
+export function sendPayloadCapacity(
+  ctx: RequestContext,
+  shellId: string,
+  commandId: string,
+  /** Envelope bytes to leave free, e.g. for message-encryption framing. Default: 0. */
+  reserve = 0,
+): number {
   const overhead = Buffer.byteLength(
     buildSend(ctx, { shellId, commandId, data: new Uint8Array(0), end: true }),
   );
   const max = ctx.maxEnvelopeSize ?? 512_000;
-  const room = max - overhead;
+  const room = max - overhead - reserve;
   return Math.max(0, Math.floor(room / 4) * 3);
 }
 
