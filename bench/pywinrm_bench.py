@@ -1,6 +1,7 @@
 """pywinrm side of the benchmark: run the same workload against the same mock and print JSON timings.
 
-usage: pywinrm_bench.py URL USER PASSWORD EXECUTES OUTPUT_BYTES
+usage: pywinrm_bench.py URL USER PASSWORD EXECUTES OUTPUT_BYTES [TRANSPORT]
+TRANSPORT is basic (default) or ntlm (message encryption 'auto': sealed over HTTP).
 """
 import json
 import sys
@@ -11,7 +12,8 @@ import winrm
 
 def main():
     url, user, password, n, out_bytes = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-    s = winrm.Session(url, auth=(user, password), transport='basic', server_cert_validation='ignore',
+    transport = sys.argv[6] if len(sys.argv) > 6 else 'basic'
+    s = winrm.Session(url, auth=(user, password), transport=transport, server_cert_validation='ignore',
                       operation_timeout_sec=20, read_timeout_sec=30)
     s.run_cmd('echo', ['warm'])
     t0 = time.perf_counter()

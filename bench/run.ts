@@ -1,44 +1,39 @@
 /**
  * `npm run bench`: this library and Debian's pywinrm against the same mock endpoint in the same run.
  * Reports ratios (ours / theirs), not absolute times, plus requests per execute. The mock runs in a separate
- * process so neither client shares its event loop.
- * Env: BENCH_EXECUTES (default 300), BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (default 3).
+ * process so neither client shares its event loop; samples alternate between the clients.
+ * Env: BENCH_EXECUTES (default 300), BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (default 3),
+ *      BENCH_ONLY (comma list of: basic, ntlm, transfer; default all).
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { connect } from '../src/index.ts';
+import { type ConnectionOptions, connect } from '../src/index.ts';
 import { startMockProcess } from './lib/mock-process.ts';
 
 const run = promisify(execFile);
 const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 300);
 const OUTPUT = Number(process.env.BENCH_OUTPUT_MB ?? 64) * 1024 * 1024;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 3);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'basic,ntlm,transfer').split(','));
 const user = { name: 'bench', password: 'bench-pass' };
+const PYBENCH = fileURLToPath(new URL('./pywinrm_bench.py', import.meta.url));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+
+interface Measured {
+  execPerSec: number;
+  mbPerSec?: number;
+  requestsPerExecute: number;
 }
 
-// The mock runs in its own process: the client measured here and pywinrm both talk to it over loopback.
-const mock = await startMockProcess([
-  '--user',
-  `${user.name}:${user.password}`,
-  '--auth',
-  'basic',
-  '--allow-unencrypted',
-]);
-try {
-  const ours = { execPerSec: [] as number[], mbPerSec: [] as number[], reqPerExec: 0 };
-  const theirs = { execPerSec: [] as number[], mbPerSec: [] as number[] };
-  for (let s = 0; s < SAMPLES; s++) {
-    const conn = await connect({
-      endpoint: mock.url,
-      username: user.name,
-      password: user.password,
-      allowUnencrypted: true,
-    });
+async function ours(options: ConnectionOptions, outputBytes: number): Promise<Measured> {
+  const conn = await connect(options);
+  try {
     await conn.execute('echo warm');
     const before = conn.requestCount;
     let t0 = performance.now();
@@ -46,36 +41,143 @@ try {
       const r = await conn.execute(`echo ${i}`);
       if (r.stdoutText !== `${i}\r\n`) throw new Error(`unexpected output ${JSON.stringify(r.stdoutText)}`);
     }
-    ours.execPerSec.push(EXECUTES / ((performance.now() - t0) / 1000));
-    ours.reqPerExec = (conn.requestCount - before) / EXECUTES;
+    const execPerSec = EXECUTES / ((performance.now() - t0) / 1000);
+    const requestsPerExecute = (conn.requestCount - before) / EXECUTES;
+    if (outputBytes === 0) return { execPerSec, requestsPerExecute };
     t0 = performance.now();
-    const out = await conn.execute(`mock-output ${OUTPUT}`, { maxBuffer: 0 });
+    const out = await conn.execute(`mock-output ${outputBytes}`, { maxBuffer: 0 });
     if (out.exitCode !== 0) throw new Error('mock-output failed');
-    ours.mbPerSec.push(OUTPUT / 1048576 / ((performance.now() - t0) / 1000));
+    return {
+      execPerSec,
+      requestsPerExecute,
+      mbPerSec: outputBytes / 1048576 / ((performance.now() - t0) / 1000),
+    };
+  } finally {
     await conn.close();
-
-    const script = fileURLToPath(new URL('./pywinrm_bench.py', import.meta.url));
-    const { stdout } = await run(
-      '/usr/bin/python3',
-      [script, mock.url, user.name, user.password, String(EXECUTES), String(OUTPUT)],
-      {
-        maxBuffer: 1 << 20,
-      },
-    );
-    const py = JSON.parse(stdout) as { executeSeconds: number; outputSeconds: number };
-    theirs.execPerSec.push(EXECUTES / py.executeSeconds);
-    theirs.mbPerSec.push(OUTPUT / 1048576 / py.outputSeconds);
   }
-  const rows = [
-    ['executes/s (echo, one connection)', median(ours.execPerSec), median(theirs.execPerSec)],
-    [`stdout MB/s (${OUTPUT / 1048576} MB)`, median(ours.mbPerSec), median(theirs.mbPerSec)],
-  ] as const;
-  console.log(`samples: ${SAMPLES}, executes per sample: ${EXECUTES}; mock: builtins host, Basic over HTTP`);
-  console.log(`requests per execute (warm connection): ${ours.reqPerExec.toFixed(2)} (pywinrm run_cmd: 5)`);
-  console.log('| workload | winrm-connection | pywinrm 0.3.0 | ratio |');
+}
+
+async function pywinrm(
+  url: string,
+  transport: 'basic' | 'ntlm',
+  outputBytes: number,
+  env: NodeJS.ProcessEnv,
+) {
+  const args = [PYBENCH, url, user.name, user.password, String(EXECUTES), String(outputBytes), transport];
+  const { stdout } = await run('/usr/bin/python3', args, { maxBuffer: 1 << 20, env });
+  const py = JSON.parse(stdout) as { executeSeconds: number; outputSeconds?: number };
+  return {
+    execPerSec: EXECUTES / py.executeSeconds,
+    mbPerSec: py.outputSeconds ? outputBytes / 1048576 / py.outputSeconds : undefined,
+  };
+}
+
+function table(title: string, rows: Array<[string, number, number, string]>): void {
+  console.log(`\n### ${title}\n`);
+  console.log('| workload | winrm-connection | peer | ratio |');
   console.log('| --- | ---: | ---: | ---: |');
-  for (const [name, a, b] of rows)
-    console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)}x |`);
+  for (const [name, a, b, peer] of rows)
+    console.log(`| ${name} | ${fmt(a)} | ${fmt(b)} (${peer}) | ${(a / b).toFixed(2)}x |`);
+}
+
+// pywinrm: an OpenSSL config with the legacy provider (MD4 for NTLM), and no CA-bundle overrides.
+const dir = mkdtempSync(join(tmpdir(), 'winrm-bench-'));
+writeFileSync(
+  join(dir, 'openssl.cnf'),
+  'openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n[provider_sect]\ndefault = default_sect\n' +
+    'legacy = legacy_sect\n[default_sect]\nactivate = 1\n[legacy_sect]\nactivate = 1\n',
+);
+const pyEnv: NodeJS.ProcessEnv = { ...process.env, OPENSSL_CONF: join(dir, 'openssl.cnf') };
+delete pyEnv.REQUESTS_CA_BUNDLE;
+delete pyEnv.CURL_CA_BUNDLE;
+const cred = ['--user', `${user.name}:${user.password}`];
+
+console.log(`samples: ${SAMPLES} (median), executes per sample: ${EXECUTES}, output: ${OUTPUT / 1048576} MB`);
+try {
+  if (ONLY.has('basic')) {
+    const mock = await startMockProcess([...cred, '--auth', 'basic', '--allow-unencrypted']);
+    try {
+      const a: Measured[] = [];
+      const b: Array<{ execPerSec: number; mbPerSec?: number }> = [];
+      for (let s = 0; s < SAMPLES; s++) {
+        a.push(
+          await ours(
+            { endpoint: mock.url, username: user.name, password: user.password, allowUnencrypted: true },
+            OUTPUT,
+          ),
+        );
+        b.push(await pywinrm(mock.url, 'basic', OUTPUT, pyEnv));
+      }
+      console.log(
+        `\nrequests per execute (warm connection): ${a[0]!.requestsPerExecute.toFixed(2)}; pywinrm run_cmd: 5 + a new HTTP session`,
+      );
+      table('Basic over HTTP (allowUnencrypted), builtins host', [
+        [
+          'executes/s (echo, one connection)',
+          median(a.map((x) => x.execPerSec)),
+          median(b.map((x) => x.execPerSec)),
+          'pywinrm',
+        ],
+        [
+          `stdout MB/s (${OUTPUT / 1048576} MB)`,
+          median(a.map((x) => x.mbPerSec!)),
+          median(b.map((x) => x.mbPerSec!)),
+          'pywinrm',
+        ],
+      ]);
+    } finally {
+      await mock.stop();
+    }
+  }
+  if (ONLY.has('ntlm')) {
+    const http = await startMockProcess([...cred, '--auth', 'ntlm']);
+    const https = await startMockProcess([...cred, '--auth', 'basic', '--https']);
+    try {
+      const sealed: number[] = [];
+      const tls: number[] = [];
+      const py: number[] = [];
+      for (let s = 0; s < SAMPLES; s++) {
+        sealed.push(
+          (await ours({ endpoint: http.url, username: user.name, password: user.password, auth: 'ntlm' }, 0))
+            .execPerSec,
+        );
+        tls.push(
+          (
+            await ours(
+              {
+                endpoint: https.url,
+                username: user.name,
+                password: user.password,
+                tls: { insecureAcceptAnyCertificate: true },
+              },
+              0,
+            )
+          ).execPerSec,
+        );
+        py.push((await pywinrm(http.url, 'ntlm', 0, pyEnv)).execPerSec);
+      }
+      table('NTLM with message encryption over HTTP (AllowUnencrypted=false)', [
+        [
+          'executes/s, NTLM+encryption vs Basic over HTTPS (both ours)',
+          median(sealed),
+          median(tls),
+          'ours, Basic/HTTPS',
+        ],
+        ['executes/s, NTLM+encryption', median(sealed), median(py), 'pywinrm NTLM'],
+      ]);
+    } finally {
+      await http.stop();
+      await https.stop();
+    }
+  }
+  if (ONLY.has('transfer')) {
+    const transfer = new URL('./transfer.ts', import.meta.url);
+    try {
+      await import(transfer.href);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    }
+  }
 } finally {
-  await mock.stop();
+  rmSync(dir, { recursive: true, force: true });
 }
