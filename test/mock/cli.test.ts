@@ -121,7 +121,7 @@ describe('mock CLI', () => {
           { name: 'a', password: '1' },
           { name: 'b', password: '2' },
         ],
-        auth: { basic: true },
+        auth: { basic: true, negotiate: false },
         allowUnencrypted: true,
         commandHost: 'local',
         machineName: 'SRV',
