@@ -1,24 +1,14 @@
 /** `winrm-connection exec` against the mock: bytes unchanged, remote exit code, errors exit 255. */
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../src/cli/main.ts';
 import { builtinsHost } from '../src/mock/hosts/builtins.ts';
 import { scriptedHost } from '../src/mock/hosts/scripted.ts';
 import { type MockServer, startMockServer } from '../src/mock/index.ts';
+import { captureIo as io } from './helpers/cli-io.ts';
 
 const USER = { name: 'cli', password: 'Cli-Passw0rd' };
 const BINARY = Buffer.from([0, 1, 2, 13, 10, 10, 13, 255, 254, 0x1b]);
-
-function io(env: NodeJS.ProcessEnv) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  return { io: { stdout, stderr, env }, out: () => Buffer.concat(out), err: () => Buffer.concat(err) };
-}
 
 describe('winrm-connection exec', () => {
   let mock: MockServer;
@@ -50,7 +40,7 @@ describe('winrm-connection exec', () => {
     const t = io({ WINRM_PASSWORD: USER.password });
     assert.equal(await main(['exec', ...flags(), '--', 'emit-binary'], t.io), 42);
     assert.deepEqual(t.out(), BINARY);
-    assert.equal(t.err().toString(), 'warn\r\n');
+    assert.equal(t.err(), 'warn\r\n');
   });
 
   it('passes several arguments as one quoted command line', async () => {
@@ -62,7 +52,7 @@ describe('winrm-connection exec', () => {
   it('a wrong password exits 255 with the typed error and no password', async () => {
     const t = io({ WINRM_PASSWORD: 'Wrong-Passw0rd' });
     assert.equal(await main(['exec', ...flags(), '--', 'hostname'], t.io), 255);
-    assert.match(t.err().toString(), /AuthenticationError \[WINRM_AUTH\]/);
-    assert.doesNotMatch(t.err().toString(), /Wrong-Passw0rd/);
+    assert.match(t.err(), /AuthenticationError \[WINRM_AUTH\]/);
+    assert.doesNotMatch(t.err(), /Wrong-Passw0rd/);
   });
 });

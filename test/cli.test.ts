@@ -1,21 +1,7 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.ts';
-
-function io(env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  return {
-    io: { stdout, stderr, env },
-    out: () => Buffer.concat(out).toString(),
-    err: () => Buffer.concat(err).toString(),
-  };
-}
+import { captureIo as io } from './helpers/cli-io.ts';
 
 describe('CLI usage errors exit 2 with a message', () => {
   const cases: Array<[string[], RegExp]> = [
@@ -42,7 +28,7 @@ describe('CLI usage errors exit 2 with a message', () => {
   it('--help prints usage to stdout and exits 0', async () => {
     const t = io();
     assert.equal(await main(['--help'], t.io), 0);
-    assert.match(t.out(), /exec \[connection flags\]/);
+    assert.match(t.out().toString(), /exec \[connection flags\]/);
   });
   it('a refused connection exits 255 with the typed error', async () => {
     const t = io({ WINRM_PASSWORD: 'x' });
