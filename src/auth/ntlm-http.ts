@@ -40,7 +40,8 @@ export interface NtlmHttpOptions {
 }
 
 export class NtlmHttpAuth implements AuthMechanismImpl {
-  readonly scheme: string;
+  /** The header scheme in use: 'Negotiate', or 'NTLM' once a server offered only that. */
+  scheme: string;
   readonly encrypts: boolean;
   readonly #password: string;
   readonly #user: { user: string; domain: string };
@@ -61,6 +62,9 @@ export class NtlmHttpAuth implements AuthMechanismImpl {
         headers: this.headers(),
         signal: options.signal,
       });
+      // 400 to a sealed message: the server could not verify it, so the two sequence counters no longer agree;
+      // the next message on this channel authenticates afresh.
+      if (res.status === 400 && this.encrypts) channel.authState = undefined;
       if (res.status !== 401) return this.open(state.session, res);
       channel.authState = undefined;
     }
@@ -80,6 +84,16 @@ export class NtlmHttpAuth implements AuthMechanismImpl {
       signal: options.signal,
     });
     const challenge = this.challengeFrom(first);
+    if (
+      !challenge &&
+      first.status === 401 &&
+      this.scheme !== 'NTLM' &&
+      offered(first).some((o) => /^ntlm$/i.test(o))
+    ) {
+      // A server (or proxy) that offers the bare NTLM scheme instead of Negotiate.
+      this.scheme = 'NTLM';
+      return this.handshake(channel, soap, options);
+    }
     if (!challenge) {
       if (first.status === 401) {
         throw new AuthenticationError(

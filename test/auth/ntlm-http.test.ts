@@ -18,7 +18,7 @@ import { WsmanTransport } from '../../src/transport/wsman-transport.ts';
 import { buildIdentify, buildReply, NS } from '../../src/wsman/index.ts';
 
 const PASSWORD = 'N7lm-Pa$$word';
-type Mode = 'ok' | 'tamper' | 'replay' | 'clear';
+type Mode = 'ok' | 'tamper' | 'replay' | 'clear' | 'ntlm-only';
 
 describe('NTLM over HTTP with encryption', () => {
   let server: http.Server;
@@ -46,6 +46,10 @@ describe('NTLM over HTTP with encryption', () => {
           sockets.set(req.socket, st);
         }
         const auth = req.headers.authorization;
+        if (mode === 'ntlm-only' && auth && !auth.startsWith('NTLM ')) {
+          res.writeHead(401, { 'WWW-Authenticate': 'NTLM' }).end();
+          return;
+        }
         if (auth) {
           const token = Buffer.from(auth.split(' ')[1] ?? '', 'base64');
           if (token.readUInt32LE(8) === 1) {
@@ -133,6 +137,14 @@ describe('NTLM over HTTP with encryption', () => {
     t.pool.release(channel);
     await identify(t);
     assert.equal(handshakes - h0, 2);
+    t.close();
+  });
+
+  it('falls back to the bare NTLM scheme when that is all the server offers', async () => {
+    const t = transport();
+    mode = 'ntlm-only';
+    await identify(t);
+    await identify(t);
     t.close();
   });
 
