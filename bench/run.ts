@@ -171,12 +171,9 @@ try {
     }
   }
   if (ONLY.has('transfer')) {
-    const transfer = new URL('./transfer.ts', import.meta.url);
-    try {
-      await import(transfer.href);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    }
+    const { transferBench } = await import('./transfer.ts');
+    console.log('\n### Transfer (256 MB file; winrmcp uploads over its own echo-append protocol)\n');
+    for (const line of await transferBench()) console.log(line);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -66,19 +66,59 @@ export interface RemoteProcess {
   kill(signal?: RemoteSignal): Promise<void>;
 }
 
+/** Progress of a transfer, reported after each chunk. */
+export interface TransferProgress {
+  /** Bytes transferred so far (for a directory: over all its files). */
+  bytes: number;
+  /** Bytes expected in all, when known (a Readable source has no known size). */
+  total: number | undefined;
+  /** The remote path of the file being transferred. */
+  path: string;
+}
+
 export interface TransferOptions {
-  onProgress?: (progress: { bytes: number; total: number | undefined; path: string }) => void;
-  /** Replace an existing target. Default: true. */
+  /** Called after each chunk is sent or received. Default: none. */
+  onProgress?: (progress: TransferProgress) => void;
+  /**
+   * Replace an existing target (the remote file for uploads, the local file for downloads); with false an
+   * existing target is an error and nothing is written. Default: true.
+   */
   overwrite?: boolean;
+  /**
+   * Cancels the transfer and rejects with an AbortError. An upload's target stays the old file (or, when the cancel
+   * comes after the last file was verified and renamed, the complete new one); no temporary file remains.
+   * Default: none.
+   */
   signal?: AbortSignal;
-  /** Overall deadline in milliseconds. Default: none. */
+  /** Overall deadline in milliseconds; on expiry the transfer is cancelled and a TimeoutError thrown. Default: none. */
   timeout?: number;
+  /**
+   * Raw bytes per data line (each line is base64 text). Default: derived from the envelope, so that one line
+   * fills one Send: (MaxEnvelopeSize minus the empty Send envelope) x 3/4 for the Send's base64, minus the
+   * newline, x 3/4 for the line's base64 (about 287 KB at 512,000-byte envelopes).
+   */
+  chunkSize?: number;
 }
 
 export interface TransferResult {
+  /** Bytes transferred. */
   bytes: number;
+  /** Lower-case hex SHA-256 of the content, computed on both sides and found equal. */
   sha256: string;
+  /** The remote file's full path, as the remote host resolved it. */
   remotePath: string;
+  durationMs: number;
+}
+
+export interface DirectoryTransferResult {
+  /** The remote directory's full path. */
+  remotePath: string;
+  /** One result per file, in transfer order. */
+  files: TransferResult[];
+  /** Directories created (upload) or found (download), the top one included. */
+  directories: number;
+  /** Bytes over all files. */
+  bytes: number;
   durationMs: number;
 }
 
@@ -91,6 +131,41 @@ export interface Connection extends AsyncDisposable {
   startProcess(command: CommandInput, options?: ProcessOptions): Promise<RemoteProcess>;
   /** Run a PowerShell script of any length (sent over stdin, not the command line). */
   executePowerShell(script: string, options?: ExecuteOptions): Promise<ExecuteResult>;
+  /**
+   * Copy a local file (path), a Buffer or a Readable to `remotePath` on the host. The data is verified by
+   * SHA-256 on both sides before it replaces the target, which is never left partial. Throws TransferError
+   * (missing remote directory, access denied, target exists with overwrite false, hash mismatch, connection
+   * failure), AbortError or TimeoutError.
+   */
+  upload(
+    source: string | Buffer | Readable,
+    remotePath: string,
+    options?: TransferOptions,
+  ): Promise<TransferResult>;
+  /**
+   * Copy the remote file to a local path (written to a temporary file beside it, renamed once verified) or to a
+   * Writable (written as it arrives, ended on success, destroyed on failure). Never holds the file in memory.
+   */
+  download(
+    remotePath: string,
+    destination: string | Writable,
+    options?: TransferOptions,
+  ): Promise<TransferResult>;
+  /**
+   * Copy a local directory tree (empty directories included) into `remoteDir`, which is created with any missing
+   * parents. All files go through one remote process.
+   */
+  uploadDirectory(
+    localDir: string,
+    remoteDir: string,
+    options?: TransferOptions,
+  ): Promise<DirectoryTransferResult>;
+  /** Copy a remote directory tree (empty directories included) into `localDir`, created if missing. */
+  downloadDirectory(
+    remoteDir: string,
+    localDir: string,
+    options?: TransferOptions,
+  ): Promise<DirectoryTransferResult>;
   /** Release every remote resource (shells) and local socket. Idempotent. */
   close(): Promise<void>;
 }

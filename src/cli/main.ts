@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '../connect.ts';
 import { InvalidArgumentError, WinRmError } from '../errors.ts';
 import { CONNECTION_USAGE, parseCli, toConnectionOptions, UsageError } from './options.ts';
+import { runTransferCli, TRANSFER_USAGE } from './transfer.ts';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -20,6 +21,7 @@ const USAGE = `Usage: winrm-connection <command> [flags]
 Commands:
   exec [connection flags] [--powershell] -- COMMAND [ARGS...]
                      run a command; its stdout/stderr bytes are written unchanged; exits with its exit code
+${TRANSFER_USAGE}
   mock [--port N] [--https] [--user NAME:PASSWORD]... [--auth basic,ntlm] [--allow-unencrypted]
        [--host builtins|local]
                      start the mock WinRM endpoint; prints its URL on the first line
@@ -64,6 +66,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'exec':
         return await exec(rest, io);
+      case 'upload':
+      case 'download':
+        return await runTransferCli(command, rest, io);
       case 'mock': {
         const { runMockCli } = await import('../mock/cli.ts');
         return await runMockCli(rest, { stdout: io.stdout, stderr: io.stderr });

@@ -2,6 +2,8 @@
  * The WinRM-internal strategy (Overthere's WINRM_INTERNAL): WS-Management SOAP over HTTP(S) from this process.
  * Shells are reused across commands; close() deletes every shell it opened.
  */
+
+import type { Readable, Writable } from 'node:stream';
 import { BasicAuth } from '../auth/basic.ts';
 import { NtlmHttpAuth } from '../auth/ntlm-http.ts';
 import type { AuthMechanismImpl } from '../auth/types.ts';
@@ -10,15 +12,26 @@ import { checkCodepage, decodeCodepage } from '../codepage.ts';
 import type {
   CommandInput,
   Connection,
+  DirectoryTransferResult,
   ExecuteOptions,
   ExecuteResult,
   ProcessOptions,
   RemoteProcess,
+  TransferOptions,
+  TransferResult,
 } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
 import { ConnectionError, InvalidArgumentError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
+import {
+  downloadDirectory,
+  downloadFile,
+  type TransferPeer,
+  uploadDirectory,
+  uploadFile,
+} from '../transfer/index.ts';
 import { WsmanTransport } from '../transport/wsman-transport.ts';
+import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { collectOutput, feedStdin } from './io.ts';
 import { type RemoteProcessImpl, startRemoteProcess } from './process.ts';
 import {
@@ -31,6 +44,8 @@ import {
 } from './shells.ts';
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
+/** ShellId and CommandId are GUIDs: measuring the empty Send with one of the same length gives its exact size. */
+const GUID_SIZED = '00000000-0000-0000-0000-000000000000';
 
 export class WinRmInternalConnection implements Connection {
   readonly connectionType = 'WINRM_INTERNAL' as const;
@@ -175,6 +190,45 @@ export class WinRmInternalConnection implements Connection {
     });
     const stderrText = decodeClixml(result.stderrText);
     return { ...result, stderrText, stderr: Buffer.from(stderrText, 'utf8') };
+  }
+
+  private get transferPeer(): TransferPeer {
+    return {
+      startProcess: (command, options) => this.startProcess(command, options),
+      stdinCapacity: () => sendPayloadCapacity(this.transport.context(), GUID_SIZED, GUID_SIZED),
+    };
+  }
+
+  upload(
+    source: string | Buffer | Readable,
+    remotePath: string,
+    options?: TransferOptions,
+  ): Promise<TransferResult> {
+    return uploadFile(this.transferPeer, source, remotePath, options);
+  }
+
+  download(
+    remotePath: string,
+    destination: string | Writable,
+    options?: TransferOptions,
+  ): Promise<TransferResult> {
+    return downloadFile(this.transferPeer, remotePath, destination, options);
+  }
+
+  uploadDirectory(
+    localDir: string,
+    remoteDir: string,
+    options?: TransferOptions,
+  ): Promise<DirectoryTransferResult> {
+    return uploadDirectory(this.transferPeer, localDir, remoteDir, options);
+  }
+
+  downloadDirectory(
+    remoteDir: string,
+    localDir: string,
+    options?: TransferOptions,
+  ): Promise<DirectoryTransferResult> {
+    return downloadDirectory(this.transferPeer, remoteDir, localDir, options);
   }
 
   /** Delete every shell and close all sockets. Running commands are terminated first. */

@@ -32,3 +32,4 @@ export { type MockServer, startMockServer } from './server.ts';
 export { EXIT_CTRL_C, EXIT_OUT_OF_MEMORY } from './shells/command.ts';
 export type { CommandSnapshot, ShellSnapshot } from './shells/store.ts';
 export type { CertificateThumbprints } from './tls/certificate.ts';
+export { type PowerShellEmulationOptions, TransferFaults } from './transfer/index.ts';

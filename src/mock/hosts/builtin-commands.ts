@@ -10,6 +10,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { win32 } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type PowerShellEmulationOptions, runPowerShell } from '../transfer/powershell.ts';
 import type { Sink } from './builtins.ts';
 import type { SimpleCommand } from './cmd-parse.ts';
 import { words } from './cmd-parse.ts';
@@ -23,6 +24,8 @@ export interface LineState {
   lastExit: number;
   version: string;
   files: FileArea;
+  /** How `powershell.exe` is answered (the transfer-script emulation, src/mock/transfer). */
+  powershell: PowerShellEmulationOptions;
 }
 
 export interface BuiltinIo {
@@ -196,6 +199,13 @@ const del: Builtin = async ({ cmd, state, err }) => {
   return 0;
 };
 
+/** powershell.exe: only winrm-connection's transfer scripts are emulated (src/mock/transfer/powershell.ts). */
+const powershell: Builtin = ({ cmd, ctx, state, stdin, out, err }) =>
+  runPowerShell(
+    { args: words(cmd.argText), stdin, out, err, files: state.files, cwd: state.cwd, signal: ctx.signal },
+    state.powershell,
+  );
+
 const mockOutput: Builtin = async ({ cmd, ctx, out, err }) => {
   const [n, stream] = words(cmd.argText);
   let left = Number(n);
@@ -256,6 +266,7 @@ export const BUILTIN_COMMANDS: Readonly<Record<string, Builtin>> = {
   mkdir: md,
   del,
   erase: del,
+  powershell,
   'mock-output': mockOutput,
   'mock-sleep': mockSleep,
   'mock-cat': mockCat,

@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import type { PowerShellEmulationOptions } from '../transfer/powershell.ts';
 import {
   BUILTIN_COMMANDS,
   type BuiltinIo,
@@ -24,6 +25,12 @@ export interface BuiltinsOptions {
   files?: FileArea;
   /** `ver` output version. Default: '10.0.17763.1'. */
   windowsVersion?: string;
+  /**
+   * How `powershell.exe` is answered: the mock emulates only winrm-connection's transfer scripts, recognised by
+   * their exact text; every other PowerShell command fails (stderr, exit code 1). Fault injection and the
+   * benchmark-only accept-all mode are set here. Default: `{}`.
+   */
+  powershell?: PowerShellEmulationOptions;
 }
 
 /** Something output can be written to. */
@@ -43,6 +50,7 @@ export function builtinsHost(options: BuiltinsOptions = {}): CommandHost {
         lastExit: 0,
         version,
         files: options.files ?? new FileArea(ctx.shell.fileRoot),
+        powershell: options.powershell ?? {},
       };
       const out: Sink = ctx.stdout;
       const err: Sink = ctx.stderr;

@@ -1,0 +1,121 @@
+/**
+ * `winrm-connection upload LOCAL REMOTE` and `winrm-connection download REMOTE LOCAL` (`-r` for directories).
+ * On a terminal a progress bar (bytes, rate, ETA) is drawn on stderr; otherwise nothing is printed on success.
+ * Exit codes: 0 done, 1 transfer failed (the message on stderr), 2 usage, 255 connection failures.
+ */
+import { connect } from '../connect.ts';
+import type { TransferOptions, TransferProgress } from '../connection.ts';
+import { TransferError } from '../errors.ts';
+import { parseCli, toConnectionOptions, UsageError } from './options.ts';
+
+export interface TransferCliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+  /** Clock for rate and ETA (tests). Default: performance.now. */
+  now?: () => number;
+}
+
+export const TRANSFER_USAGE = `  upload [connection flags] [-r] [--no-overwrite] [--chunk-size N] LOCAL REMOTE
+                     copy a local file (or directory with -r) to the host, verified by SHA-256
+  download [connection flags] [-r] [--no-overwrite] [--chunk-size N] REMOTE LOCAL
+                     copy a remote file (or directory with -r) here, verified by SHA-256`;
+
+const FLAGS = {
+  recursive: { type: 'boolean', short: 'r' },
+  'no-overwrite': { type: 'boolean' },
+  'chunk-size': { type: 'string' },
+} as const;
+
+function human(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** One progress line: bar, bytes, rate, ETA. Exported for tests. */
+export function progressLine(p: TransferProgress, elapsedMs: number, width: number): string {
+  const rate = elapsedMs > 0 ? p.bytes / (elapsedMs / 1000) : 0;
+  const tail = `${human(p.bytes)}${p.total !== undefined ? ` / ${human(p.total)}` : ''}  ${human(rate)}/s  ETA ${
+    p.total !== undefined && rate > 0 ? duration((p.total - p.bytes) / rate) : '--:--'
+  }`;
+  const barWidth = Math.max(10, Math.min(40, width - tail.length - 4));
+  const fraction = p.total ? Math.min(1, p.bytes / p.total) : 0;
+  const filled = Math.round(fraction * barWidth);
+  return `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${tail}`;
+}
+
+export async function runTransferCli(
+  command: 'upload' | 'download',
+  argv: string[],
+  io: TransferCliIo,
+): Promise<number> {
+  const { values, positionals } = parseCli(argv, FLAGS);
+  if (positionals.length !== 2) {
+    throw new UsageError(
+      command === 'upload' ? 'upload needs LOCAL and REMOTE' : 'download needs REMOTE and LOCAL',
+    );
+  }
+  const chunkText = values['chunk-size'] as string | undefined;
+  const chunkSize = chunkText === undefined ? undefined : Number(chunkText);
+  if (chunkSize !== undefined && !(Number.isInteger(chunkSize) && chunkSize > 0)) {
+    throw new UsageError(`--chunk-size needs a positive integer, got "${chunkText}"`);
+  }
+  const { timeoutMs, ...connOptions } = toConnectionOptions(values, io.env);
+  const tty = io.stderr.isTTY === true;
+  const now = io.now ?? (() => performance.now());
+  const started = now();
+  let lastDraw = 0;
+  const options: TransferOptions = {
+    overwrite: values['no-overwrite'] !== true,
+    timeout: timeoutMs,
+    chunkSize,
+    onProgress: tty
+      ? (p) => {
+          const t = now();
+          if (t - lastDraw < 100 && p.bytes !== p.total) return;
+          lastDraw = t;
+          io.stderr.write(`\r${progressLine(p, t - started, io.stderr.columns ?? 80)}`);
+        }
+      : undefined,
+  };
+  const [a, b] = positionals as [string, string];
+  const conn = await connect(connOptions);
+  try {
+    const result =
+      command === 'upload'
+        ? values.recursive
+          ? await conn.uploadDirectory(a, b, options)
+          : await conn.upload(a, b, options)
+        : values.recursive
+          ? await conn.downloadDirectory(a, b, options)
+          : await conn.download(a, b, options);
+    if (tty) {
+      const files = 'files' in result ? `${result.files.length} files, ` : '';
+      io.stderr.write(
+        `\r\x1b[K${files}${human(result.bytes)} in ${duration(result.durationMs / 1000)}, verified (SHA-256)\n`,
+      );
+    }
+    return 0;
+  } catch (err) {
+    if (tty) io.stderr.write('\n');
+    if (err instanceof TransferError) {
+      io.stderr.write(`winrm-connection: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await conn.close();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The transfer scripts the mock can stand in for, known by the SHA-256 of their exact text. The texts are read
+ * from the .ps1 asset files (data, not the client's code): a script whose text differs by one byte is not
+ * recognised and fails as an unknown script would.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+export type EmulatedScript = 'upload' | 'download' | 'list' | 'cleanup';
+
+const NAMES: readonly EmulatedScript[] = ['upload', 'download', 'list', 'cleanup'];
+
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function assetText(name: string): string {
+  return readFileSync(new URL(`../../transfer/${name}.ps1`, import.meta.url), 'utf8');
+}
+
+let known: { bootstrap: string; scripts: Map<string, EmulatedScript> } | undefined;
+
+function table(): { bootstrap: string; scripts: Map<string, EmulatedScript> } {
+  known ??= {
+    bootstrap: sha256Hex(assetText('bootstrap')),
+    scripts: new Map(NAMES.map((n) => [sha256Hex(assetText(n)), n])),
+  };
+  return known;
+}
+
+/** True when the -EncodedCommand text is exactly the transfer bootstrap. */
+export function isTransferBootstrap(commandText: string): boolean {
+  return sha256Hex(commandText) === table().bootstrap;
+}
+
+/** Which transfer script this exact text is, if any. */
+export function recogniseScript(text: string): EmulatedScript | undefined {
+  return table().scripts.get(sha256Hex(text));
+}

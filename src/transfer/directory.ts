@@ -1,0 +1,171 @@
+/** Directory trees: walked locally and uploaded as one batch; listed remotely (list.ps1) and downloaded as one batch. */
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join, win32 } from 'node:path';
+import type { DirectoryTransferResult, TransferOptions } from '../connection.ts';
+import { ProtocolError, TransferError } from '../errors.ts';
+import { checkOptions } from './control.ts';
+import { runDownload } from './download.ts';
+import { remoteError } from './errors.ts';
+import { controlLine, field, parseErrorLine, unfield } from './framing.ts';
+import { ScriptSession, type TransferPeer } from './session.ts';
+import { runUpload, type UploadEntry } from './upload.ts';
+
+interface LocalTree {
+  directories: string[][];
+  files: Array<{ parts: string[]; path: string; size: number }>;
+}
+
+/** Walk a local directory: sub-directories (empty ones too) and files, in a stable order. */
+async function walk(root: string): Promise<LocalTree> {
+  const tree: LocalTree = { directories: [], files: [] };
+  const visit = async (dir: string, parts: string[]) => {
+    const names = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const d of names) {
+      const path = join(dir, d.name);
+      const rel = [...parts, d.name];
+      // Symbolic links: followed to files, not into directories (no loops).
+      const isFile =
+        d.isFile() || (d.isSymbolicLink() && (await stat(path).catch(() => undefined))?.isFile());
+      if (d.isDirectory()) {
+        tree.directories.push(rel);
+        await visit(path, rel);
+      } else if (isFile) {
+        tree.files.push({ parts: rel, path, size: (await stat(path)).size });
+      }
+    }
+  };
+  await visit(root, []);
+  return tree;
+}
+
+async function requireLocalDirectory(path: string, what: string): Promise<void> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s?.isDirectory()) {
+    throw new TransferError(`The local ${what} "${path}" is not a directory`, {
+      remedy: 'name an existing directory',
+    });
+  }
+}
+
+function checkRemotePath(remotePath: unknown): asserts remotePath is string {
+  if (typeof remotePath !== 'string' || remotePath.trim() === '' || remotePath.includes('\0')) {
+    throw new TransferError('The remote path must be a non-empty Windows path such as C:\\temp\\file.txt');
+  }
+}
+
+export async function uploadDirectoryTree(
+  peer: TransferPeer,
+  localDir: string,
+  remoteDir: string,
+  options: TransferOptions,
+): Promise<DirectoryTransferResult> {
+  checkRemotePath(remoteDir);
+  checkOptions(options);
+  const started = performance.now();
+  await requireLocalDirectory(localDir, 'source');
+  const tree = await walk(localDir);
+  const entries: UploadEntry[] = [
+    { kind: 'dir', remotePath: remoteDir },
+    ...tree.directories.map(
+      (parts): UploadEntry => ({ kind: 'dir', remotePath: win32.join(remoteDir, ...parts) }),
+    ),
+    ...tree.files.map(
+      (f): UploadEntry => ({
+        kind: 'file',
+        remotePath: win32.join(remoteDir, ...f.parts),
+        source: f.path,
+        size: f.size,
+      }),
+    ),
+  ];
+  const total = tree.files.reduce((n, f) => n + f.size, 0);
+  const r = await runUpload(peer, entries, options, total);
+  return {
+    remotePath: r.directories[0] ?? remoteDir,
+    files: r.files,
+    directories: r.directories.length,
+    bytes: r.bytes,
+    durationMs: performance.now() - started,
+  };
+}
+
+export interface RemoteTree {
+  root: string;
+  directories: string[][];
+  files: Array<{ parts: string[]; size: number }>;
+}
+
+function segments(rel: string): string[] {
+  const parts = rel.split('\\');
+  for (const p of parts) {
+    if (p === '' || p === '.' || p === '..' || /[/\0]/.test(p)) {
+      throw new ProtocolError(`The list script sent an unsafe relative path "${rel}"`);
+    }
+  }
+  return parts;
+}
+
+/** List a remote directory tree with list.ps1. */
+export async function listRemoteTree(peer: TransferPeer, remoteDir: string): Promise<RemoteTree> {
+  const session = await ScriptSession.open(peer, 'list');
+  await session.send(controlLine('#L', field(remoteDir)));
+  await session.end();
+  const tree: RemoteTree = { root: remoteDir, directories: [], files: [] };
+  let failure: { code: string; message: string } | undefined;
+  let complete = false;
+  try {
+    for await (const line of session.lines) {
+      const f = line.split(' ');
+      if (f[0] === '#WRCP') {
+        if (f[1] !== '1' || f[2] !== 'list') throw new ProtocolError(`Unexpected transfer script "${line}"`);
+      } else if (f[0] === '#R') tree.root = unfield(f[1], 'path');
+      else if (f[0] === '#D') tree.directories.push(segments(unfield(f[1], 'path')));
+      else if (f[0] === '#F' && f.length === 3)
+        tree.files.push({ parts: segments(unfield(f[1], 'path')), size: Number(f[2]) });
+      else if (f[0] === '#END') complete = true;
+      else if (f[0] === '#ERR') failure = parseErrorLine(f);
+      else throw new ProtocolError(`The list script sent an unexpected line: ${line.slice(0, 80)}`);
+    }
+  } catch (err) {
+    if (err instanceof ProtocolError) {
+      await session.kill();
+      throw err;
+    }
+  }
+  const exit = await session.exited;
+  if (failure) throw remoteError('list', failure.code, failure.message, remoteDir);
+  if (!complete || exit.code !== 0) {
+    throw new TransferError(
+      `Listing of "${remoteDir}" failed: ${exit.error ? `the connection failed (${exit.error.message})` : `the remote PowerShell process ended with exit code ${exit.code} without a result: ${session.stderrText()}`}`,
+      { remotePath: remoteDir, cause: exit.error },
+    );
+  }
+  return tree;
+}
+
+export async function downloadDirectoryTree(
+  peer: TransferPeer,
+  remoteDir: string,
+  localDir: string,
+  options: TransferOptions,
+): Promise<DirectoryTransferResult> {
+  checkRemotePath(remoteDir);
+  checkOptions(options);
+  const started = performance.now();
+  const tree = await listRemoteTree(peer, remoteDir);
+  await mkdir(localDir, { recursive: true });
+  for (const parts of tree.directories) await mkdir(join(localDir, ...parts), { recursive: true });
+  const targets = tree.files.map((f) => ({
+    remotePath: win32.join(tree.root, ...f.parts),
+    destination: join(localDir, ...f.parts),
+  }));
+  const total = tree.files.reduce((n, f) => n + f.size, 0);
+  const files = targets.length === 0 ? [] : await runDownload(peer, targets, options, total);
+  return {
+    remotePath: tree.root,
+    files,
+    directories: tree.directories.length + 1,
+    bytes: files.reduce((n, f) => n + f.bytes, 0),
+    durationMs: performance.now() - started,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * One run of a transfer script: powershell.exe started through bootstrap.ps1, stdin written in lines packed to
+ * fill Send envelopes (with back-pressure), stdout read as protocol lines, stderr kept for diagnosis.
+ */
+import { Buffer } from 'node:buffer';
+import { decodeClixml } from '../cmdline.ts';
+import type { ProcessOptions, RemoteProcess } from '../connection.ts';
+import { WinRmError } from '../errors.ts';
+import { readLines } from './framing.ts';
+import { scriptLine, type TransferScript, transferCommandLine } from './scripts.ts';
+
+/** What the transfer code needs from a connection strategy. */
+export interface TransferPeer {
+  startProcess(command: string, options?: ProcessOptions): Promise<RemoteProcess>;
+  /** Raw stdin bytes that fit into one Send under the negotiated MaxEnvelopeSize (empty envelope measured). */
+  stdinCapacity(): number;
+}
+
+/** Longest line either side accepts: data lines are at most one envelope; 16 MiB leaves room for chunkSize. */
+export const MAX_LINE = 64 * 1024 * 1024;
+const STDERR_KEEP = 64 * 1024;
+
+/** Thrown into a waiting writer when the session is being stopped. */
+export class SessionStopped extends Error {}
+
+export type ExitOutcome = { code: number; error?: undefined } | { code?: undefined; error: Error };
+
+export class ScriptSession {
+  readonly lines: AsyncGenerator<string>;
+  readonly exited: Promise<ExitOutcome>;
+  private pending: Buffer[] = [];
+  private pendingSize = 0;
+  private stderrParts: Buffer[] = [];
+  private stderrSize = 0;
+  private stdinError: Error | undefined;
+  private stopWaiters = new Set<() => void>();
+  private stopped = false;
+
+  private constructor(
+    private readonly proc: RemoteProcess,
+    readonly capacity: number,
+  ) {
+    // Write errors surface through `exited`; without a listener they would be uncaught.
+    proc.stdin.on('error', (err: Error) => {
+      this.stdinError ??= err;
+    });
+    proc.stderr.on('data', (chunk: Buffer) => {
+      if (this.stderrSize < STDERR_KEEP) {
+        this.stderrParts.push(chunk);
+        this.stderrSize += chunk.length;
+      }
+    });
+    this.lines = readLines(proc.stdout, MAX_LINE);
+    this.exited = proc.exited.then(
+      (code) => ({ code }),
+      (error: unknown) => ({ error: error instanceof Error ? error : new WinRmError(String(error)) }),
+    );
+  }
+
+  static async open(peer: TransferPeer, script: TransferScript): Promise<ScriptSession> {
+    const proc = await peer.startProcess(transferCommandLine(), { codepage: 65001 });
+    const session = new ScriptSession(proc, Math.max(64, peer.stdinCapacity()));
+    await session.send(scriptLine(script));
+    return session;
+  }
+
+  /** PowerShell's own error output (CLIXML decoded), for messages when the script did not answer. */
+  stderrText(): string {
+    return decodeClixml(Buffer.concat(this.stderrParts).toString('utf8')).trim();
+  }
+
+  /** Queue a line; lines are packed into writes of at most one Send's capacity. */
+  async send(line: Buffer): Promise<void> {
+    if (this.pendingSize > 0 && this.pendingSize + line.length > this.capacity) await this.flush();
+    if (line.length >= this.capacity) await this.write(line);
+    else {
+      this.pending.push(line);
+      this.pendingSize += line.length;
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.pendingSize === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingSize);
+    this.pending = [];
+    this.pendingSize = 0;
+    await this.write(data);
+  }
+
+  /** Flush and close stdin (the last Send carries End="true"). */
+  async end(): Promise<void> {
+    await this.flush();
+    const stdin = this.proc.stdin;
+    if (!stdin.destroyed && !stdin.writableEnded) stdin.end();
+  }
+
+  private async write(data: Buffer): Promise<void> {
+    const stdin = this.proc.stdin;
+    if (this.stdinError || stdin.destroyed || stdin.writableEnded) {
+      throw this.stdinError ?? new SessionStopped('stdin is closed');
+    }
+    if (stdin.write(data)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        stdin.off('drain', onDrain);
+        stdin.off('close', onClose);
+        this.stopWaiters.delete(onStop);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(this.stdinError ?? new SessionStopped('stdin closed'));
+      const onStop = () => done(new SessionStopped('stopped'));
+      stdin.on('drain', onDrain);
+      stdin.on('close', onClose);
+      if (this.stopped) onStop();
+      else this.stopWaiters.add(onStop);
+    });
+  }
+
+  /** Wake a writer waiting for back-pressure (cancel, remote error): it throws SessionStopped. */
+  interrupt(): void {
+    this.stopped = true;
+    for (const w of [...this.stopWaiters]) w();
+  }
+
+  /** Allow writing again after an interrupt (the cancel record still has to go out). */
+  resume(): void {
+    this.stopped = false;
+  }
+
+  /** Kill the remote process (terminate). */
+  async kill(): Promise<void> {
+    this.interrupt();
+    await this.proc.kill('terminate').catch(() => undefined);
+  }
+
+  /** Drain stdout without interpreting it (after a failure), so the process can finish. */
+  async drain(): Promise<void> {
+    try {
+      for await (const _ of this.lines) {
+      }
+    } catch {
+      // The outcome comes from `exited`.
+    }
+  }
+}
