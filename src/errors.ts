@@ -149,13 +149,25 @@ export class AbortError extends WinRmError {
   }
 }
 
+/**
+ * Why a transfer failed, for callers that branch on it: the remote script's error code (NO_DIR, ACCESS_DENIED,
+ * EXISTS, NOT_FOUND, IS_DIR, NOT_DIR, BAD_PATH, HASH_MISMATCH, ...) or a local one (LOCAL_IO, CONNECTION).
+ */
+export type TransferFailureReason = string;
+
 /** An upload or download failed; the remote target is left as it was. */
 export class TransferError extends WinRmError {
   readonly remotePath: string | undefined;
+  /** Stable reason code, e.g. 'NO_DIR' or 'HASH_MISMATCH'; undefined when none applies. */
+  readonly reason: TransferFailureReason | undefined;
 
-  constructor(message: string, options: WinRmErrorOptions & { remotePath?: string } = {}) {
+  constructor(
+    message: string,
+    options: WinRmErrorOptions & { remotePath?: string; reason?: TransferFailureReason } = {},
+  ) {
     super(message, options, ErrorCodes.transfer);
     this.remotePath = options.remotePath;
+    this.reason = options.reason;
   }
 }
 

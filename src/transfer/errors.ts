@@ -19,6 +19,7 @@ export function remoteError(op: Operation, code: string, detail: string, path: s
         `${at}: the remote directory "${win32.dirname(path)}" does not exist (${detail})`,
         {
           remotePath,
+          reason: code,
           remedy:
             'create the directory first (uploadDirectory creates missing directories), or correct the path',
         },
@@ -26,6 +27,7 @@ export function remoteError(op: Operation, code: string, detail: string, path: s
     case 'ACCESS_DENIED':
       return new TransferError(`${at}: access denied on the remote host (${detail})`, {
         remotePath,
+        reason: code,
         remedy:
           op === 'upload'
             ? "connect as an account allowed to write there, or clear the target's read-only attribute"
@@ -34,6 +36,7 @@ export function remoteError(op: Operation, code: string, detail: string, path: s
     case 'EXISTS':
       return new TransferError(`${at}: the target already exists and overwrite is false (${detail})`, {
         remotePath,
+        reason: code,
         remedy: 'pass overwrite: true to replace it, or choose another path',
       });
     case 'NOT_FOUND':
@@ -41,21 +44,25 @@ export function remoteError(op: Operation, code: string, detail: string, path: s
         `${at}: the remote ${op === 'list' ? 'directory' : 'file'} does not exist (${detail})`,
         {
           remotePath,
+          reason: code,
           remedy: 'check the path; remote paths are Windows paths such as C:\\Users\\me\\file.txt',
         },
       );
     case 'IS_DIR':
       return new TransferError(`${at}: the remote path is a directory (${detail})`, {
         remotePath,
+        reason: code,
         remedy: op === 'upload' ? 'name the file to create, or use uploadDirectory' : 'use downloadDirectory',
       });
     case 'NOT_DIR':
       return new TransferError(`${at}: the remote path is a file, not a directory (${detail})`, {
         remotePath,
+        reason: code,
       });
     case 'BAD_PATH':
       return new TransferError(`${at}: the remote path is not valid on Windows (${detail})`, {
         remotePath,
+        reason: code,
         remedy: 'use a drive-qualified path without the characters <>:"|?* in names',
       });
     case 'HASH_MISMATCH':
@@ -63,13 +70,14 @@ export function remoteError(op: Operation, code: string, detail: string, path: s
         `${at}: hash mismatch, the remote host received other bytes than were sent (${detail}); the target was not replaced and the temporary file was removed`,
         {
           remotePath,
+          reason: code,
           remedy: 'retry; if it repeats, something between this client and the host alters data',
         },
       );
     case 'ABORTED':
       return new AbortError(`The ${op} of "${path}" was cancelled; the target was left as it was`);
     default:
-      return new TransferError(`${at}: ${code} on the remote host (${detail})`, { remotePath });
+      return new TransferError(`${at}: ${code} on the remote host (${detail})`, { remotePath, reason: code });
   }
 }
 
@@ -101,6 +109,7 @@ export function mismatchError(
     `${op === 'upload' ? 'Upload' : 'Download'} of "${path}" failed verification: hash mismatch, this side has ${local.bytes} bytes with SHA-256 ${local.sha256}, the remote host reported ${remote.bytes} bytes with SHA-256 ${remote.sha256}; ${consequence}`,
     {
       remotePath: path,
+      reason: 'HASH_MISMATCH',
       remedy: 'retry; if it repeats, something between this client and the host alters data',
     },
   );

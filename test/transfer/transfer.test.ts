@@ -126,6 +126,7 @@ describe('transfer: overwrite and errors', () => {
       env.conn.upload(Buffer.from('newer'), remote, { overwrite: false }),
       (e: unknown) => {
         assert.ok(e instanceof TransferError);
+        assert.equal(e.reason, 'EXISTS');
         assert.match(e.message, /already exists and overwrite is false/);
         assert.match(e.message, /overwrite: true/);
         return true;
@@ -149,6 +150,7 @@ describe('transfer: overwrite and errors', () => {
   it('names a missing remote directory', async () => {
     await assert.rejects(env.conn.upload(Buffer.from('x'), 'C:\\no\\such\\dir\\f.txt'), (e: unknown) => {
       assert.ok(e instanceof TransferError);
+      assert.equal(e.reason, 'NO_DIR');
       assert.equal(e.remotePath, 'C:\\no\\such\\dir\\f.txt');
       assert.match(e.message, /remote directory "C:\\no\\such\\dir" does not exist/);
       return true;
@@ -174,6 +176,7 @@ describe('transfer: overwrite and errors', () => {
     const dest = join(local, 'missing.bin');
     await assert.rejects(env.conn.download(`${HOME}\\missing.bin`, dest), (e: unknown) => {
       assert.ok(e instanceof TransferError);
+      assert.equal(e.reason, 'NOT_FOUND');
       assert.match(e.message, /the remote file does not exist/);
       return true;
     });
@@ -334,6 +337,7 @@ describe('transfer: faults (target old or complete new, never partial; no tempor
     env.faults.corruptNextUpload();
     await assert.rejects(env.conn.upload(pseudoRandom(1_000_000, 6), remote), (e: unknown) => {
       assert.ok(e instanceof TransferError);
+      assert.equal(e.reason, 'HASH_MISMATCH');
       assert.match(
         e.message,
         /hash mismatch.*the target was not replaced and the temporary file was removed/,
