@@ -130,8 +130,8 @@ function command(store: ShellStore): (req: MockRequest) => string {
   };
 }
 
-function send(store: ShellStore): (req: MockRequest) => string {
-  return (req) => {
+function send(store: ShellStore): (req: MockRequest) => Promise<string> {
+  return async (req) => {
     const shell = store.get(req.header.selectors.ShellId, req.user.name);
     const sendEl = child(req.msg.body, 'rsp', 'Send');
     if (!sendEl) throw Faults.invalidShellElement('Send');
@@ -146,7 +146,7 @@ function send(store: ShellStore): (req: MockRequest) => string {
       } catch {
         throw Faults.schema();
       }
-      cmd.send(data, (attr(s, 'End') ?? '').toLowerCase() === 'true');
+      await cmd.send(data, (attr(s, 'End') ?? '').toLowerCase() === 'true');
     }
     return reply(req, ACTIONS.sendResponse, '<rsp:SendResponse/>');
   };

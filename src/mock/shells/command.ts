@@ -136,15 +136,32 @@ export class MockCommand {
     this.finish(this.exitCode ?? 1);
   }
 
-  /** Feed stdin from a Send. */
-  send(data: Buffer, end: boolean): void {
-    if (this.stdinEnded) return;
+  /**
+   * Feed stdin from a Send. Resolves once the host has taken the data off the pipe (or the command is gone),
+   * so a SendResponse means the bytes were consumed and a client that sends faster than the command reads is
+   * slowed down instead of filling the mock's memory.
+   */
+  send(data: Buffer, end: boolean): Promise<void> {
+    if (this.stdinEnded) return Promise.resolve();
     this.stdinBytes += data.length;
-    if (data.length > 0 && !this.stdin.destroyed) this.stdin.write(data);
+    let wait = Promise.resolve();
+    if (data.length > 0 && !this.stdin.destroyed && !this.stdin.write(data)) {
+      wait = new Promise<void>((resolve) => {
+        const done = () => {
+          this.stdin.off('drain', done);
+          this.stdin.off('close', done);
+          resolve();
+        };
+        this.stdin.once('drain', done);
+        this.stdin.once('close', done);
+        void this.finished?.then(done, done);
+      });
+    }
     if (end) {
       this.stdinEnded = true;
       if (!this.stdin.destroyed) this.stdin.end();
     }
+    return wait;
   }
 
   /** Resolves when the host's run has settled. */
