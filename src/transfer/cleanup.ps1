@@ -3,21 +3,7 @@
 # Answers per record: '#OK removed' or '#OK absent'; on failure '#ERR <code> <message>' and the script stops.
 param([IO.TextReader]$Reader)
 
-$stdout = [Console]::OpenStandardOutput()
-
-function Write-Line([string]$Text) {
-  $bytes = [Text.Encoding]::ASCII.GetBytes($Text + "`n")
-  $stdout.Write($bytes, 0, $bytes.Length)
-  $stdout.Flush()
-}
-
-function ConvertFrom-Field([string]$Field) {
-  [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Field))
-}
-
-function ConvertTo-Field([string]$Text) {
-  [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text))
-}
+# @include common.ps1
 
 Write-Line '#WRCP 1 cleanup'
 try {

@@ -10,11 +10,19 @@ export type TransferScript = 'upload' | 'download' | 'list' | 'cleanup';
 
 const texts = new Map<string, string>();
 
-/** The text of an asset script, read once. */
+/** The line in a script that stands for common.ps1 (docs/transfer-protocol.md, "Scripts"). */
+export const INCLUDE_COMMON = '# @include common.ps1';
+
+function asset(name: string): string {
+  return readFileSync(new URL(`./${name}.ps1`, import.meta.url), 'utf8');
+}
+
+/** The text of a script as it is sent: the asset file with its include line replaced by common.ps1. Read once. */
 export function scriptText(name: TransferScript | 'bootstrap'): string {
   let text = texts.get(name);
   if (text === undefined) {
-    text = readFileSync(new URL(`./${name}.ps1`, import.meta.url), 'utf8');
+    text = asset(name);
+    if (name !== 'bootstrap') text = text.replace(`${INCLUDE_COMMON}\n`, asset('common'));
     texts.set(name, text);
   }
   return text;

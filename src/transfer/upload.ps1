@@ -5,34 +5,7 @@
 # Windows PowerShell 2.0 to 5.1: only .NET 2.0 APIs, no ConvertFrom-Json, no Stream.CopyTo.
 param([IO.TextReader]$Reader)
 
-$stdout = [Console]::OpenStandardOutput()
-
-function Write-Line([string]$Text) {
-  $bytes = [Text.Encoding]::ASCII.GetBytes($Text + "`n")
-  $stdout.Write($bytes, 0, $bytes.Length)
-  $stdout.Flush()
-}
-
-function ConvertFrom-Field([string]$Field) {
-  [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($Field))
-}
-
-function ConvertTo-Field([string]$Text) {
-  [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($Text))
-}
-
-function New-Failure([string]$Code, [string]$Message) {
-  $failure = New-Object Exception $Message
-  $failure.Data['WrcpCode'] = $Code
-  $failure
-}
-
-function Get-Cause($Failure) {
-  while ($Failure -is [Management.Automation.MethodInvocationException] -and $null -ne $Failure.InnerException) {
-    $Failure = $Failure.InnerException
-  }
-  $Failure
-}
+# @include common.ps1
 
 function Get-FailureCode($Failure) {
   if ($Failure.Data.Contains('WrcpCode')) { return $Failure.Data['WrcpCode'] }

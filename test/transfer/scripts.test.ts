@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Parser from 'tree-sitter';
 import PowerShell from 'tree-sitter-powershell';
-import { transferCommandLine } from '../../src/transfer/scripts.ts';
+import { INCLUDE_COMMON, scriptText, transferCommandLine } from '../../src/transfer/scripts.ts';
 
 const dir = fileURLToPath(new URL('../../src/transfer/', import.meta.url));
 const assets = readdirSync(dir).filter((f) => f.endsWith('.ps1'));
@@ -39,6 +39,7 @@ describe('transfer scripts (.ps1 assets)', () => {
     assert.deepEqual(assets.sort(), [
       'bootstrap.ps1',
       'cleanup.ps1',
+      'common.ps1',
       'download.ps1',
       'list.ps1',
       'upload.ps1',
@@ -48,6 +49,15 @@ describe('transfer scripts (.ps1 assets)', () => {
   for (const name of assets) {
     it(`${name} parses without syntax errors`, () => {
       assert.deepEqual(syntaxErrors(readFileSync(`${dir}${name}`, 'utf8')), []);
+    });
+  }
+
+  for (const name of ['upload', 'download', 'list', 'cleanup'] as const) {
+    it(`${name}.ps1 as sent (common.ps1 included) parses and has no include line left`, () => {
+      const text = scriptText(name);
+      assert.ok(!text.includes(INCLUDE_COMMON), 'include line replaced');
+      assert.match(text, /function Write-Line/);
+      assert.deepEqual(syntaxErrors(text), []);
     });
   }
 

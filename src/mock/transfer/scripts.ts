@@ -14,8 +14,17 @@ export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function assetText(name: string): string {
+function readAsset(name: string): string {
   return readFileSync(new URL(`../../transfer/${name}.ps1`, import.meta.url), 'utf8');
+}
+
+/**
+ * A script as the client sends it: docs/transfer-protocol.md ("Scripts") says the line
+ * `# @include common.ps1` is replaced by the text of common.ps1.
+ */
+function assetText(name: string): string {
+  const text = readAsset(name);
+  return name === 'bootstrap' ? text : text.replace('# @include common.ps1\n', readAsset('common'));
 }
 
 let known: { bootstrap: string; scripts: Map<string, EmulatedScript> } | undefined;
