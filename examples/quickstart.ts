@@ -3,7 +3,7 @@
  * Usage: WINRM_ENDPOINT=https://host:5986/wsman WINRM_USER=u WINRM_PASSWORD=p [WINRM_FINGERPRINT=sha1] \
  *        node --import tsx examples/quickstart.ts
  */
-import { type ConnectionOptions, connect, WinRmError } from '../src/index.ts';
+import { type ConnectionOptions, connect, parseAccount, WinRmError } from '../src/index.ts';
 
 export async function quickstart(
   options: ConnectionOptions,
@@ -16,6 +16,13 @@ export async function quickstart(
 
   const failing = await conn.execute('type C:\\missing.txt');
   print(`type C:\\missing.txt -> exit ${failing.exitCode}, stderr ${JSON.stringify(failing.stderrText)}`);
+
+  // A file into the account's profile directory, verified by SHA-256 on both sides, then read back.
+  const remote = `C:\\Users\\${parseAccount(options.username).user}\\winrm-connection-hello.txt`;
+  const up = await conn.upload(Buffer.from('deployed by winrm-connection\r\n'), remote);
+  print(`upload -> ${up.bytes} bytes to ${up.remotePath}, sha256 ${up.sha256.slice(0, 16)}...`);
+  const back = await conn.execute(['type', remote]);
+  print(`type ${remote} -> ${JSON.stringify(back.stdoutText)}`);
 
   // When something is wrong, the error says what to fix: here, a wrong password.
   await using bad = await connect({ ...options, password: `${options.password}-wrong` });
