@@ -1,37 +1,19 @@
-/** The quick start (what `npm run demo` runs) keeps working against the mock. */
+/** `npm run demo` (examples/demo.ts running examples/quickstart.ts against the mock) keeps working. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { quickstart } from '../examples/quickstart.ts';
-import { startMockServer } from '../src/mock/index.ts';
+import { runDemo } from '../examples/demo.ts';
 
-describe('examples/quickstart.ts', () => {
+describe('npm run demo', () => {
   it('runs hostname, a failing command, an upload and a wrong password against the HTTPS mock', async () => {
-    const user = { name: 'demo', password: 'Demo-Passw0rd' };
-    const mock = await startMockServer({
-      https: true,
-      users: [user],
-      auth: { basic: true },
-      machineName: 'WIN-DEMO01',
-    });
     const lines: string[] = [];
-    try {
-      await quickstart(
-        {
-          endpoint: mock.url,
-          username: user.name,
-          password: user.password,
-          tls: { fingerprint: mock.thumbprints!.sha1 },
-        },
-        (l) => lines.push(l),
-      );
-    } finally {
-      await mock.close();
-    }
-    assert.match(lines[0]!, /hostname -> exit 0, stdout "WIN-DEMO01\\r\\n"/);
-    assert.match(lines[1]!, /exit 1, stderr "The system cannot find the file specified/);
-    assert.match(lines[2]!, /upload -> 30 bytes to C:\\Users\\demo\\winrm-connection-hello.txt/);
-    assert.match(lines[3]!, /"deployed by winrm-connection\\r\\n"/);
-    assert.match(lines[4]!, /AuthenticationError \[WINRM_AUTH\].*Basic="true"/);
-    assert.equal(mock.shells().length, 0);
+    const openShells = await runDemo((l) => lines.push(l));
+    assert.match(lines[0]!, /^mock WinRM endpoint: https:\/\/127\.0\.0\.1:\d+\/wsman$/);
+    assert.match(lines[1]!, /^certificate thumbprint \(SHA-1\): [0-9A-F]{40}$/);
+    assert.match(lines[2]!, /hostname -> exit 0, stdout "WIN-DEMO01\\r\\n"/);
+    assert.match(lines[3]!, /exit 1, stderr "The system cannot find the file specified/);
+    assert.match(lines[4]!, /upload -> 30 bytes to C:\\Users\\demo\\winrm-connection-hello.txt/);
+    assert.match(lines[5]!, /"deployed by winrm-connection\\r\\n"/);
+    assert.match(lines[6]!, /AuthenticationError \[WINRM_AUTH\].*Basic="true"/);
+    assert.equal(openShells, 0, 'the quick start closed every shell it opened');
   });
 });
