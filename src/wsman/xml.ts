@@ -4,19 +4,24 @@
  * ProtocolError. Lookups are namespace-aware: prefixes differ between Windows (s:, a:, w:, rsp:) and other
  * stacks (OMI, openwsman), so elements are found by namespace URI and local name only.
  */
-import { createRequire } from 'node:module';
-import { DOMParser, type Document, type Element, type Node, normalizeLineEndings } from '@xmldom/xmldom';
 import { ProtocolError } from '../errors.ts';
 import { NS, type Prefix } from './constants.ts';
+import {
+  CDATA_SECTION_NODE,
+  ELEMENT_NODE,
+  parseXmlDocument,
+  TEXT_NODE,
+  type XmlDocument,
+  type XmlElement,
+  type XmlNode,
+} from './xml-parser.ts';
 
-export type { Document, Element };
+export type Document = XmlDocument;
+export type Element = XmlElement;
+type Node = XmlNode;
 
 /** Default cap on a message to parse: a few times Windows' 500 KB MaxEnvelopeSize. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 512_000;
-
-const ELEMENT_NODE = 1;
-const TEXT_NODE = 3;
-const CDATA_NODE = 4;
 
 export interface ParseXmlOptions {
   /** Refuse input longer than this many bytes (UTF-8). Default: {@link DEFAULT_MAX_RESPONSE_BYTES}. */
@@ -24,45 +29,6 @@ export interface ParseXmlOptions {
   /** Describes the message in errors, e.g. "Receive response". Default: "message". */
   what?: string;
 }
-
-/**
- * @xmldom/xmldom 0.9 compiles a large Unicode regular expression (`grammar.reg`) again for every end tag it reads;
- * on a Receive loop that was a fifth of the CPU. The expressions depend only on the arguments and carry only the
- * `u` flag (no `g`/`y`, so no lastIndex state), so memoizing them changes nothing but the cost. The shim wraps the
- * module's own function; if a later xmldom renames it, parsing simply runs unmemoized.
- */
-function memoizeXmldomGrammar(): void {
-  type Reg = ((...parts: Array<RegExp | string>) => RegExp) & { memoized?: true };
-  const grammar = createRequire(import.meta.url)('@xmldom/xmldom/lib/grammar.js') as { reg?: Reg };
-  const original = grammar.reg;
-  if (typeof original !== 'function' || original.memoized) return;
-  const cache = new Map<string, RegExp>();
-  const memo: Reg = function (this: unknown, ...parts) {
-    const key = parts
-      .map((p) => (typeof p === 'string' ? `s:${p}` : `r:${p.source}/${p.flags}`))
-      .join('\u0000');
-    let re = cache.get(key);
-    if (!re) {
-      re = original.apply(this, parts);
-      if (!re.global && !re.sticky && cache.size < 256) cache.set(key, re);
-    }
-    return re;
-  };
-  memo.memoized = true;
-  grammar.reg = memo;
-}
-memoizeXmldomGrammar();
-
-// One parser for every message: its options never change, and construction is not free.
-const sharedParser = new DOMParser({
-  // No line/column tracking: it costs a regex pass over every 500 KB Receive response.
-  locator: false,
-  // Line-end normalization only when there is a CR at all (Receive bodies are base64, they never have one).
-  normalizeLineEndings: (src) => (src.includes('\r') ? normalizeLineEndings(src) : src),
-  onError: (level, msg) => {
-    if (level !== 'warning') throw new Error(msg);
-  },
-});
 
 /** Parse a WS-Management message; throws ProtocolError for anything that is not a well-formed plain document. */
 export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}): Document {
@@ -81,13 +47,11 @@ export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}):
   if (text.trim() === '') throw new ProtocolError(`The ${what} is empty; expected a SOAP envelope`);
   let doc: Document;
   try {
-    const parser = sharedParser;
-    doc = parser.parseFromString(text, 'text/xml');
+    doc = parseXmlDocument(text);
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const msg = err instanceof Error ? err.message : String(err);
     throw new ProtocolError(`The ${what} is not well-formed XML: ${msg}`, { cause: err });
   }
-  if (!doc.documentElement) throw new ProtocolError(`The ${what} has no root element`);
   return doc;
 }
 
@@ -147,7 +111,7 @@ export function textOf(el: Element | undefined): string {
   if (!el) return '';
   let s = '';
   for (let n = el.firstChild; n !== null; n = n.nextSibling) {
-    if (n.nodeType === TEXT_NODE || n.nodeType === CDATA_NODE) s += n.nodeValue ?? '';
+    if (n.nodeType === TEXT_NODE || n.nodeType === CDATA_SECTION_NODE) s += n.nodeValue ?? '';
   }
   return s.trim();
 }
