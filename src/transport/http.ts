@@ -1,16 +1,15 @@
 /**
- * HTTP layer: a pool of channels, each a keep-alive agent limited to one socket.
+ * HTTP layer: a pool of channels, each one keep-alive socket.
  * One socket per channel is what connection-bound authentication (NTLM, Kerberos) needs: a channel carries its
  * authentication state, and a request holds its channel from send to answer. Long-polling Receives of parallel
  * commands use separate channels. TLS trust (CA, thumbprint pinning, hostname checks) is enforced while the
  * socket is created, before any byte of a request is written.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { AbortError, ConnectionError, ProtocolError, TimeoutError, type WinRmError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
+import { type ParsedResponse, ResponseReader, requestHead } from './http1.ts';
 
 export interface HttpResponse {
   status: number;
@@ -27,52 +26,7 @@ const LISTENER_CHECK =
   'check that WinRM listens there: on the host run `winrm e winrm/config/listener` (expect Transport=HTTP on ' +
   '5985 or HTTPS on 5986), open the port in the firewall, or create a listener with `winrm quickconfig`';
 
-/** Agent whose sockets are verified against a pinned thumbprint before the agent may use them. */
-function createHttpsAgent(opts: ResolvedOptions): https.Agent {
-  const pin = opts.tls.fingerprint;
-  const base: https.AgentOptions = {
-    keepAlive: true,
-    maxSockets: 1,
-    ca: opts.tls.ca as https.AgentOptions['ca'],
-    rejectUnauthorized: !(opts.tls.insecureAcceptAnyCertificate || pin),
-    servername: isIp(opts.host) ? undefined : opts.host,
-  };
-  if (!opts.tls.verifyHostname) base.checkServerIdentity = () => undefined;
-  const agent = new https.Agent(base);
-  if (pin) {
-    type Cb = (err: Error | null, socket?: Socket) => void;
-    (
-      agent as unknown as { createConnection: (o: tls.ConnectionOptions, cb: Cb) => undefined }
-    ).createConnection = (o, cb) => {
-      const socket = tls.connect({ ...o, rejectUnauthorized: false });
-      const onError = (err: Error) => cb(err);
-      socket.once('error', onError);
-      socket.once('secureConnect', () => {
-        socket.off('error', onError);
-        const cert = socket.getPeerCertificate();
-        const actual = thumbprint(cert, pin.algorithm);
-        if (actual !== pin.hex) {
-          socket.destroy();
-          const e = new Error(`pinned ${pin.algorithm} thumbprint ${pin.hex}, server presented ${actual}`);
-          (e as NodeJS.ErrnoException).code = 'WINRM_THUMBPRINT_MISMATCH';
-          cb(e);
-          return;
-        }
-        if (opts.tls.verifyHostname && !isIp(opts.host) && cert.subject) {
-          const err = tls.checkServerIdentity(opts.host, cert);
-          if (err) {
-            socket.destroy();
-            cb(err);
-            return;
-          }
-        }
-        cb(null, socket);
-      });
-      return undefined;
-    };
-  }
-  return agent;
-}
+const abortedError = () => Object.assign(new Error('aborted'), { code: 'ERR_CANCELED' });
 
 function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
@@ -85,86 +39,200 @@ export function thumbprint(cert: PeerCertificate, algorithm: 'sha1' | 'sha256'):
 }
 
 /**
- * One socket's worth of HTTP: node:http over a single-socket keep-alive agent. (axios was measured at about 2.5 ms
- * extra per request on loopback, twice the cost of the request itself, and hides the socket that connection-bound
- * authentication must see; see docs/architecture.md.)
+ * One socket's worth of HTTP/1.1, spoken directly on a net or TLS socket (src/transport/http1.ts frames the
+ * messages). node:http's request machinery measured as the largest client-side cost per round trip after XML
+ * reading; axios, before it, cost twice the request itself. See docs/architecture.md.
  */
 export class HttpChannel {
-  private readonly agent: http.Agent;
   /** Free slot for per-socket authentication state (NTLM / Kerberos contexts). */
   authState: unknown;
   /** The socket that carried the last response; auth contexts compare it to detect a new connection. */
   lastSocket: Socket | undefined;
+  private socket: Socket | undefined;
+  private tlsSession: Buffer | undefined;
+  private busy = false;
 
-  constructor(private readonly opts: ResolvedOptions) {
-    this.agent = opts.https ? createHttpsAgent(opts) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+  constructor(private readonly opts: ResolvedOptions) {}
+
+  async post(body: Buffer | string, options: PostOptions): Promise<HttpResponse> {
+    if (this.busy) throw new Error('internal: an HttpChannel carries one request at a time');
+    this.busy = true;
+    try {
+      const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      const url = this.opts.url;
+      const head = requestHead(
+        `${url.pathname}${url.search}`,
+        { Host: url.host, ...options.headers },
+        data.length,
+      );
+      if (options.signal?.aborted) throw this.translate(abortedError(), options.signal);
+      let socket = this.socket;
+      if (!socket || socket.destroyed || !socket.writable) {
+        this.dropSocket();
+        socket = await this.connect(options.signal);
+        this.socket = socket;
+      }
+      return await this.exchange(socket, head, data, options.signal);
+    } finally {
+      this.busy = false;
+    }
   }
 
-  post(body: Buffer | string, options: PostOptions): Promise<HttpResponse> {
-    const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const url = this.opts.url;
-    const limit = this.opts.maxResponseBytes + 64 * 1024;
+  private exchange(socket: Socket, head: string, data: Buffer, signal?: AbortSignal): Promise<HttpResponse> {
+    const reader = new ResponseReader(this.opts.maxResponseBytes + 64 * 1024);
     return new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
+      const detach = () => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        socket.off('close', onClose);
+        socket.off('error', onError);
+        socket.off('timeout', onTimeout);
+        signal?.removeEventListener('abort', onAbort);
+        socket.setTimeout(0);
+      };
       const fail = (err: unknown) => {
         if (settled) return;
         settled = true;
-        cleanup();
-        req.destroy();
-        reject(this.translate(err, options.signal));
+        detach();
+        socket.destroy();
+        if (this.socket === socket) this.socket = undefined;
+        reject(this.translate(err, signal));
       };
-      const onAbort = () => fail(Object.assign(new Error('aborted'), { code: 'ERR_CANCELED' }));
-      const cleanup = () => {
-        clearTimeout(connectTimer);
-        options.signal?.removeEventListener('abort', onAbort);
+      const done = (res: ParsedResponse) => {
+        if (settled) return;
+        settled = true;
+        detach();
+        this.lastSocket = socket;
+        if (res.close || reader.rest.length > 0) {
+          socket.destroy();
+          if (this.socket === socket) this.socket = undefined;
+        } else this.watchIdle(socket);
+        resolve({ status: res.status, headers: res.headers, body: res.body });
       };
-      const req = (this.opts.https ? https : http).request(
-        {
-          method: 'POST',
-          host: this.opts.host,
-          port: this.opts.port,
-          path: `${url.pathname}${url.search}`,
-          agent: this.agent,
-          headers: { ...options.headers, Host: url.host, 'Content-Length': String(data.length) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > limit) {
-              fail(
-                Object.assign(new Error(`response larger than ${limit} bytes`), { code: 'ERR_BAD_RESPONSE' }),
-              );
-              return;
-            }
-            chunks.push(c);
-          });
-          res.on('error', fail);
-          res.on('aborted', () => fail(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
-          res.on('end', () => {
-            if (settled) return;
-            settled = true;
-            cleanup();
-            this.lastSocket = req.socket ?? undefined;
-            const headers: Record<string, string | string[] | undefined> = {};
-            for (const [k, v] of Object.entries(res.headers)) headers[k.toLowerCase()] = v;
-            resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks, size) });
-          });
-        },
-      );
-      const connectTimer = setTimeout(() => {
-        if (!req.socket || req.socket.connecting) {
-          fail(Object.assign(new Error('connect timeout'), { code: 'ECONNECTTIMEOUT' }));
+      const onData = (chunk: Buffer) => {
+        let res: ParsedResponse | undefined;
+        try {
+          res = reader.push(chunk);
+        } catch (err) {
+          return fail(err);
         }
-      }, this.opts.connectTimeoutMs);
-      req.setTimeout(this.opts.readTimeoutMs, () =>
-        fail(Object.assign(new Error('read timeout'), { code: 'ETIMEDOUT' })),
+        if (res) done(res);
+      };
+      const onEnd = () => {
+        try {
+          done(reader.end());
+        } catch (err) {
+          fail(err);
+        }
+      };
+      const onClose = () => fail(Object.assign(new Error('socket closed'), { code: 'ECONNRESET' }));
+      const onError = (err: Error) => fail(err);
+      const onTimeout = () => fail(Object.assign(new Error('read timeout'), { code: 'ETIMEDOUT' }));
+      const onAbort = () => fail(abortedError());
+      this.unwatchIdle(socket);
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+      socket.on('close', onClose);
+      socket.on('error', onError);
+      socket.on('timeout', onTimeout);
+      socket.setTimeout(this.opts.readTimeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // Small messages go out in one write; large ones as head + body without copying the body.
+      if (data.length <= 16 * 1024) socket.write(Buffer.concat([Buffer.from(head, 'latin1'), data]));
+      else {
+        socket.cork();
+        socket.write(head, 'latin1');
+        socket.write(data);
+        socket.uncork();
+      }
+    });
+  }
+
+  /** A kept-alive socket that the server closes (or that errors) while idle is dropped quietly. */
+  private readonly onIdleGone = () => this.dropSocket();
+  private watchIdle(socket: Socket): void {
+    socket.on('end', this.onIdleGone);
+    socket.on('close', this.onIdleGone);
+    socket.on('error', this.onIdleGone);
+    socket.on('data', this.onIdleGone); // unsolicited bytes: the connection is out of step
+  }
+  private unwatchIdle(socket: Socket): void {
+    socket.off('end', this.onIdleGone);
+    socket.off('close', this.onIdleGone);
+    socket.off('error', this.onIdleGone);
+    socket.off('data', this.onIdleGone);
+  }
+
+  private dropSocket(): void {
+    const s = this.socket;
+    this.socket = undefined;
+    if (s) {
+      this.unwatchIdle(s);
+      s.destroy();
+    }
+  }
+
+  private connect(signal?: AbortSignal): Promise<Socket> {
+    const o = this.opts;
+    return new Promise<Socket>((resolve, reject) => {
+      let socket: Socket;
+      const pin = o.tls.fingerprint;
+      const finish = (err: unknown) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        socket.off('error', finish);
+        if (err) {
+          socket.destroy();
+          reject(this.translate(err, signal));
+        } else resolve(socket);
+      };
+      const onAbort = () => finish(abortedError());
+      if (o.https) {
+        const tlsOptions: tls.ConnectionOptions = {
+          host: o.host,
+          port: o.port,
+          ca: o.tls.ca as tls.ConnectionOptions['ca'],
+          rejectUnauthorized: !(o.tls.insecureAcceptAnyCertificate || pin),
+          servername: isIp(o.host) ? undefined : o.host,
+          session: this.tlsSession,
+        };
+        if (!o.tls.verifyHostname) tlsOptions.checkServerIdentity = () => undefined;
+        const t = tls.connect(tlsOptions);
+        t.on('session', (session: Buffer) => {
+          this.tlsSession = session;
+        });
+        t.once('secureConnect', () => {
+          if (pin) {
+            const cert = t.getPeerCertificate();
+            const actual = thumbprint(cert, pin.algorithm);
+            if (actual !== pin.hex) {
+              this.tlsSession = undefined;
+              const e = new Error(
+                `pinned ${pin.algorithm} thumbprint ${pin.hex}, server presented ${actual}`,
+              );
+              return finish(Object.assign(e, { code: 'WINRM_THUMBPRINT_MISMATCH' }));
+            }
+            if (o.tls.verifyHostname && !isIp(o.host) && cert.subject) {
+              const err = tls.checkServerIdentity(o.host, cert);
+              if (err) return finish(err);
+            }
+          }
+          finish(undefined);
+        });
+        socket = t;
+      } else {
+        socket = net.connect({ host: o.host, port: o.port });
+        socket.once('connect', () => finish(undefined));
+      }
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 1000);
+      socket.on('error', finish);
+      const timer = setTimeout(
+        () => finish(Object.assign(new Error('connect timeout'), { code: 'ECONNECTTIMEOUT' })),
+        o.connectTimeoutMs,
       );
-      req.on('error', fail);
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      req.end(data);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -175,7 +243,7 @@ export class HttpChannel {
   }
 
   destroy(): void {
-    this.agent.destroy();
+    this.dropSocket();
   }
 
   private translate(err: unknown, signal?: AbortSignal): WinRmError {
@@ -225,10 +293,15 @@ export class HttpChannel {
           ...hp,
           remedy: 'compare with the CertificateThumbprint of `winrm e winrm/config/listener` on the host',
         });
-      case 'ERR_BAD_RESPONSE':
+      case 'ERR_RESPONSE_TOO_LARGE':
         return new ProtocolError(`The response from ${where} is too large: ${message}`, {
           cause: err,
           remedy: 'raise maxResponseBytes if the server legitimately sends larger envelopes',
+        });
+      case 'ERR_MALFORMED_RESPONSE':
+        return new ProtocolError(`The response from ${where} is not valid HTTP/1.1: ${message}`, {
+          cause: err,
+          remedy: `check that ${where} is a WinRM listener and that nothing between (a proxy) rewrites its answers`,
         });
       default:
         if (

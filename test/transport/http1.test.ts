@@ -1,0 +1,308 @@
+/**
+ * HTTP/1.1 framing (src/transport/http1.ts) fed byte by byte and in random splits, and the channel's own socket
+ * handling against raw TCP servers: keep-alive reuse, idle close by the server, Connection: close, bad framing,
+ * oversized answers, read timeouts and aborts.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { AbortError, ConnectionError, ProtocolError, TimeoutError } from '../../src/errors.ts';
+import { resolveOptions } from '../../src/options.ts';
+import { HttpChannel } from '../../src/transport/http.ts';
+import {
+  HttpFramingError,
+  type ParsedResponse,
+  ResponseReader,
+  requestHead,
+} from '../../src/transport/http1.ts';
+
+const LIMIT = 1 << 20;
+
+/** Feed `wire` to a reader in the given pieces; returns the response and the reader. */
+function feed(wire: Buffer, cuts: number[], limit = LIMIT) {
+  const reader = new ResponseReader(limit);
+  const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+  let last = 0;
+  let res: ParsedResponse | undefined;
+  for (const p of [...points, wire.length]) {
+    if (p <= last) continue;
+    assert.equal(res, undefined, 'a response completed before all its bytes arrived');
+    res = reader.push(wire.subarray(last, p));
+    last = p;
+  }
+  return { res, reader };
+}
+
+const b = (s: string) => Buffer.from(s, 'latin1');
+
+describe('HTTP/1.1 response reader', () => {
+  const soap = '<s:Envelope>é</s:Envelope>';
+  const length = Buffer.concat([
+    b(
+      `HTTP/1.1 200 \r\nServer: Microsoft-HTTPAPI/2.0\r\nContent-Type: application/soap+xml;charset=UTF-8\r\n`,
+    ),
+    b(`Content-Length: ${Buffer.byteLength(soap)}\r\n\r\n`),
+    Buffer.from(soap),
+  ]);
+  const chunked = Buffer.concat([
+    b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'),
+    b('5;ext=1\r\n<s:En\r\n'),
+    b(`${(Buffer.byteLength(soap) - 5).toString(16)}\r\n`),
+    Buffer.from(soap).subarray(5),
+    b('\r\n0\r\nX-Trailer: 1\r\n\r\n'),
+  ]);
+
+  it('reads a Content-Length body split at any points', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 8 }), (cuts) => {
+        const { res, reader } = feed(length, cuts);
+        assert.ok(res);
+        assert.equal(res.status, 200);
+        assert.equal(res.body.toString(), soap);
+        assert.equal(res.headers['content-type'], 'application/soap+xml;charset=UTF-8');
+        assert.equal(res.close, false);
+        assert.equal(reader.rest.length, 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads a chunked body with extensions and trailers split at any points', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 10 }), (cuts) => {
+        const { res } = feed(chunked, cuts);
+        assert.ok(res);
+        assert.equal(res.body.toString(), soap);
+      }),
+      { numRuns: 300 },
+    );
+    for (let i = 1; i < chunked.length; i++) assert.equal(feed(chunked, [i]).res?.body.toString(), soap);
+  });
+
+  it('skips interim 1xx responses, keeps repeated headers as a list, and sees Connection: close', () => {
+    const wire = b(
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 \r\nWWW-Authenticate: Negotiate\r\nWWW-Authenticate: Basic realm="WSMAN"\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+    );
+    const { res } = feed(wire, []);
+    assert.equal(res?.status, 401);
+    assert.deepEqual(res?.headers['www-authenticate'], ['Negotiate', 'Basic realm="WSMAN"']);
+    assert.equal(res?.close, true);
+  });
+
+  it('HTTP/1.0 closes unless kept alive; a body without framing runs to the end of the connection', () => {
+    assert.equal(feed(b('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n'), []).res?.close, true);
+    assert.equal(
+      feed(b('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n'), []).res?.close,
+      false,
+    );
+    const reader = new ResponseReader(LIMIT);
+    assert.equal(reader.push(b('HTTP/1.1 200 OK\r\n\r\nabc')), undefined);
+    assert.equal(reader.push(b('def')), undefined);
+    const res = reader.end();
+    assert.equal(res.body.toString(), 'abcdef');
+    assert.equal(res.close, true);
+  });
+
+  it('204 has no body; bytes after a complete response are handed back', () => {
+    const { res, reader } = feed(b('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nextra'), []);
+    assert.equal(res?.body.length, 0);
+    assert.equal(reader.rest.toString(), 'extra');
+  });
+
+  it('a connection that ends mid-body is a reset, not a short answer', () => {
+    const reader = new ResponseReader(LIMIT);
+    reader.push(b('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
+    assert.throws(() => reader.end(), { code: 'ECONNRESET' });
+  });
+
+  const malformed: Array<[string, RegExp]> = [
+    ['HTTP/2 200 OK\r\n\r\n', /malformed status line/],
+    ['HTTP/1.1 20 OK\r\n\r\n', /malformed status line/],
+    ['HTTP/1.1 200 OK\r\nNo colon\r\n\r\n', /malformed header line/],
+    ['HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n', /malformed header name/],
+    ['HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', /malformed Content-Length/],
+    ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', /conflicting content-length/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', /unsupported transfer coding/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /malformed chunk size/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXX', /malformed chunk end/],
+  ];
+  for (const [wire, pattern] of malformed) {
+    it(`refuses ${JSON.stringify(wire.split('\r\n')[0])}... with ${pattern.source}`, () => {
+      assert.throws(
+        () => new ResponseReader(LIMIT).push(b(wire)),
+        (e: unknown) =>
+          e instanceof HttpFramingError && e.code === 'ERR_MALFORMED_RESPONSE' && pattern.test(e.message),
+      );
+    });
+  }
+
+  it('refuses bodies and heads over the limits before buffering them', () => {
+    const tooLarge = (e: unknown) => e instanceof HttpFramingError && e.code === 'ERR_RESPONSE_TOO_LARGE';
+    assert.throws(
+      () => new ResponseReader(100).push(b('HTTP/1.1 200 OK\r\nContent-Length: 101\r\n\r\n')),
+      tooLarge,
+    );
+    assert.throws(
+      () => new ResponseReader(100).push(b('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n')),
+      tooLarge,
+    );
+    const r = new ResponseReader(100);
+    r.push(b('HTTP/1.1 200 OK\r\n\r\n'));
+    assert.throws(() => r.push(Buffer.alloc(101)), tooLarge);
+    assert.throws(
+      () => new ResponseReader(100).push(b(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(70_000)}`)),
+      tooLarge,
+    );
+  });
+
+  it('writes a request head with the body length and refuses header injection', () => {
+    assert.equal(
+      requestHead('/wsman', { Host: 'h:5985', 'Content-Length': '999', Authorization: 'Basic x' }, 12),
+      'POST /wsman HTTP/1.1\r\nHost: h:5985\r\nAuthorization: Basic x\r\nContent-Length: 12\r\n\r\n',
+    );
+    assert.throws(() => requestHead('/wsman', { 'X-A': 'v\r\nInjected: 1' }, 0), /invalid HTTP header/);
+    assert.throws(() => requestHead('/wsman', { 'X A': 'v' }, 0), /invalid HTTP header/);
+  });
+});
+
+// --- the channel over real sockets -----------------------------------------------------------------------------
+
+interface RawServer {
+  port: number;
+  connections: number;
+  close(): Promise<void>;
+}
+
+/** A TCP server that answers each complete request (head + Content-Length body) with `answer(n)`. */
+async function rawServer(answer: (n: number, socket: net.Socket) => string | undefined): Promise<RawServer> {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0 };
+  let count = 0;
+  const server = net.createServer((socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const len = Number(/content-length: (\d+)/i.exec(buf.toString('latin1', 0, end))?.[1] ?? 0);
+        if (buf.length < end + 4 + len) return;
+        buf = buf.subarray(end + 4 + len);
+        const out = answer(++count, socket);
+        if (out !== undefined) socket.write(out);
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get connections() {
+      return state.connections;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+const ok = (body: string, extra = '') =>
+  `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+function channel(port: number, more: Record<string, unknown> = {}) {
+  return new HttpChannel(
+    resolveOptions({
+      endpoint: `http://127.0.0.1:${port}/wsman`,
+      username: 'u',
+      password: 'p',
+      allowUnencrypted: true,
+      ...more,
+    }),
+  );
+}
+
+describe('HttpChannel on its own sockets', () => {
+  const servers: RawServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  it('reuses one connection for consecutive requests and reports the socket that answered', async () => {
+    const srv = await rawServer((n) => ok(`answer ${n}`));
+    servers.push(srv);
+    const ch = channel(srv.port);
+    const a = await ch.post('x', { headers: {} });
+    const first = ch.lastSocket;
+    const b2 = await ch.post('y', { headers: {} });
+    assert.equal(a.body.toString(), 'answer 1');
+    assert.equal(b2.body.toString(), 'answer 2');
+    assert.equal(ch.lastSocket, first);
+    assert.equal(srv.connections, 1);
+    ch.destroy();
+  });
+
+  it('opens a new connection after the server closes the idle one or answers Connection: close', async () => {
+    const srv = await rawServer((n, socket) => {
+      if (n === 1) {
+        socket.end(ok('one'));
+        return undefined;
+      }
+      return ok(`n${n}`, n === 2 ? 'Connection: close\r\n' : '');
+    });
+    servers.push(srv);
+    const ch = channel(srv.port);
+    assert.equal((await ch.post('a', { headers: {} })).body.toString(), 'one');
+    await new Promise((r) => setTimeout(r, 20)); // the FIN arrives while the socket is idle
+    assert.equal((await ch.post('b', { headers: {} })).body.toString(), 'n2');
+    assert.equal((await ch.post('c', { headers: {} })).body.toString(), 'n3');
+    assert.equal(srv.connections, 3);
+    ch.destroy();
+  });
+
+  it('maps bad framing, oversized answers, silence and aborts to typed errors', async () => {
+    const srv = await rawServer((n) => {
+      if (n === 1) return 'HTTP/1.1 banana\r\n\r\n';
+      if (n === 2) return `HTTP/1.1 200 OK\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`;
+      return undefined; // silence
+    });
+    servers.push(srv);
+    const ch = channel(srv.port, { maxResponseBytes: 1000, readTimeout: 1, operationTimeout: 0.5 });
+    await assert.rejects(ch.post('1', { headers: {} }), (e: unknown) => {
+      return e instanceof ProtocolError && /not valid HTTP\/1\.1: malformed status line/.test(e.message);
+    });
+    await assert.rejects(ch.post('2', { headers: {} }), (e: unknown) => {
+      return (
+        e instanceof ProtocolError && /too large/.test(e.message) && /maxResponseBytes/.test(e.remedy ?? '')
+      );
+    });
+    await assert.rejects(ch.post('3', { headers: {} }), (e: unknown) => e instanceof TimeoutError);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(
+      ch.post('4', { headers: {}, signal: ac.signal }),
+      (e: unknown) => e instanceof AbortError,
+    );
+    ch.destroy();
+  });
+
+  it('a reset before the answer is a ConnectionError naming host and port', async () => {
+    const srv = await rawServer((_n, socket) => {
+      socket.destroy();
+      return undefined;
+    });
+    servers.push(srv);
+    const ch = channel(srv.port);
+    await assert.rejects(
+      ch.post('x', { headers: {} }),
+      (e: unknown) => e instanceof ConnectionError && e.message.includes(`127.0.0.1:${srv.port}`),
+    );
+    ch.destroy();
+  });
+});
