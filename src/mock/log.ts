@@ -65,7 +65,10 @@ export class RequestRecorder {
     connections: 0,
   };
 
-  /** @param limit entries kept (oldest dropped first). */
+  /**
+   * @param limit entries kept at most; the oldest are dropped a tenth of the limit at a time (dropping one per
+   * request moved the whole array on every request once the log was full).
+   */
   constructor(private readonly limit = 10_000) {}
 
   record(entry: RequestLogEntry): void {
@@ -80,6 +83,8 @@ export class RequestRecorder {
     s.bytesIn += entry.requestBytes;
     s.bytesOut += entry.responseBytes;
     this.log.push(entry);
-    if (this.log.length > this.limit) this.log.splice(0, this.log.length - this.limit);
+    if (this.log.length > this.limit) {
+      this.log.splice(0, this.log.length - this.limit + Math.ceil(this.limit / 10));
+    }
   }
 }

@@ -452,7 +452,6 @@ class Reader {
       }
     }
     const attributes: XmlAttribute[] = [];
-    const seen = new Set<string>();
     for (const r of raw) {
       let ns: string | null;
       if (r.name === 'xmlns' || r.q.prefix === 'xmlns') ns = XMLNS_NS;
@@ -461,9 +460,12 @@ class Reader {
         ns = scope[r.q.prefix] ?? null;
         if (ns === null) this.fail(`attribute prefix "${r.q.prefix}" is not bound to a namespace`, r.at);
       }
-      const key = `${ns ?? ''}\u0000${r.q.local}`;
-      if (seen.has(key)) this.fail(`attribute "${r.name}" repeats another one in the same namespace`, r.at);
-      seen.add(key);
+      // Elements carry a handful of attributes: a linear scan beats building a set of keys.
+      for (const a of attributes) {
+        if (a.localName === r.q.local && a.namespaceURI === ns) {
+          this.fail(`attribute "${r.name}" repeats another one in the same namespace`, r.at);
+        }
+      }
       attributes.push({
         name: r.name,
         prefix: r.q.prefix,
