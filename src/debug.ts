@@ -7,13 +7,26 @@
 /** Receives debug lines. Default: writes to stderr when DEBUG enables the namespace. */
 export type Logger = (namespace: string, message: string) => void;
 
+// Answers per namespace for the DEBUG value they were computed from; DEBUG may change at run time (tests do).
+let cachedSpec: string | undefined;
+const cachedAnswers = new Map<string, boolean>();
+
 function debugEnabled(namespace: string): boolean {
   const spec = process.env.DEBUG ?? '';
-  return spec.split(/[\s,]+/).some((p) => {
-    if (!p || p.startsWith('-')) return false;
-    const re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-    return re.test(namespace);
-  });
+  if (spec !== cachedSpec) {
+    cachedSpec = spec;
+    cachedAnswers.clear();
+  }
+  let on = cachedAnswers.get(namespace);
+  if (on === undefined) {
+    on = spec.split(/[\s,]+/).some((p) => {
+      if (!p || p.startsWith('-')) return false;
+      const re = new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+      return re.test(namespace);
+    });
+    cachedAnswers.set(namespace, on);
+  }
+  return on;
 }
 
 const REDACTED = '[redacted]';

@@ -3,7 +3,6 @@
  * non-POST, 401 challenges with empty bodies, 413 for bodies over MaxEnvelopeSizekb, SOAP faults with 500,
  * `Server: Microsoft-HTTPAPI/2.0`, keep-alive connections, injected faults.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RequestHeaderInfo, readRequestHeader } from '../wsman/request.ts';
@@ -11,6 +10,7 @@ import type { AuthGate } from './auth/gate.ts';
 import type { AuthUser, ConnectionAuthState, SecurityContext } from './auth/types.ts';
 import { type Dispatcher, type ParsedRequest, parseRequest } from './dispatch/dispatcher.ts';
 import { identifyResponse, isIdentify, unauthenticatedIdentifyResponse } from './dispatch/identify.ts';
+import type { MockHttpRequest, MockHttpResponse } from './http-server.ts';
 import { type FaultInjection, type InjectionRegistry, injectedFault } from './injection.ts';
 import { type RequestLogEntry, type RequestRecorder, shortAction } from './log.ts';
 import { faultEnvelope, MockFault } from './wire/faults.ts';
@@ -33,34 +33,8 @@ export interface HttpDeps {
 const SOAP_TYPE = 'application/soap+xml;charset=UTF-8';
 const SERVER = 'Microsoft-HTTPAPI/2.0';
 
-type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large'; bytes: number } | { kind: 'aborted' };
-
-function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  return new Promise((resolve) => {
-    const declared = Number(req.headers['content-length'] ?? 'NaN');
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      resolve({ kind: 'too-large', bytes: declared });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) over = true;
-      else chunks.push(c);
-    });
-    req.once('end', () =>
-      resolve(over ? { kind: 'too-large', bytes: size } : { kind: 'ok', body: Buffer.concat(chunks) }),
-    );
-    req.once('aborted', () => resolve({ kind: 'aborted' }));
-    req.once('error', () => resolve({ kind: 'aborted' }));
-  });
-}
-
 /** Host the client addressed, for WSManFault's Machine attribute (captures show the name or IP used). */
-function machineFrom(req: IncomingMessage, fallback: string): string {
+function machineFrom(req: MockHttpRequest, fallback: string): string {
   const host = req.headers.host;
   if (!host) return fallback;
   const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host) ?? /^([^:]+)(?::\d+)?$/.exec(host);
@@ -71,21 +45,21 @@ function clientIp(socket: Socket): string {
   return (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
-export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestHandler(deps: HttpDeps): (req: MockHttpRequest, res: MockHttpResponse) => void {
   return (req, res) => {
     void handle(deps, req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { Server: SERVER, 'Content-Length': 0 }).end();
+      if (!res.headersSent) res.writeHead(500, undefined, { Server: SERVER, 'Content-Length': 0 }).end();
       else res.destroy();
     });
   };
 }
 
-async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(deps: HttpDeps, req: MockHttpRequest, res: MockHttpResponse): Promise<void> {
   const started = Date.now();
   const entry: RequestLogEntry = {
     time: new Date(started),
-    method: req.method ?? '',
-    path: (req.url ?? '').split('?')[0] ?? '',
+    method: req.method,
+    path: req.url.split('?')[0] ?? '',
     action: undefined,
     authScheme: undefined,
     user: undefined,
@@ -116,11 +90,9 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   };
 
   if (entry.path.toLowerCase() !== deps.path.toLowerCase()) {
-    req.resume();
     return finish(404, '');
   }
   if (req.method !== 'POST') {
-    req.resume();
     return finish(405, '', { Allow: 'POST' });
   }
   const conn = deps.connectionState(req.socket);
@@ -133,7 +105,6 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
     const result = deps.gate.check(authorization, conn, deps.https);
     entry.authScheme = result.scheme;
     if (result.kind === 'challenge') {
-      req.resume();
       return finish(401, '', result.headers.length > 0 ? { 'WWW-Authenticate': result.headers } : {});
     }
     user = result.user;
@@ -141,7 +112,7 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
     authHeader = result.responseHeader;
     entry.user = user.name;
   }
-  const read = await readBody(req, deps.maxEnvelopeSize);
+  const read = await req.readBody(deps.maxEnvelopeSize);
   if (read.kind === 'aborted') return;
   entry.requestBytes = read.kind === 'ok' ? read.body.length : read.bytes;
   if (read.kind === 'too-large') return finish(413, '', { Connection: 'close' });
@@ -248,8 +219,8 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
 /** drop / hang / delay: act before processing. Returns 'stop' when the request is finished with. */
 async function applyBefore(
   injection: FaultInjection,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: MockHttpRequest,
+  res: MockHttpResponse,
   entry: RequestLogEntry,
   deps: HttpDeps,
 ): Promise<'stop' | 'continue'> {
@@ -273,12 +244,12 @@ async function applyBefore(
   }
 }
 
-function truncate(res: ServerResponse, entry: RequestLogEntry, xml: string, deps: HttpDeps): void {
+function truncate(res: MockHttpResponse, entry: RequestLogEntry, xml: string, deps: HttpDeps): void {
   const buf = Buffer.from(xml, 'utf8');
   const half = buf.subarray(0, Math.floor(buf.length / 2));
   entry.status = 200;
   entry.responseBytes = half.length;
   deps.recorder.record(entry);
-  res.writeHead(200, { Server: SERVER, 'Content-Type': SOAP_TYPE, 'Content-Length': buf.length });
+  res.writeHead(200, undefined, { Server: SERVER, 'Content-Type': SOAP_TYPE, 'Content-Length': buf.length });
   res.write(half, () => res.destroy());
 }

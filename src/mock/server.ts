@@ -2,8 +2,6 @@
 
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { RESOURCE_URIS } from '../wsman/constants.ts';
 import { basicScheme } from './auth/basic.ts';
@@ -18,6 +16,7 @@ import { FileArea } from './hosts/files.ts';
 import { localHost } from './hosts/local.ts';
 import type { CommandHost } from './hosts/types.ts';
 import { createRequestHandler } from './http.ts';
+import { createMockHttpServer } from './http-server.ts';
 import { type FaultInjection, InjectionRegistry } from './injection.ts';
 import { type MockStats, type RequestLogEntry, RequestRecorder } from './log.ts';
 import { defaultFileRootPrefix, type MockServerOptions, resolveOptions } from './options.ts';
@@ -127,12 +126,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       return s;
     },
   });
-  const server: Server = tls
-    ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler)
-    : createHttpServer(handler);
   // HTTP.sys keeps idle connections for 120 s; Receive may legitimately take MaxTimeoutms.
-  server.keepAliveTimeout = 120_000;
-  server.requestTimeout = 0;
+  const server = createMockHttpServer({ tls: tls ? { key: tls.key, cert: tls.cert } : undefined }, handler);
   const sockets = new Set<Socket>();
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     sockets.add(socket);
@@ -145,7 +140,6 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     });
-  server.on('clientError', (_err, socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

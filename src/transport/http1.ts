@@ -23,6 +23,7 @@ export class HttpFramingError extends Error {
 export const MAX_HEAD_BYTES = 64 * 1024;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Header lines (after the start line) into a map of lower-case names; repeated names become arrays. */
@@ -86,125 +87,77 @@ export interface ParsedResponse {
 }
 
 /**
- * Incremental reader of one HTTP/1.1 response (1xx interim responses are skipped). `push` returns the response
- * once complete; bytes after it are kept in `rest` (a server must not send any: the caller drops the connection).
+ * Incremental reader of one message body in a given framing. `push` consumes what belongs to the body and
+ * returns the bytes after it once the body is complete (undefined while more is needed). Size limits apply
+ * before anything is buffered; with `discard` the bytes are counted and dropped (a refused request's body).
  */
-export class ResponseReader {
-  private pending: Buffer = Buffer.alloc(0);
-  private head: { status: number; close: boolean; headers: HeaderMap; framing: Framing } | undefined;
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  // chunked state
-  private chunkLeft = -1; // -1: expecting a size line; 0: expecting the CRLF after data; >0: data bytes left
+export class BodyReader {
+  readonly chunks: Buffer[] = [];
+  size = 0;
+  private pending: Buffer = EMPTY;
+  // chunked: -1 expects a size line, 0 the CRLF after data, > 0 the data bytes still to come
+  private chunkLeft = -1;
   private trailers = false;
-  rest: Buffer = Buffer.alloc(0);
 
   constructor(
-    private readonly maxBodyBytes: number,
-    /** HEAD requests and the like: a response without a body whatever its headers say. */
-    private readonly bodyless = false,
-  ) {}
-
-  push(data: Buffer): ParsedResponse | undefined {
-    this.pending = this.pending.length === 0 ? data : Buffer.concat([this.pending, data]);
-    for (;;) {
-      if (!this.head) {
-        const end = this.pending.indexOf(CRLFCRLF);
-        if (end < 0) {
-          if (this.pending.length > MAX_HEAD_BYTES)
-            throw new HttpFramingError('response head too large', true);
-          return undefined;
-        }
-        if (end > MAX_HEAD_BYTES) throw new HttpFramingError('response head too large', true);
-        const lines = this.pending.toString('latin1', 0, end).split('\r\n');
-        this.pending = this.pending.subarray(end + 4);
-        const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0]!);
-        if (!m) throw new HttpFramingError(`malformed status line ${JSON.stringify(lines[0]!.slice(0, 80))}`);
-        const status = Number(m[2]);
-        const headers = parseHeaderLines(lines.slice(1));
-        if (status >= 100 && status < 200) continue; // interim response; the final one follows
-        const conn = String(headers.connection ?? '').toLowerCase();
-        const close = m[1] === '0' ? !/\bkeep-alive\b/.test(conn) : /\bclose\b/.test(conn);
-        const noBody = this.bodyless || status === 204 || status === 304;
-        this.head = { status, close, headers, framing: framingOf(headers, noBody) };
-      }
-      return this.body();
-    }
+    readonly framing: Framing,
+    private readonly maxBytes: number,
+    private readonly tooLarge: (limit: number) => Error,
+    private discard = false,
+  ) {
+    if (framing.kind === 'length' && framing.length > maxBytes && !discard) throw tooLarge(maxBytes);
   }
 
-  /** The peer closed the connection: completes a close-delimited body, anything else is truncated. */
-  end(): ParsedResponse {
-    if (this.head?.framing.kind === 'close') {
-      this.take(this.pending);
-      this.pending = Buffer.alloc(0);
-      return this.finish(true);
+  /** From now on count the bytes but keep none (a request answered before its body was read). */
+  startDiscarding(): void {
+    this.discard = true;
+    this.chunks.length = 0;
+  }
+
+  /** The complete body (call once `push` has returned the rest). */
+  body(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+  }
+
+  push(data: Buffer): Buffer | undefined {
+    const f = this.framing;
+    if (f.kind === 'close') {
+      this.take(data);
+      return undefined;
     }
-    throw Object.assign(new Error('the server closed the connection before the response was complete'), {
-      code: 'ECONNRESET',
-    });
+    if (f.kind === 'length') {
+      const need = f.length - this.size;
+      if (data.length < need) {
+        this.take(data);
+        return undefined;
+      }
+      this.take(data.subarray(0, need));
+      return data.subarray(need);
+    }
+    this.pending = this.pending.length === 0 ? data : Buffer.concat([this.pending, data]);
+    return this.chunked();
   }
 
   private take(b: Buffer): void {
     if (b.length === 0) return;
     this.size += b.length;
-    if (this.size > this.maxBodyBytes) {
-      throw new HttpFramingError(`response larger than ${this.maxBodyBytes} bytes`, true);
-    }
+    if (this.discard) return;
+    if (this.size > this.maxBytes) throw this.tooLarge(this.maxBytes);
     this.chunks.push(b);
   }
 
-  private finish(close: boolean): ParsedResponse {
-    const h = this.head!;
-    return {
-      status: h.status,
-      close: close || h.close,
-      headers: h.headers,
-      body: this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size),
-    };
-  }
-
-  private body(): ParsedResponse | undefined {
-    const f = this.head!.framing;
-    if (f.kind === 'close') {
-      this.take(this.pending);
-      this.pending = Buffer.alloc(0);
-      return undefined;
-    }
-    if (f.kind === 'length') {
-      const need = f.length - this.size;
-      if (need > this.maxBodyBytes - this.size) {
-        throw new HttpFramingError(`response larger than ${this.maxBodyBytes} bytes`, true);
-      }
-      if (this.pending.length < need) {
-        this.take(this.pending);
-        this.pending = Buffer.alloc(0);
-        return undefined;
-      }
-      this.take(this.pending.subarray(0, need));
-      this.rest = this.pending.subarray(need);
-      this.pending = Buffer.alloc(0);
-      return this.finish(false);
-    }
-    return this.chunked();
-  }
-
-  private chunked(): ParsedResponse | undefined {
+  private chunked(): Buffer | undefined {
     for (;;) {
       if (this.trailers) {
         // Trailer fields end with an empty line; their content is ignored.
         const eol = this.pending.indexOf('\r\n');
         if (eol < 0) {
-          if (this.pending.length > MAX_HEAD_BYTES)
-            throw new HttpFramingError('chunked trailers too large', true);
+          if (this.pending.length > MAX_HEAD_BYTES) throw this.tooLarge(MAX_HEAD_BYTES);
           return undefined;
         }
-        const line = this.pending.subarray(0, eol);
+        const empty = eol === 0;
         this.pending = this.pending.subarray(eol + 2);
-        if (line.length === 0) {
-          this.rest = this.pending;
-          this.pending = Buffer.alloc(0);
-          return this.finish(false);
-        }
+        if (empty) return this.pending;
         continue;
       }
       if (this.chunkLeft > 0) {
@@ -214,7 +167,6 @@ export class ResponseReader {
         this.pending = this.pending.subarray(n);
         this.chunkLeft -= n;
         if (this.chunkLeft > 0) return undefined;
-        this.chunkLeft = 0;
       }
       if (this.chunkLeft === 0) {
         if (this.pending.length < 2) return undefined;
@@ -236,12 +188,84 @@ export class ResponseReader {
       this.pending = this.pending.subarray(eol + 2);
       if (size === 0) this.trailers = true;
       else {
-        if (size > this.maxBodyBytes - this.size) {
-          throw new HttpFramingError(`response larger than ${this.maxBodyBytes} bytes`, true);
-        }
+        if (size > this.maxBytes - this.size && !this.discard) throw this.tooLarge(this.maxBytes);
         this.chunkLeft = size;
       }
     }
+  }
+}
+
+/** Splits off a message head (start line + headers) once its blank line has arrived. */
+export function takeHead(buf: Buffer): { lines: string[]; rest: Buffer } | undefined {
+  const end = buf.indexOf(CRLFCRLF);
+  if (end < 0) {
+    if (buf.length > MAX_HEAD_BYTES) throw new HttpFramingError('message head too large', true);
+    return undefined;
+  }
+  if (end > MAX_HEAD_BYTES) throw new HttpFramingError('message head too large', true);
+  return { lines: buf.toString('latin1', 0, end).split('\r\n'), rest: buf.subarray(end + 4) };
+}
+
+const responseTooLarge = (limit: number) => new HttpFramingError(`response larger than ${limit} bytes`, true);
+
+/**
+ * Incremental reader of one HTTP/1.1 response (1xx interim responses are skipped). `push` returns the response
+ * once complete; bytes after it are kept in `rest` (a server must not send any: the caller drops the connection).
+ */
+export class ResponseReader {
+  private pending: Buffer = EMPTY;
+  private head: { status: number; close: boolean; headers: HeaderMap } | undefined;
+  private reader: BodyReader | undefined;
+  rest: Buffer = EMPTY;
+
+  constructor(
+    private readonly maxBodyBytes: number,
+    /** HEAD requests and the like: a response without a body whatever its headers say. */
+    private readonly bodyless = false,
+  ) {}
+
+  push(data: Buffer): ParsedResponse | undefined {
+    if (this.reader) return this.feed(data);
+    this.pending = this.pending.length === 0 ? data : Buffer.concat([this.pending, data]);
+    for (;;) {
+      const head = takeHead(this.pending);
+      if (!head) return undefined;
+      this.pending = head.rest;
+      const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(head.lines[0]!);
+      if (!m)
+        throw new HttpFramingError(`malformed status line ${JSON.stringify(head.lines[0]!.slice(0, 80))}`);
+      const status = Number(m[2]);
+      const headers = parseHeaderLines(head.lines.slice(1));
+      if (status >= 100 && status < 200) continue; // interim response; the final one follows
+      const conn = String(headers.connection ?? '').toLowerCase();
+      const close = m[1] === '0' ? !/\bkeep-alive\b/.test(conn) : /\bclose\b/.test(conn);
+      const noBody = this.bodyless || status === 204 || status === 304;
+      this.head = { status, close, headers };
+      this.reader = new BodyReader(framingOf(headers, noBody), this.maxBodyBytes, responseTooLarge);
+      const rest = this.pending;
+      this.pending = EMPTY;
+      return this.feed(rest);
+    }
+  }
+
+  private feed(data: Buffer): ParsedResponse | undefined {
+    const rest = this.reader!.push(data);
+    if (rest === undefined) return undefined;
+    this.rest = rest;
+    return this.finish(false);
+  }
+
+  /** The peer closed the connection: completes a close-delimited body, anything else is truncated. */
+  end(): ParsedResponse {
+    if (this.reader?.framing.kind === 'close') return this.finish(true);
+    throw Object.assign(new Error('the server closed the connection before the response was complete'), {
+      code: 'ECONNRESET',
+    });
+  }
+
+  private finish(close: boolean): ParsedResponse {
+    const h = this.head!;
+    return { status: h.status, close: close || h.close, headers: h.headers, body: this.reader!.body() };
   }
 }
 

@@ -1,0 +1,201 @@
+/**
+ * The mock's own HTTP/1.1 server on the wire: pipelined requests answered in order, 100 Continue, chunked
+ * request bodies, a 401 answered before the body keeps the connection, 413 before buffering, 400 and close for
+ * what cannot be framed, HTTP/1.0 closing, Date and Server on answers.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { MockServer } from '../../src/mock/index.ts';
+import { buildIdentify } from '../../src/wsman/index.ts';
+import { startBasicMock, USER } from './helpers.ts';
+
+const AUTH = `Basic ${Buffer.from(`${USER.name}:${USER.password}`).toString('base64')}`;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A raw socket that collects everything the server sends until it has `count` complete answers. */
+class Wire {
+  private buf = '';
+  closed = false;
+  constructor(readonly socket: net.Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      this.buf += d;
+    });
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+  static async open(port: number): Promise<Wire> {
+    const s = net.connect(port, '127.0.0.1');
+    await once(s, 'connect');
+    return new Wire(s);
+  }
+  send(text: string | Buffer): void {
+    this.socket.write(text);
+  }
+  /** Parses complete answers (Content-Length framed) out of what arrived so far. */
+  answers(): Answer[] {
+    const out: Answer[] = [];
+    let rest = this.buf;
+    for (;;) {
+      const end = rest.indexOf('\r\n\r\n');
+      if (end < 0) break;
+      const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const l of lines)
+        headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+      const len = Number(headers['content-length'] ?? 0);
+      if (rest.length < end + 4 + len) break;
+      out.push({
+        status: Number(statusLine!.split(' ')[1]),
+        headers,
+        body: rest.slice(end + 4, end + 4 + len),
+      });
+      rest = rest.slice(end + 4 + len);
+    }
+    return out;
+  }
+  async waitFor(count: number, ms = 5000): Promise<Answer[]> {
+    const deadline = Date.now() + ms;
+    while (this.answers().length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`only ${this.answers().length} answers: ${JSON.stringify(this.buf)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return this.answers();
+  }
+  async waitClosed(ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('the server kept the connection open');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  raw(): string {
+    return this.buf;
+  }
+}
+
+const identify = buildIdentify();
+const post = (body: string, extra = '', auth = true) =>
+  `POST /wsman HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth ? `Authorization: ${AUTH}\r\n` : ''}Content-Type: application/soap+xml;charset=UTF-8\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+describe('mock HTTP/1.1 server on the wire', () => {
+  let mock: MockServer;
+  let port: number;
+  before(async () => {
+    mock = await startBasicMock();
+    port = mock.port;
+  });
+  after(async () => {
+    await mock.close();
+  });
+
+  it('answers pipelined requests in order on one connection, with Server and Date', async () => {
+    const w = await Wire.open(port);
+    w.send(post(identify) + post('<not xml', '') + post(identify));
+    const [a, b, c] = await w.waitFor(3);
+    assert.equal(a!.status, 200);
+    assert.match(a!.body, /IdentifyResponse/);
+    assert.equal(b!.status, 500, 'the malformed envelope gets its fault, in its place');
+    assert.equal(c!.status, 200);
+    assert.equal(a!.headers.server, 'Microsoft-HTTPAPI/2.0');
+    assert.ok(!Number.isNaN(Date.parse(a!.headers.date ?? '')), 'Date header');
+    assert.equal(w.closed, false);
+    w.socket.destroy();
+  });
+
+  it('sends 100 Continue to a client that expects it, then the answer', async () => {
+    const w = await Wire.open(port);
+    const head = post(identify, 'Expect: 100-continue\r\n');
+    w.send(head.slice(0, head.indexOf('\r\n\r\n') + 4));
+    const deadline = Date.now() + 5000;
+    while (!w.raw().startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+      assert.ok(Date.now() < deadline, `no 100 Continue: ${JSON.stringify(w.raw())}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    w.send(identify);
+    const deadline2 = Date.now() + 5000;
+    while (!/IdentifyResponse/.test(w.raw())) {
+      assert.ok(Date.now() < deadline2, 'no answer after the body');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.match(w.raw(), /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+    w.socket.destroy();
+  });
+
+  it('reads a chunked request body', async () => {
+    const w = await Wire.open(port);
+    const half = Math.floor(identify.length / 2);
+    const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
+    w.send(
+      `POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        chunk(identify.slice(0, half)) +
+        chunk(identify.slice(half)) +
+        '0\r\n\r\n',
+    );
+    const [a] = await w.waitFor(1);
+    assert.equal(a!.status, 200);
+    assert.match(a!.body, /IdentifyResponse/);
+    w.socket.destroy();
+  });
+
+  it('a 401 answered before the body arrives keeps the connection for the next request', async () => {
+    const w = await Wire.open(port);
+    const anon = post(identify.replace('Identify', 'Identify'), '', false);
+    const cut = anon.indexOf('\r\n\r\n') + 4;
+    w.send(anon.slice(0, cut));
+    const [challenge] = await w.waitFor(1);
+    assert.equal(challenge!.status, 401);
+    w.send(anon.slice(cut)); // the rest of the refused body, then an authenticated request
+    w.send(post(identify));
+    const answers = await w.waitFor(2);
+    assert.equal(answers[1]!.status, 200);
+    assert.equal(w.closed, false);
+    w.socket.destroy();
+  });
+
+  it('413 for a declared body over MaxEnvelopeSize, before reading it, then the connection closes', async () => {
+    const w = await Wire.open(port);
+    w.send(
+      `POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 10000000\r\n\r\n`,
+    );
+    const [a] = await w.waitFor(1);
+    assert.equal(a!.status, 413);
+    assert.equal(a!.headers.connection, 'close');
+    await w.waitClosed();
+  });
+
+  for (const [what, request] of [
+    ['a malformed request line', 'POST /wsman\r\nHost: h\r\n\r\n'],
+    ['a malformed header', 'POST /wsman HTTP/1.1\r\nHost h\r\n\r\n'],
+    [
+      'conflicting Content-Length headers',
+      'POST /wsman HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx',
+    ],
+    ['an unknown transfer coding', 'POST /wsman HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n'],
+  ] as const) {
+    it(`400 and close for ${what}`, async () => {
+      const w = await Wire.open(port);
+      w.send(request);
+      const [a] = await w.waitFor(1);
+      assert.equal(a!.status, 400);
+      await w.waitClosed();
+    });
+  }
+
+  it('HTTP/1.0 without keep-alive is answered and closed', async () => {
+    const w = await Wire.open(port);
+    w.send(post(identify).replace('HTTP/1.1', 'HTTP/1.0'));
+    const [a] = await w.waitFor(1);
+    assert.equal(a!.status, 200);
+    await w.waitClosed();
+  });
+});
