@@ -2,7 +2,7 @@
  * `npm run bench`: this library and Debian's pywinrm against the same mock endpoint in the same run.
  * Reports ratios (ours / theirs), not absolute times, plus requests per execute. The mock runs in a separate
  * process so neither client shares its event loop; samples alternate between the clients.
- * Env: BENCH_EXECUTES (default 300), BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (default 3),
+ * Env: BENCH_EXECUTES (default 200), BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (default 5),
  *      BENCH_ONLY (comma list of: basic, ntlm, transfer; default all).
  */
 import { execFile } from 'node:child_process';
@@ -15,9 +15,9 @@ import { type ConnectionOptions, connect } from '../src/index.ts';
 import { startMockProcess } from './lib/mock-process.ts';
 
 const run = promisify(execFile);
-const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 300);
+const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 200);
 const OUTPUT = Number(process.env.BENCH_OUTPUT_MB ?? 64) * 1024 * 1024;
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 3);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 5);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'basic,ntlm,transfer').split(','));
 const user = { name: 'bench', password: 'bench-pass' };
 const PYBENCH = fileURLToPath(new URL('./pywinrm_bench.py', import.meta.url));
@@ -72,12 +72,24 @@ async function pywinrm(
   };
 }
 
-function table(title: string, rows: Array<[string, number, number, string]>): void {
+/**
+ * One row per workload: the median of each client's samples, and the median of the per-sample ratios. Samples
+ * are taken in adjacent pairs (order alternating), so a ratio compares two runs made under the same machine
+ * conditions; on a shared VM whose speed drifts by 2x within minutes, that is far steadier than a ratio of
+ * medians taken minutes apart.
+ */
+function table(title: string, rows: Array<[string, number[], number[], string]>): void {
   console.log(`\n### ${title}\n`);
-  console.log('| workload | winrm-connection | peer | ratio |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const [name, a, b, peer] of rows)
-    console.log(`| ${name} | ${fmt(a)} | ${fmt(b)} (${peer}) | ${(a / b).toFixed(2)}x |`);
+  console.log('| workload | winrm-connection | peer | ratio (median of pairs) | ratio range |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const [name, a, b, peer] of rows) {
+    const ratios = a.map((x, i) => x / b[i]!);
+    const lo = Math.min(...ratios).toFixed(2);
+    const hi = Math.max(...ratios).toFixed(2);
+    console.log(
+      `| ${name} | ${fmt(median(a))} | ${fmt(median(b))} (${peer}) | ${median(ratios).toFixed(2)}x | ${lo} to ${hi} |`,
+    );
+  }
 }
 
 // pywinrm: an OpenSSL config with the legacy provider (MD4 for NTLM), and no CA-bundle overrides.
@@ -92,21 +104,22 @@ delete pyEnv.REQUESTS_CA_BUNDLE;
 delete pyEnv.CURL_CA_BUNDLE;
 const cred = ['--user', `${user.name}:${user.password}`];
 
-console.log(`samples: ${SAMPLES} (median), executes per sample: ${EXECUTES}, output: ${OUTPUT / 1048576} MB`);
+console.log(`samples: ${SAMPLES} pairs (medians), executes per sample: ${EXECUTES}, output: ${OUTPUT / 1048576} MB`);
 try {
   if (ONLY.has('basic')) {
     const mock = await startMockProcess([...cred, '--auth', 'basic', '--allow-unencrypted']);
     try {
       const a: Measured[] = [];
       const b: Array<{ execPerSec: number; mbPerSec?: number }> = [];
+      const options = { endpoint: mock.url, username: user.name, password: user.password, allowUnencrypted: true };
       for (let s = 0; s < SAMPLES; s++) {
-        a.push(
-          await ours(
-            { endpoint: mock.url, username: user.name, password: user.password, allowUnencrypted: true },
-            OUTPUT,
-          ),
-        );
-        b.push(await pywinrm(mock.url, 'basic', OUTPUT, pyEnv));
+        if (s % 2 === 0) {
+          a.push(await ours(options, OUTPUT));
+          b.push(await pywinrm(mock.url, 'basic', OUTPUT, pyEnv));
+        } else {
+          b.push(await pywinrm(mock.url, 'basic', OUTPUT, pyEnv));
+          a.push(await ours(options, OUTPUT));
+        }
       }
       console.log(
         `\nrequests per execute (warm connection): ${a[0]!.requestsPerExecute.toFixed(2)}; pywinrm run_cmd: 5 + a new HTTP session`,
@@ -114,16 +127,11 @@ try {
       table('Basic over HTTP (allowUnencrypted), builtins host', [
         [
           'executes/s (echo, one connection)',
-          median(a.map((x) => x.execPerSec)),
-          median(b.map((x) => x.execPerSec)),
+          a.map((x) => x.execPerSec),
+          b.map((x) => x.execPerSec),
           'pywinrm',
         ],
-        [
-          `stdout MB/s (${OUTPUT / 1048576} MB)`,
-          median(a.map((x) => x.mbPerSec!)),
-          median(b.map((x) => x.mbPerSec!)),
-          'pywinrm',
-        ],
+        [`stdout MB/s (${OUTPUT / 1048576} MB)`, a.map((x) => x.mbPerSec!), b.map((x) => x.mbPerSec!), 'pywinrm'],
       ]);
     } finally {
       await mock.stop();
@@ -157,13 +165,8 @@ try {
         py.push((await pywinrm(http.url, 'ntlm', 0, pyEnv)).execPerSec);
       }
       table('NTLM with message encryption over HTTP (AllowUnencrypted=false)', [
-        [
-          'executes/s, NTLM+encryption vs Basic over HTTPS (both ours)',
-          median(sealed),
-          median(tls),
-          'ours, Basic/HTTPS',
-        ],
-        ['executes/s, NTLM+encryption', median(sealed), median(py), 'pywinrm NTLM'],
+        ['executes/s, NTLM+encryption vs Basic over HTTPS (both ours)', sealed, tls, 'ours, Basic/HTTPS'],
+        ['executes/s, NTLM+encryption', sealed, py, 'pywinrm NTLM'],
       ]);
     } finally {
       await http.stop();

@@ -3,6 +3,7 @@
  * non-POST, 401 challenges with empty bodies, 413 for bodies over MaxEnvelopeSizekb, SOAP faults with 500,
  * `Server: Microsoft-HTTPAPI/2.0`, keep-alive connections, injected faults.
  */
+
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RequestHeaderInfo, readRequestHeader } from '../wsman/request.ts';
@@ -12,6 +13,7 @@ import { type Dispatcher, type ParsedRequest, parseRequest } from './dispatch/di
 import { identifyResponse, isIdentify, unauthenticatedIdentifyResponse } from './dispatch/identify.ts';
 import type { MockHttpRequest, MockHttpResponse } from './http-server.ts';
 import { type FaultInjection, type InjectionRegistry, injectedFault } from './injection.ts';
+import { LazyAbortController } from './lazy-abort.ts';
 import { type RequestLogEntry, type RequestRecorder, shortAction } from './log.ts';
 import { faultEnvelope, MockFault } from './wire/faults.ts';
 
@@ -188,7 +190,7 @@ async function handle(deps: HttpDeps, req: MockHttpRequest, res: MockHttpRespons
     if (injection.kind === 'fault') return sendFault(injectedFault(injection, header), parsed);
   }
 
-  const abort = new AbortController();
+  const abort = new LazyAbortController();
   res.once('close', () => {
     if (!res.writableFinished) abort.abort();
   });
@@ -203,15 +205,17 @@ async function handle(deps: HttpDeps, req: MockHttpRequest, res: MockHttpRespons
       xml = await deps.dispatcher.dispatch(parsed, {
         user: user!,
         clientIp: clientIp(req.socket),
-        signal: abort.signal,
+        get signal() {
+          return abort.signal;
+        },
       });
     }
   } catch (e) {
     if (!(e instanceof MockFault)) throw e;
-    if (abort.signal.aborted) return;
+    if (abort.aborted) return;
     return sendFault(e, parsed);
   }
-  if (abort.signal.aborted) return;
+  if (abort.aborted) return;
   if (injection?.kind === 'truncate') return truncate(res, entry, xml, deps);
   return send(200, xml);
 }

@@ -116,7 +116,9 @@ export class Dispatcher {
         this.config.maxEnvelopeSize,
       ),
       operationTimeoutMs: Math.min(otMs ?? this.config.maxTimeoutMs, this.config.maxTimeoutMs),
-      signal: ctx.signal,
+      get signal() {
+        return ctx.signal;
+      },
       lang: req.lang,
     };
     return handler(request);

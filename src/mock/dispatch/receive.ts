@@ -39,9 +39,11 @@ function runningState(commandId: string): string {
 function waitForOutput(
   cmd: MockCommand,
   timeoutMs: number,
-  signal: AbortSignal,
+  signalOf: () => AbortSignal,
 ): Promise<'ready' | 'timeout' | 'gone'> {
   if (!cmd.output.isEmpty || cmd.state === 'Done') return Promise.resolve('ready');
+  const signal = signalOf(); // only a Receive that has to wait needs to hear about the client going away
+  if (signal.aborted) return Promise.resolve('gone');
   return new Promise((resolve) => {
     let cancel = () => {};
     const finish = (r: 'ready' | 'timeout' | 'gone') => {
@@ -120,7 +122,7 @@ export function receiveHandler(store: ShellStore): (req: MockRequest) => Promise
     if (cmd.doneDelivered) throw Faults.commandNotFound();
     const desired = textOf(desiredEl).split(/\s+/).filter(Boolean);
     const streams = desired.length > 0 ? desired : shell.outputStreams;
-    const outcome = await waitForOutput(cmd, req.operationTimeoutMs, req.signal);
+    const outcome = await waitForOutput(cmd, req.operationTimeoutMs, () => req.signal);
     shell.lastActivity = Date.now();
     if (outcome === 'gone') throw Faults.internalError();
     if (cmd.terminated) throw Faults.commandNotFound();

@@ -1,9 +1,11 @@
 /** One command running in a mock shell: its host run, stdin, output queue, signals and final state. */
+
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { SignalName } from '../../wsman/constants.ts';
 import { encodeText } from '../hosts/codepage.ts';
 import type { CommandContext, CommandHost, ShellInfo } from '../hosts/types.ts';
+import { LazyAbortController } from '../lazy-abort.ts';
 import { OutputQueue } from './output.ts';
 
 /** STATUS_CONTROL_C_EXIT (0xC000013A), the exit code of a console process ended by Ctrl+C, as a DWORD. */
@@ -40,7 +42,7 @@ export class MockCommand {
   terminated = false;
   stdinEnded = false;
   stdinBytes = 0;
-  private readonly abort = new AbortController();
+  private readonly abort = new LazyAbortController();
   private finished: Promise<void> | undefined;
 
   constructor(spec: CommandSpec) {
@@ -52,7 +54,7 @@ export class MockCommand {
   }
 
   get aborted(): boolean {
-    return this.abort.signal.aborted;
+    return this.abort.aborted;
   }
 
   /** Start the host; resolves when the command is Done. */
@@ -63,12 +65,15 @@ export class MockCommand {
           ? Promise.resolve()
           : this.output.write(stream, typeof data === 'string' ? encodeText(data, this.spec.codepage) : data),
     });
+    const abort = this.abort;
     const ctx: CommandContext = {
       command: this.spec.command,
       args: this.spec.args,
       commandLine: this.commandLine,
       stdin: this.stdin,
-      signal: this.abort.signal,
+      get signal() {
+        return abort.signal;
+      },
       stdout: writer('stdout'),
       stderr: writer('stderr'),
       codepage: this.spec.codepage,
@@ -86,7 +91,7 @@ export class MockCommand {
       } catch (err) {
         code = this.exitCodeForAbort() ?? (await this.hostFailed(err));
       }
-      if (this.abort.signal.reason === 'memory') {
+      if (this.abort.reason === 'memory') {
         await this.output.write(
           'stderr',
           encodeText('The paging file is too small for this operation to complete.\r\n', this.spec.codepage),
@@ -100,7 +105,7 @@ export class MockCommand {
 
   private exitCodeForAbort(): number | undefined {
     if (!this.aborted) return undefined;
-    const reason = this.abort.signal.reason;
+    const reason = this.abort.reason;
     return reason === 'ctrl_c' || reason === 'ctrl_break' ? EXIT_CTRL_C : 1;
   }
 
