@@ -104,14 +104,21 @@ delete pyEnv.REQUESTS_CA_BUNDLE;
 delete pyEnv.CURL_CA_BUNDLE;
 const cred = ['--user', `${user.name}:${user.password}`];
 
-console.log(`samples: ${SAMPLES} pairs (medians), executes per sample: ${EXECUTES}, output: ${OUTPUT / 1048576} MB`);
+console.log(
+  `samples: ${SAMPLES} pairs (medians), executes per sample: ${EXECUTES}, output: ${OUTPUT / 1048576} MB`,
+);
 try {
   if (ONLY.has('basic')) {
     const mock = await startMockProcess([...cred, '--auth', 'basic', '--allow-unencrypted']);
     try {
       const a: Measured[] = [];
       const b: Array<{ execPerSec: number; mbPerSec?: number }> = [];
-      const options = { endpoint: mock.url, username: user.name, password: user.password, allowUnencrypted: true };
+      const options = {
+        endpoint: mock.url,
+        username: user.name,
+        password: user.password,
+        allowUnencrypted: true,
+      };
       for (let s = 0; s < SAMPLES; s++) {
         if (s % 2 === 0) {
           a.push(await ours(options, OUTPUT));
@@ -131,7 +138,12 @@ try {
           b.map((x) => x.execPerSec),
           'pywinrm',
         ],
-        [`stdout MB/s (${OUTPUT / 1048576} MB)`, a.map((x) => x.mbPerSec!), b.map((x) => x.mbPerSec!), 'pywinrm'],
+        [
+          `stdout MB/s (${OUTPUT / 1048576} MB)`,
+          a.map((x) => x.mbPerSec!),
+          b.map((x) => x.mbPerSec!),
+          'pywinrm',
+        ],
       ]);
     } finally {
       await mock.stop();
