@@ -201,7 +201,10 @@ export class RemoteProcessImpl implements RemoteProcess {
       this.stdout.push(null);
       this.stderr.push(null);
       this.settled = true;
-      this.hooks.onCompleted(this.cleanup(undefined));
+      // The terminate goes out on the next turn of the event loop: a caller that runs its next command as soon as
+      // this one resolves has that Command written first, so the server answers it before handling the Signal,
+      // and handles the Signal while this side reads the answer.
+      this.hooks.onCompleted(new Promise<void>((r) => setImmediate(r)).then(() => this.cleanup(undefined)));
       this.resolveExit(exitCode);
     } catch (err) {
       this.finished = true;
