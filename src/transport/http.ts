@@ -49,7 +49,6 @@ export class HttpChannel {
   /** The socket that carried the last response; auth contexts compare it to detect a new connection. */
   lastSocket: Socket | undefined;
   private socket: Socket | undefined;
-  private tlsSession: Buffer | undefined;
   private busy = false;
 
   constructor(private readonly opts: ResolvedOptions) {}
@@ -189,25 +188,22 @@ export class HttpChannel {
       };
       const onAbort = () => finish(abortedError());
       if (o.https) {
+        // No TLS session resumption: every connection presents its certificate, which pinning and channel
+        // binding read (reconnects are rare on keep-alive sockets, so the full handshake costs little).
         const tlsOptions: tls.ConnectionOptions = {
           host: o.host,
           port: o.port,
           ca: o.tls.ca as tls.ConnectionOptions['ca'],
           rejectUnauthorized: !(o.tls.insecureAcceptAnyCertificate || pin),
           servername: isIp(o.host) ? undefined : o.host,
-          session: this.tlsSession,
         };
         if (!o.tls.verifyHostname) tlsOptions.checkServerIdentity = () => undefined;
         const t = tls.connect(tlsOptions);
-        t.on('session', (session: Buffer) => {
-          this.tlsSession = session;
-        });
         t.once('secureConnect', () => {
           if (pin) {
             const cert = t.getPeerCertificate();
             const actual = thumbprint(cert, pin.algorithm);
             if (actual !== pin.hex) {
-              this.tlsSession = undefined;
               const e = new Error(
                 `pinned ${pin.algorithm} thumbprint ${pin.hex}, server presented ${actual}`,
               );
