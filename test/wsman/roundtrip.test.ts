@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { WinRmError } from '../../src/errors.ts';
+import { mutate, mutationArb } from '../helpers/mutation.ts';
 import {
   buildCommand,
   buildReply,
@@ -138,36 +139,22 @@ describe('hostile input', () => {
   }
 
   it('random byte mutations, truncations and insertions throw only WinRmError', () => {
-    const mutation = fc.record({
-      sample: fc.integer({ min: 0, max: samples.length - 1 }),
-      pos: fc.nat(),
-      kind: fc.constantFrom('flip', 'truncate', 'insert', 'delete'),
-      text: fc.constantFrom(
-        '<',
-        '>',
-        '&',
-        '"',
-        '<!DOCTYPE x [<!ENTITY a "b">]>',
-        '&a;',
-        '\u0000',
-        'xmlns:s="urn:x"',
-        '</s:Body>',
-        '====',
-        '!@#',
-      ),
-    });
+    const mutation = mutationArb(samples.length, [
+      '<',
+      '>',
+      '&',
+      '"',
+      '<!DOCTYPE x [<!ENTITY a "b">]>',
+      '&a;',
+      '\u0000',
+      'xmlns:s="urn:x"',
+      '</s:Body>',
+      '====',
+      '!@#',
+    ]);
     fc.assert(
-      fc.property(mutation, ({ sample, pos, kind, text }) => {
-        const s = samples[sample]!;
-        const p = pos % (s.length + 1);
-        const mutated =
-          kind === 'flip'
-            ? s.slice(0, p) + String.fromCharCode((s.charCodeAt(p) || 0) ^ 0x20) + s.slice(p + 1)
-            : kind === 'truncate'
-              ? s.slice(0, p)
-              : kind === 'insert'
-                ? s.slice(0, p) + text + s.slice(p)
-                : s.slice(0, p) + s.slice(p + 10);
+      fc.property(mutation, (m) => {
+        const mutated = mutate(samples[m.sample]!, m, 10);
         try {
           const msg = parseResponse(mutated);
           // Whatever parsed must still be readable by the action parsers without crashing.
