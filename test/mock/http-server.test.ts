@@ -199,3 +199,41 @@ describe('mock HTTP/1.1 server on the wire', () => {
     await w.waitClosed();
   });
 });
+
+describe('mock HTTP/1.1 server under garbage', () => {
+  it('answers 400 and closes, or waits for more, on random request bytes; the server keeps serving', async () => {
+    const mock = await startBasicMock();
+    try {
+      const { default: fc } = await import('fast-check');
+      const valid = post(identify);
+      const samples = fc.sample(
+        fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 200 }).map((u) => Buffer.from(u)),
+          fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([pos, byte]) => {
+            const copy = Buffer.from(valid, 'latin1');
+            copy[pos % 200] = byte; // somewhere in the head
+            return copy;
+          }),
+        ),
+        60,
+      );
+      for (const bytes of samples) {
+        const w = await Wire.open(mock.port);
+        w.send(bytes);
+        // Whatever the bytes were, within a moment the server has either answered with a status line, closed,
+        // or is still waiting for the rest of a head; it never writes anything that is not HTTP.
+        await new Promise((r) => setTimeout(r, 30));
+        const raw = w.raw();
+        assert.ok(raw === '' || /^HTTP\/1\.1 \d{3} /.test(raw), JSON.stringify(raw.slice(0, 80)));
+        w.socket.destroy();
+      }
+      const w = await Wire.open(mock.port);
+      w.send(post(identify));
+      const [a] = await w.waitFor(1);
+      assert.equal(a!.status, 200, 'the server still serves after the garbage');
+      w.socket.destroy();
+    } finally {
+      await mock.close();
+    }
+  });
+});

@@ -306,3 +306,30 @@ describe('HttpChannel on its own sockets', () => {
     ch.destroy();
   });
 });
+
+describe('HTTP/1.1 response reader under garbage', () => {
+  it('random bytes and mutated answers end in a response or a typed framing error, never anything else', () => {
+    const good = b(
+      'HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n',
+    );
+    const input = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((u) => Buffer.from(u)),
+      fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([pos, byte]) => {
+        const copy = Buffer.from(good);
+        copy[pos % copy.length] = byte;
+        return copy;
+      }),
+    );
+    fc.assert(
+      fc.property(input, fc.array(fc.nat(), { maxLength: 5 }), (wire, cuts) => {
+        try {
+          const { res } = feed(wire, cuts, 1000);
+          if (res) assert.ok(res.status >= 200 && res.status <= 999 && Buffer.isBuffer(res.body));
+        } catch (e) {
+          if (!(e instanceof HttpFramingError)) throw e;
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
