@@ -23,9 +23,20 @@ const files = args.filter((a) => a.endsWith('.ts'));
 const flags = args.filter((a) => !a.endsWith('.ts'));
 const targets = files.length > 0 ? files : collect('test');
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A test that hangs fails after this long instead of holding CI to its 90-minute cap (the longest test, the
+// 1 GB transfer file, takes about 70 s; a file counts as one test). TEST_TIMEOUT_MS overrides it.
+const timeout = process.env.TEST_TIMEOUT_MS ?? '600000';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...flags, ...targets],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    `--test-timeout=${timeout}`,
+    ...flags,
+    ...targets,
+  ],
   { stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

@@ -84,6 +84,12 @@ export interface ConnectionOptions {
   maxConcurrentRequests?: number;
   /** Reopen a shell after this many commands (Windows 2008 R2 allows only 15 operations). Default: 1000. */
   maxCommandsPerShell?: number;
+  /**
+   * Most shells this connection keeps open at once; more concurrent commands wait for a shell. Windows allows
+   * 30 per user by default (winrm/config/winrs MaxShellsPerUser), shared with the user's other sessions.
+   * Default: 8, or maxConcurrentRequests when that is higher (every running command long-polls on a socket).
+   */
+  maxShells?: number;
   /** Debug sink; secrets are redacted before it sees anything. Default: stderr when DEBUG=winrm-connection:*. */
   logger?: Logger;
 }
@@ -113,6 +119,7 @@ export interface ResolvedOptions {
   noProfile: boolean;
   maxConcurrentRequests: number;
   maxCommandsPerShell: number;
+  maxShells: number;
   logger: Logger | undefined;
 }
 
@@ -263,6 +270,7 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
     noProfile: o.noProfile ?? false,
     maxConcurrentRequests,
     maxCommandsPerShell: Math.floor(positive('maxCommandsPerShell', o.maxCommandsPerShell, 1000)),
+    maxShells: Math.floor(positive('maxShells', o.maxShells, Math.max(8, maxConcurrentRequests))),
     logger: o.logger,
   };
 }

@@ -78,7 +78,11 @@ export class WinRmInternalConnection implements Connection {
     return proc;
   }
 
-  private async start(command: CommandInput, options: ProcessOptions): Promise<RemoteProcessImpl> {
+  private start(command: CommandInput, options: ProcessOptions): Promise<RemoteProcessImpl> {
+    return this.tracked(this.open(command, options));
+  }
+
+  private async open(command: CommandInput, options: ProcessOptions): Promise<RemoteProcessImpl> {
     if (this.closing) throw new ConnectionError('The connection is closed');
     const { line, secrets } = resolveCommand(command);
     for (const s of secrets) this.debug.addSecret(s);
@@ -231,9 +235,21 @@ export class WinRmInternalConnection implements Connection {
     return downloadDirectory(this.transferPeer, remoteDir, localDir, options);
   }
 
+  /** Commands still starting: close() lets them finish (or fail) before it terminates what runs. */
+  private readonly starting = new Set<Promise<unknown>>();
+  private tracked<T>(p: Promise<T>): Promise<T> {
+    this.starting.add(p);
+    const forget = () => this.starting.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
   /** Delete every shell and close all sockets. Running commands are terminated first. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Commands waiting for a shell fail now; one whose Command is on the wire becomes a running process.
+      this.shells.stop();
+      await Promise.allSettled([...this.starting]);
       for (const p of this.running) await p.kill('terminate').catch(() => undefined);
       await Promise.allSettled([...this.running].map((p) => p.exited));
       await Promise.allSettled([...this.pendingCleanups]);

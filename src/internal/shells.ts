@@ -1,8 +1,11 @@
 /**
  * Shell pool of the WinRM-internal strategy. A shell runs one command at a time and is reused for the next
- * command with the same shell settings (code page, profile, cwd, env). Every shell opened is deleted by close().
+ * command with the same shell settings (code page, profile, cwd, env). At most `maxShells` are open at once
+ * (Windows counts shells per user against MaxShellsPerUser); further commands wait for one, and an idle shell
+ * with other settings is deleted to make room. Every shell opened is deleted by closeAll(), including one whose
+ * Create was still in flight when the pool closed.
  */
-import { WsmanFaultError } from '../errors.ts';
+import { AbortError, ConnectionError, WsmanFaultError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { WsmanTransport } from '../transport/wsman-transport.ts';
 import { buildCreateShell, buildDeleteShell, parseCreateShellResponse } from '../wsman/actions/shell.ts';
@@ -47,6 +50,12 @@ export class ShellPool {
   private readonly open = new Set<Shell>();
   /** Shells kept idle at most; more are deleted when released. */
   private readonly maxIdle = 4;
+  /** Creates in flight: they count against maxShells, and closeAll() waits for them. */
+  private readonly creating = new Set<Promise<unknown>>();
+  /** Deletes in flight: closeAll() waits for them before the sockets close. */
+  private readonly deleting = new Set<Promise<void>>();
+  private readonly waiters: Array<() => void> = [];
+  private closed = false;
 
   constructor(
     private readonly transport: WsmanTransport,
@@ -57,16 +66,57 @@ export class ShellPool {
     return this.open.size;
   }
 
-  /** An idle shell with these settings, or a new one. */
+  /** An idle shell with these settings, or a new one once the pool has room. */
   async acquire(settings: ShellSettings, signal?: AbortSignal): Promise<Shell> {
     const key = keyOf(settings);
-    const list = this.idle.get(key);
-    while (list && list.length > 0) {
-      const s = list.pop()!;
-      if (s.commands < this.opts.maxCommandsPerShell && !s.retired) return s;
-      await this.destroy(s);
+    for (;;) {
+      if (this.closed) throw new ConnectionError('The connection is closed');
+      const list = this.idle.get(key);
+      while (list && list.length > 0) {
+        const s = list.pop()!;
+        if (s.commands < this.opts.maxCommandsPerShell && !s.retired) return s;
+        await this.destroy(s);
+      }
+      if (this.open.size + this.creating.size < this.opts.maxShells) return this.create(settings, key, signal);
+      const other = this.oldestIdle();
+      if (other) {
+        // Full, but a shell with other settings sits idle: it makes room.
+        await this.destroy(other);
+        continue;
+      }
+      await this.waitForRoom(signal);
     }
-    return this.create(settings, key, signal);
+  }
+
+  private oldestIdle(): Shell | undefined {
+    for (const [key, list] of this.idle) {
+      const s = list.shift();
+      if (list.length === 0) this.idle.delete(key);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  private waitForRoom(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new AbortError('Aborted while waiting for a free shell'));
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(wake);
+    });
+  }
+
+  /** Something changed (a shell freed up, was deleted, or the pool closed): let one waiter look again. */
+  private wakeOne(): void {
+    this.waiters.shift()?.();
   }
 
   private async create(settings: ShellSettings, key: string, signal?: AbortSignal): Promise<Shell> {
@@ -77,27 +127,42 @@ export class ShellPool {
       workingDirectory: settings.cwd,
       environment: settings.env,
     });
-    const msg = await this.transport.send(ctx, xml, { what: 'Create shell', signal });
-    const { shellId } = parseCreateShellResponse(msg);
-    const shell: Shell = { id: shellId, key, settings, commands: 0 };
-    this.open.add(shell);
+    const sent = this.transport.send(ctx, xml, { what: 'Create shell', signal });
+    this.creating.add(sent);
+    let shell: Shell;
+    try {
+      const { shellId } = parseCreateShellResponse(await sent);
+      shell = { id: shellId, key, settings, commands: 0 };
+      this.open.add(shell);
+    } catch (err) {
+      this.wakeOne(); // the slot this Create held is free again
+      throw err;
+    } finally {
+      this.creating.delete(sent);
+    }
+    if (this.closed) {
+      // Created while the connection was closing: delete it now rather than leak it on the server.
+      await this.destroy(shell).catch(() => undefined);
+      throw new ConnectionError('The connection is closed');
+    }
     return shell;
   }
 
-  /** Put a healthy shell back for reuse. */
+  /** Put a healthy shell back for reuse (or hand it to a command waiting for room). */
   async release(shell: Shell): Promise<void> {
     if (!this.open.has(shell)) return;
-    if (shell.retired) {
+    if (shell.retired || this.closed) {
+      await this.destroy(shell);
+      return;
+    }
+    if (this.idleTotal() >= this.maxIdle && this.waiters.length === 0) {
       await this.destroy(shell);
       return;
     }
     const list = this.idle.get(shell.key) ?? [];
-    if (this.idleTotal() >= this.maxIdle) {
-      await this.destroy(shell);
-      return;
-    }
     list.push(shell);
     this.idle.set(shell.key, list);
+    this.wakeOne();
   }
 
   private idleTotal(): number {
@@ -108,24 +173,43 @@ export class ShellPool {
 
   /** Forget a shell the server no longer knows. */
   discard(shell: Shell): void {
-    this.open.delete(shell);
+    if (this.open.delete(shell)) this.wakeOne();
   }
 
   /** Delete a shell on the server; "already gone" is not an error. */
-  async destroy(shell: Shell): Promise<void> {
-    if (!this.open.delete(shell)) return;
+  destroy(shell: Shell): Promise<void> {
+    if (!this.open.delete(shell)) return Promise.resolve();
     const ctx = this.transport.context();
-    try {
-      await this.transport.send(ctx, buildDeleteShell(ctx, { shellId: shell.id }), { what: 'Delete shell' });
-    } catch (err) {
-      if (!isFault(err, GONE_FAULT)) throw err;
-    }
+    const done = this.transport
+      .send(ctx, buildDeleteShell(ctx, { shellId: shell.id }), { what: 'Delete shell' })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          if (!isFault(err, GONE_FAULT)) throw err;
+        },
+      )
+      .finally(() => {
+        this.deleting.delete(done);
+        this.wakeOne();
+      });
+    this.deleting.add(done);
+    return done;
   }
 
-  /** Delete every shell; returns the errors of deletes that failed (the caller decides whether to throw). */
+  /** No more shells: commands waiting for one fail with ConnectionError, Creates in flight are deleted. */
+  stop(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Delete every shell, after the Creates in flight; returns the errors of deletes that failed. */
   async closeAll(): Promise<unknown[]> {
+    this.stop();
+    await Promise.allSettled([...this.creating]);
     this.idle.clear();
     const results = await Promise.allSettled([...this.open].map((s) => this.destroy(s)));
+    // Deletes started elsewhere (a Create that finished after stop()) finish before the sockets close.
+    await Promise.allSettled([...this.deleting]);
     return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
   }
 }

@@ -165,6 +165,64 @@ export function describeConnectionContract(name: string, setup: () => Promise<Co
       conn = await env.connect();
     });
 
+    it('runs commands concurrently on one connection, more than it has sockets, each with its own output', async () => {
+      const c = await env.connect();
+      try {
+        // 12 commands that long-poll (past the 8 channels a connection opens by default) and 24 quick ones.
+        const slow = Array.from({ length: 12 }, (_, i) => c.execute(`contract-sleep ${100 + 20 * i}`));
+        const quick = Array.from({ length: 24 }, (_, i) => c.execute(['cmd', '/c', 'echo', `parallel-${i}`]));
+        const slowResults = await Promise.all(slow);
+        const quickResults = await Promise.all(quick);
+        for (const r of slowResults) assert.deepEqual([r.exitCode, r.stdoutText], [0, 'awake\r\n']);
+        quickResults.forEach((r, i) =>
+          assert.deepEqual([r.exitCode, r.stdoutText], [0, `parallel-${i}\r\n`]),
+        );
+      } finally {
+        await c.close();
+      }
+      const after = await env.connect();
+      assert.equal((await after.execute('echo still-fine')).stdoutText, 'still-fine\r\n');
+      await after.close();
+    });
+
+    it('keeps at most maxShells shells open; the other commands wait for one', async () => {
+      const baseline = env.openShells();
+      const c = await env.connect({ maxShells: 2 });
+      let most = 0;
+      let running = true;
+      const watch = (async () => {
+        while (running) {
+          most = Math.max(most, env.openShells() - baseline);
+          await sleep(5);
+        }
+      })();
+      try {
+        const results = await Promise.all(Array.from({ length: 6 }, () => c.execute('contract-sleep 150')));
+        for (const r of results) assert.equal(r.stdoutText, 'awake\r\n');
+      } finally {
+        running = false;
+        await watch;
+        await c.close();
+      }
+      assert.ok(most >= 1 && most <= 2, `saw ${most} shells open at once`);
+      assert.equal(env.openShells(), baseline);
+    });
+
+    it('close() while commands are still starting leaves no shell behind', async () => {
+      const baseline = env.openShells();
+      const c = await env.connect();
+      const pending = Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => c.execute(`contract-sleep ${50 + i}`)),
+      );
+      await c.close();
+      const settled = await pending;
+      for (const r of settled) {
+        if (r.status === 'rejected') assert.ok(r.reason instanceof WinRmError, String(r.reason));
+      }
+      assert.equal(env.openShells(), baseline);
+      await assert.rejects(c.execute('echo too-late'), WinRmError);
+    });
+
     it('surfaces faults as typed errors', async (t) => {
       if (!env.injectFault) return t.skip('environment cannot inject faults');
       env.injectFault('Command', 2150858817);
