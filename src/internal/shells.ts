@@ -77,7 +77,8 @@ export class ShellPool {
         if (s.commands < this.opts.maxCommandsPerShell && !s.retired) return s;
         await this.destroy(s);
       }
-      if (this.open.size + this.creating.size < this.opts.maxShells) return this.create(settings, key, signal);
+      if (this.open.size + this.creating.size < this.opts.maxShells)
+        return this.create(settings, key, signal);
       const other = this.oldestIdle();
       if (other) {
         // Full, but a shell with other settings sits idle: it makes room.
