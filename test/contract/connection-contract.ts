@@ -174,9 +174,9 @@ export function describeConnectionContract(name: string, setup: () => Promise<Co
         const slowResults = await Promise.all(slow);
         const quickResults = await Promise.all(quick);
         for (const r of slowResults) assert.deepEqual([r.exitCode, r.stdoutText], [0, 'awake\r\n']);
-        quickResults.forEach((r, i) =>
-          assert.deepEqual([r.exitCode, r.stdoutText], [0, `parallel-${i}\r\n`]),
-        );
+        for (const [i, r] of quickResults.entries()) {
+          assert.deepEqual([r.exitCode, r.stdoutText], [0, `parallel-${i}\r\n`]);
+        }
       } finally {
         await c.close();
       }
