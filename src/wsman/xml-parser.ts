@@ -180,7 +180,7 @@ const NC_START =
   '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NC_CHAR = `${NC_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const QNAME = new RegExp(`^(?:([${NC_START}][${NC_CHAR}]*):)?([${NC_START}][${NC_CHAR}]*)$`, 'u');
-const PI_TARGET = new RegExp(`^[:${NC_START}][:${NC_CHAR}]*$`, 'u');
+const PI_TARGET = new RegExp(`^[${NC_START}][${NC_CHAR}]*$`, 'u'); // Namespaces in XML: no colon
 // Characters XML 1.0 does not allow anywhere (2.2), lone surrogates included.
 // The first expression is a cheap screen (any surrogate counts); only a hit pays for the exact one.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML forbids is the point
@@ -210,6 +210,14 @@ function splitQName(name: string): QName | null {
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 type Scope = Record<string, string>;
+
+/**
+ * Deepest element nesting accepted. WS-Management messages are about ten levels deep (WMI instances a few more);
+ * the cap also bounds namespace lookups, which walk one scope per declaring ancestor.
+ */
+export const MAX_DEPTH = 256;
+/** From this many attributes on, duplicates are found through sets rather than pairwise comparison. */
+const MANY_ATTRIBUTES = 8;
 const ROOT_SCOPE: Scope = Object.freeze(
   Object.assign(Object.create(null) as Scope, { xml: XML_NS, xmlns: XMLNS_NS }),
 );
@@ -304,6 +312,7 @@ class Reader {
       if (stack.length > 0) stack[stack.length - 1]!.el.appendChild(el);
       else root = el;
       if (!selfClosing) {
+        if (stack.length >= MAX_DEPTH) this.fail(`elements nested deeper than ${MAX_DEPTH} levels`);
         stack.push({ el, scope: inner });
         scope = inner;
       }
@@ -348,7 +357,7 @@ class Reader {
     for (let amp = raw.indexOf('&'); amp >= 0; amp = raw.indexOf('&', last)) {
       out += raw.slice(last, amp);
       const semi = raw.indexOf(';', amp + 1);
-      if (semi < 0 || semi - amp > 12) this.fail('"&" that does not start a reference', offset + amp);
+      if (semi < 0 || semi - amp > 64) this.fail('"&" that does not start a reference', offset + amp);
       const ref = raw.slice(amp + 1, semi);
       if (ref.charCodeAt(0) === 0x23 /* # */) {
         const hex = ref.charCodeAt(1) === 0x78; /* x */
@@ -406,6 +415,7 @@ class Reader {
     const q = splitQName(tagName);
     if (!q) this.fail(`"${tagName}" is not a valid element name`, tagStart + 1);
     const raw: Array<{ name: string; q: QName; value: string; at: number }> = [];
+    let names: Set<string> | undefined;
     let scope = parentScope;
     let selfClosing = false;
     for (;;) {
@@ -444,7 +454,13 @@ class Reader {
       const normalized = /[\t\n]/.test(rawValue) ? rawValue.replace(/[\t\n]/g, ' ') : rawValue;
       const value = normalized.includes('&') ? this.decode(normalized, this.pos + 1) : normalized;
       this.pos = close + 1;
-      for (const r of raw) if (r.name === name) this.fail(`duplicate attribute "${name}"`, at);
+      if (names) {
+        if (names.has(name)) this.fail(`duplicate attribute "${name}"`, at);
+        names.add(name);
+      } else {
+        for (const r of raw) if (r.name === name) this.fail(`duplicate attribute "${name}"`, at);
+        if (raw.length + 1 >= MANY_ATTRIBUTES) names = new Set([...raw.map((r) => r.name), name]);
+      }
       raw.push({ name, q: aq, value, at });
       if (name === 'xmlns' || aq.prefix === 'xmlns') {
         if (scope === parentScope) scope = Object.create(parentScope) as Scope;
@@ -452,6 +468,7 @@ class Reader {
       }
     }
     const attributes: XmlAttribute[] = [];
+    const keys = raw.length >= MANY_ATTRIBUTES ? new Set<string>() : undefined;
     for (const r of raw) {
       let ns: string | null;
       if (r.name === 'xmlns' || r.q.prefix === 'xmlns') ns = XMLNS_NS;
@@ -460,10 +477,16 @@ class Reader {
         ns = scope[r.q.prefix] ?? null;
         if (ns === null) this.fail(`attribute prefix "${r.q.prefix}" is not bound to a namespace`, r.at);
       }
-      // Elements carry a handful of attributes: a linear scan beats building a set of keys.
-      for (const a of attributes) {
-        if (a.localName === r.q.local && a.namespaceURI === ns) {
-          this.fail(`attribute "${r.name}" repeats another one in the same namespace`, r.at);
+      // Elements usually carry a handful of attributes: a linear scan beats building a set of keys then.
+      if (keys) {
+        const key = `${ns ?? ''}\u0000${r.q.local}`;
+        if (keys.has(key)) this.fail(`attribute "${r.name}" repeats another one in the same namespace`, r.at);
+        keys.add(key);
+      } else {
+        for (const a of attributes) {
+          if (a.localName === r.q.local && a.namespaceURI === ns) {
+            this.fail(`attribute "${r.name}" repeats another one in the same namespace`, r.at);
+          }
         }
       }
       attributes.push({

@@ -1,7 +1,7 @@
 /**
- * Hardened XML reading for WS-Management messages. WinRM never sends a DOCTYPE, so any document that has one is
- * refused before parsing (no entity expansion is possible); input size is capped; every parse problem becomes a
- * ProtocolError. Lookups are namespace-aware: prefixes differ between Windows (s:, a:, w:, rsp:) and other
+ * Hardened XML reading for WS-Management messages. WinRM never sends a DOCTYPE, so the reader refuses any
+ * (no entity expansion is possible); input size is capped; bytes must be valid UTF-8; every parse problem becomes
+ * a ProtocolError. Lookups are namespace-aware: prefixes differ between Windows (s:, a:, w:, rsp:) and other
  * stacks (OMI, openwsman), so elements are found by namespace URI and local name only.
  */
 import { ProtocolError } from '../errors.ts';
@@ -19,6 +19,9 @@ import {
 export type Document = XmlDocument;
 export type Element = XmlElement;
 type Node = XmlNode;
+
+// Invalid UTF-8 is refused, not replaced with U+FFFD (Buffer#toString would do that silently).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Default cap on a message to parse: a few times Windows' 500 KB MaxEnvelopeSize. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 512_000;
@@ -40,9 +43,11 @@ export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}):
       remedy: 'raise maxResponseBytes if the server legitimately sends larger envelopes',
     });
   }
-  const text = typeof input === 'string' ? input : input.toString('utf8');
-  if (text.includes('<!') && /<!DOCTYPE|<!ENTITY/i.test(text)) {
-    throw new ProtocolError(`The ${what} contains a DOCTYPE or entity declaration; WinRM never sends one`);
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : utf8.decode(input);
+  } catch (err) {
+    throw new ProtocolError(`The ${what} is not valid UTF-8`, { cause: err });
   }
   if (text.trim() === '') throw new ProtocolError(`The ${what} is empty; expected a SOAP envelope`);
   let doc: Document;

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { DOMParser, type Element as DomElement, type Node as DomNode } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import {
+  MAX_DEPTH,
   parseXmlDocument,
   XML_NS,
   XMLNS_NS,
@@ -139,10 +140,26 @@ describe('XML reader: what it accepts', () => {
     assert.deepEqual(canonOurs(root(el.toString())), canonOurs(el));
   });
 
-  it('nests 200,000 levels without using the call stack', () => {
-    const depth = 200_000;
-    const el = root(`${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}`);
-    assert.equal(el.textContent, 'x');
+  it(`nests ${MAX_DEPTH} levels; deeper is refused, not walked`, () => {
+    const nest = (n: number) => `${'<a xmlns:p="urn:p">'.repeat(n)}x${'</a>'.repeat(n)}`;
+    assert.equal(root(nest(MAX_DEPTH)).textContent, 'x');
+    refuses(nest(MAX_DEPTH + 1), /nested deeper than 256 levels/);
+    refuses(nest(200_000), /nested deeper than 256 levels/);
+  });
+
+  it('many attributes: all kept, a duplicate among them still found', () => {
+    const attrs = Array.from({ length: 5000 }, (_, i) => ` a${i}="${i}"`).join('');
+    const el = root(`<e xmlns:p="urn:p"${attrs} p:a1="x"/>`);
+    assert.equal(el.attributes.length, 5002);
+    assert.equal(el.getAttribute('a4999'), '4999');
+    assert.equal(el.getAttributeNS('urn:p', 'a1'), 'x');
+    refuses(`<e${attrs} a2500="again"/>`, /duplicate attribute "a2500"/);
+    refuses(`<e xmlns:p="urn:x" xmlns:q="urn:x"${attrs} p:z="1" q:z="2"/>`, /repeats another one/);
+  });
+
+  it('takes long character references and text that merely mentions a DOCTYPE', () => {
+    assert.equal(root('<a>&#x0000000041;&#0000000066;</a>').textContent, 'AB');
+    assert.equal(root('<a><![CDATA[<!DOCTYPE x>]]><!-- <!DOCTYPE y> --></a>').textContent, '<!DOCTYPE x>');
   });
 });
 
@@ -195,6 +212,7 @@ describe('XML reader: what it refuses', () => {
     [' <?xml version="1.0"?><a/>', /only allowed at the very start/],
     ['<?xml version="2"?><a/>', /malformed XML declaration/],
     ['<a><?1x?></a>', /processing instruction target/],
+    ['<a><?p:q x?></a>', /processing instruction target/],
     ['<a><?p x', /unterminated processing instruction/],
   ];
   for (const [xml, pattern] of cases) {
@@ -346,5 +364,18 @@ describe('XML reader: differential tests against @xmldom/xmldom', () => {
       { numRuns: 2000 },
     );
     assert.ok(accepted > 100, `too few mutations were still well-formed (${accepted}) to compare trees`);
+  });
+});
+
+describe('parseXml (the ProtocolError wrapper)', () => {
+  it('refuses bytes that are not UTF-8 instead of replacing them', async () => {
+    const { parseXml } = await import('../../src/wsman/xml.ts');
+    const { ProtocolError } = await import('../../src/errors.ts');
+    const bad = Buffer.concat([Buffer.from('<a>'), Buffer.from([0xc3, 0x28]), Buffer.from('</a>')]);
+    assert.throws(
+      () => parseXml(bad),
+      (e: unknown) => e instanceof ProtocolError && /not valid UTF-8/.test(e.message),
+    );
+    assert.equal(parseXml(Buffer.from('<a>é</a>')).documentElement.textContent, 'é');
   });
 });
