@@ -131,10 +131,16 @@ export class MockHttpResponse extends EventEmitter {
 
 type Handler = (req: MockHttpRequest, res: MockHttpResponse) => void;
 
+/** Bytes a client may send ahead while its current request is being answered (pipelining). */
+const MAX_PIPELINED_BYTES = 4 * 1024 * 1024;
+/** After the last answer, a client that does not close its side is cut off after this long. */
+const LINGER_MS = 5000;
+
 /** One client connection: parses requests one at a time and hands them to the handler. */
 class HttpConnection {
   private buf: Buffer = Buffer.alloc(0);
-  private state: 'head' | 'body' | 'answering' = 'head';
+  /** closing: the last answer is written and the connection is ending; whatever else arrives is dropped. */
+  private state: 'head' | 'body' | 'answering' | 'closing' = 'head';
   private body: BodyReader | undefined;
   private bodyWaiter: ((r: BodyResult) => void) | undefined;
   private bodyResult: BodyResult | undefined;
@@ -153,7 +159,13 @@ class HttpConnection {
       if (this.state !== 'answering') socket.destroy();
     });
     socket.on('data', (d: Buffer) => {
+      if (this.state === 'closing') return;
       this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+      if (this.state === 'answering' && this.buf.length > MAX_PIPELINED_BYTES) {
+        // A client that keeps sending while its request is being answered: HTTP.sys would not buffer this.
+        socket.destroy();
+        return;
+      }
       this.process();
     });
     socket.on('error', () => socket.destroy());
@@ -208,11 +220,20 @@ class HttpConnection {
     }
     const connection = (headers.connection ?? '').toLowerCase();
     const keepAlive = m[3] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    const te = headers['transfer-encoding'];
+    // Request smuggling shapes are refused outright (RFC 9112 6.1): Transfer-Encoding beside Content-Length,
+    // or on HTTP/1.0.
+    if (te !== undefined && (headers['content-length'] !== undefined || m[3] === '0')) {
+      throw new HttpFramingError('Transfer-Encoding with Content-Length or on HTTP/1.0');
+    }
     const framing = framingOf(parsed, false);
     if (framing.kind === 'close') {
-      // A request body cannot run to the end of the connection (RFC 9112 6.3): HTTP.sys answers 411.
-      if (headers['transfer-encoding'] !== undefined)
-        throw new HttpFramingError('unsupported transfer coding');
+      if (te !== undefined) throw new HttpFramingError('unsupported transfer coding');
+      if (m[1] === 'POST') {
+        // A request body cannot run to the end of the connection (RFC 9112 6.3): HTTP.sys answers 411.
+        this.refuse(undefined, 411);
+        return;
+      }
       this.bodyResult = { kind: 'ok', body: Buffer.alloc(0) };
       this.state = 'answering';
     } else {
@@ -267,9 +288,7 @@ class HttpConnection {
     if (res !== this.response) return;
     this.response = undefined;
     if (close) {
-      // Later bytes on this connection are not requests to answer.
-      this.socket.end();
-      this.state = 'answering';
+      this.close();
       return;
     }
     if (this.state === 'body') {
@@ -290,15 +309,25 @@ class HttpConnection {
     this.bodyLimit = Number.POSITIVE_INFINITY;
   }
 
-  /** A request that cannot be framed: 400 and close, as HTTP.sys does. */
-  private refuse(_err: unknown): void {
+  /** A request that cannot be framed: 400 (or 411 without a length) and close, as HTTP.sys does. */
+  private refuse(_err: unknown, status = 400): void {
     if (!this.socket.destroyed) {
-      this.socket.end(
-        `HTTP/1.1 400 Bad Request\r\nDate: ${httpDate()}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      const reason = status === 411 ? 'Length Required' : 'Bad Request';
+      this.socket.write(
+        `HTTP/1.1 ${status} ${reason}\r\nDate: ${httpDate()}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
       );
     }
-    this.state = 'answering';
+    this.close();
     this.settleBody({ kind: 'aborted' });
+  }
+
+  /** End the connection after what is written; later bytes are dropped, a client that lingers is cut off. */
+  private close(): void {
+    this.state = 'closing';
+    this.buf = Buffer.alloc(0);
+    this.body = undefined;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
   }
 }
 

@@ -26,17 +26,23 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+// Field values: visible characters, SP, HTAB and obs-text; any other control (bare CR or LF, NUL) is refused
+// (RFC 9110 5.5), as is whitespace other than SP/HTAB around the value (no trim() of VT or U+00A0).
+const BAD_VALUE = /[\u0000-\u0008\u000A-\u001F\u007F]/;
+const OWS = /^[ \t]+|[ \t]+$/g;
+
 /** Header lines (after the start line) into a map of lower-case names; repeated names become arrays. */
 export function parseHeaderLines(lines: string[]): HeaderMap {
-  const headers: HeaderMap = {};
+  const headers: HeaderMap = Object.create(null) as HeaderMap;
   for (const line of lines) {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new HttpFramingError(`malformed header line ${JSON.stringify(line.slice(0, 80))}`);
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name))
-      throw new HttpFramingError(`malformed header name ${JSON.stringify(name.slice(0, 80))}`);
+    if (!TOKEN.test(name)) throw new HttpFramingError(`malformed header name ${JSON.stringify(name.slice(0, 80))}`);
+    const raw = line.slice(colon + 1);
+    if (BAD_VALUE.test(raw)) throw new HttpFramingError(`control character in header ${JSON.stringify(name)}`);
     const key = name.toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    const value = raw.replace(OWS, '');
     const prev = headers[key];
     headers[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
@@ -180,10 +186,11 @@ export class BodyReader {
         if (this.pending.length > 1024) throw new HttpFramingError('malformed chunk size line');
         return undefined;
       }
-      const sizeText = this.pending.toString('latin1', 0, eol).split(';')[0]!.trim();
-      if (!/^[0-9A-Fa-f]{1,12}$/.test(sizeText)) {
-        throw new HttpFramingError(`malformed chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
-      }
+      // chunk-size [ chunk-ext ]: hex digits first, extensions are ignored but must be plain text.
+      const line = this.pending.toString('latin1', 0, eol);
+      const m = /^([0-9A-Fa-f]{1,12})(?:[ \t]*;[^\u0000-\u0008\u000A-\u001F\u007F]*)?$/.exec(line);
+      if (!m) throw new HttpFramingError(`malformed chunk size ${JSON.stringify(line.slice(0, 20))}`);
+      const sizeText = m[1]!;
       const size = Number.parseInt(sizeText, 16);
       this.pending = this.pending.subarray(eol + 2);
       if (size === 0) this.trailers = true;
@@ -238,7 +245,10 @@ export class ResponseReader {
       const headers = parseHeaderLines(head.lines.slice(1));
       if (status >= 100 && status < 200) continue; // interim response; the final one follows
       const conn = String(headers.connection ?? '').toLowerCase();
-      const close = m[1] === '0' ? !/\bkeep-alive\b/.test(conn) : /\bclose\b/.test(conn);
+      // Transfer-Encoding beside Content-Length: the body is read as chunked and the connection is not reused
+      // (RFC 9112 6.1), so a disagreement cannot desynchronize the next answer.
+      const both = headers['transfer-encoding'] !== undefined && headers['content-length'] !== undefined;
+      const close = both || (m[1] === '0' ? !/\bkeep-alive\b/.test(conn) : /\bclose\b/.test(conn));
       const noBody = this.bodyless || status === 204 || status === 304;
       this.head = { status, close, headers };
       this.reader = new BodyReader(framingOf(headers, noBody), this.maxBodyBytes, responseTooLarge);

@@ -181,6 +181,13 @@ describe('mock HTTP/1.1 server on the wire', () => {
       'POST /wsman HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx',
     ],
     ['an unknown transfer coding', 'POST /wsman HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n'],
+    [
+      'Transfer-Encoding beside Content-Length (a smuggling shape)',
+      'POST /wsman HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n',
+    ],
+    ['Transfer-Encoding on HTTP/1.0', 'POST /wsman HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['a bare LF inside a header value', 'POST /wsman HTTP/1.1\r\nX: a\nContent-Length: 5\r\n\r\nhello'],
+    ['a vertical tab before a length', 'POST /wsman HTTP/1.1\r\nContent-Length: \u000b5\r\n\r\nhello'],
   ] as const) {
     it(`400 and close for ${what}`, async () => {
       const w = await Wire.open(port);
@@ -190,6 +197,27 @@ describe('mock HTTP/1.1 server on the wire', () => {
       await w.waitClosed();
     });
   }
+
+  it('411 and close for a POST without a length', async () => {
+    const w = await Wire.open(port);
+    w.send(`POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\n\r\n`);
+    const [a] = await w.waitFor(1);
+    assert.equal(a!.status, 411);
+    await w.waitClosed();
+  });
+
+  it('after an answer that closes, later bytes are dropped, not buffered or answered', async () => {
+    const w = await Wire.open(port);
+    w.send(
+      `POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 10000000\r\n\r\n`,
+    );
+    const [a] = await w.waitFor(1);
+    assert.equal(a!.status, 413);
+    w.socket.on('error', () => {});
+    if (!w.closed) w.send(post(identify)); // would be a second request on a connection that is ending
+    await w.waitClosed();
+    assert.equal(w.answers().length, 1);
+  });
 
   it('HTTP/1.0 without keep-alive is answered and closed', async () => {
     const w = await Wire.open(port);

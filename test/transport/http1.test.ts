@@ -105,6 +105,24 @@ describe('HTTP/1.1 response reader', () => {
     assert.equal(res.close, true);
   });
 
+  it('Transfer-Encoding beside Content-Length: read as chunked, and the connection is not reused', () => {
+    const { res } = feed(
+      b('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'),
+      [],
+    );
+    assert.equal(res?.body.toString(), 'ok');
+    assert.equal(res?.close, true);
+  });
+
+  it('a header named __proto__ is just a header', () => {
+    const { res } = feed(
+      b('HTTP/1.1 200 OK\r\n__proto__: x\r\nConstructor: y\r\nContent-Length: 0\r\n\r\n'),
+      [],
+    );
+    assert.equal(res?.headers.__proto__, 'x');
+    assert.equal(res?.headers.constructor, 'y');
+  });
+
   it('204 has no body; bytes after a complete response are handed back', () => {
     const { res, reader } = feed(b('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nextra'), []);
     assert.equal(res?.body.length, 0);
@@ -127,6 +145,9 @@ describe('HTTP/1.1 response reader', () => {
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', /unsupported transfer coding/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /malformed chunk size/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXX', /malformed chunk end/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 1\r\na\r\n', /malformed chunk size/],
+    ['HTTP/1.1 200 OK\r\nX: a\nContent-Length: 5\r\n\r\n', /control character in header "X"/],
+    ['HTTP/1.1 200 OK\r\nContent-Length: \u000b5\r\n\r\n', /control character/],
   ];
   for (const [wire, pattern] of malformed) {
     it(`refuses ${JSON.stringify(wire.split('\r\n')[0])}... with ${pattern.source}`, () => {
