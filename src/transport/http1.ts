@@ -28,6 +28,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 // Field values: visible characters, SP, HTAB and obs-text; any other control (bare CR or LF, NUL) is refused
 // (RFC 9110 5.5), as is whitespace other than SP/HTAB around the value (no trim() of VT or U+00A0).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const BAD_VALUE = /[\u0000-\u0008\u000A-\u001F\u007F]/;
 const OWS = /^[ \t]+|[ \t]+$/g;
 
@@ -38,9 +39,11 @@ export function parseHeaderLines(lines: string[]): HeaderMap {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new HttpFramingError(`malformed header line ${JSON.stringify(line.slice(0, 80))}`);
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new HttpFramingError(`malformed header name ${JSON.stringify(name.slice(0, 80))}`);
+    if (!TOKEN.test(name))
+      throw new HttpFramingError(`malformed header name ${JSON.stringify(name.slice(0, 80))}`);
     const raw = line.slice(colon + 1);
-    if (BAD_VALUE.test(raw)) throw new HttpFramingError(`control character in header ${JSON.stringify(name)}`);
+    if (BAD_VALUE.test(raw))
+      throw new HttpFramingError(`control character in header ${JSON.stringify(name)}`);
     const key = name.toLowerCase();
     const value = raw.replace(OWS, '');
     const prev = headers[key];
@@ -188,6 +191,7 @@ export class BodyReader {
       }
       // chunk-size [ chunk-ext ]: hex digits first, extensions are ignored but must be plain text.
       const line = this.pending.toString('latin1', 0, eol);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: extensions must not carry control characters
       const m = /^([0-9A-Fa-f]{1,12})(?:[ \t]*;[^\u0000-\u0008\u000A-\u001F\u007F]*)?$/.exec(line);
       if (!m) throw new HttpFramingError(`malformed chunk size ${JSON.stringify(line.slice(0, 20))}`);
       const sizeText = m[1]!;

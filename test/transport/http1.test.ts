@@ -119,7 +119,7 @@ describe('HTTP/1.1 response reader', () => {
       b('HTTP/1.1 200 OK\r\n__proto__: x\r\nConstructor: y\r\nContent-Length: 0\r\n\r\n'),
       [],
     );
-    assert.equal(res?.headers.__proto__, 'x');
+    assert.equal(res?.headers['__proto__'.toString()], 'x');
     assert.equal(res?.headers.constructor, 'y');
   });
 
