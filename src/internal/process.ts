@@ -164,8 +164,13 @@ export class RemoteProcessImpl implements RemoteProcess {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      this.demand = resolve;
-      this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      const signal = this.stop.signal;
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.demand = done; // a slow reader waits here often: each wait removes its own listener
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 

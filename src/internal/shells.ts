@@ -75,14 +75,15 @@ export class ShellPool {
       while (list && list.length > 0) {
         const s = list.pop()!;
         if (s.commands < this.opts.maxCommandsPerShell && !s.retired) return s;
-        await this.destroy(s);
+        await this.destroy(s).catch(() => undefined); // a spent shell; its delete failing is not this command's
       }
+      if (this.closed) throw new ConnectionError('The connection is closed');
       if (this.open.size + this.creating.size < this.opts.maxShells)
         return this.create(settings, key, signal);
       const other = this.oldestIdle();
       if (other) {
         // Full, but a shell with other settings sits idle: it makes room.
-        await this.destroy(other);
+        await this.destroy(other).catch(() => undefined);
         continue;
       }
       await this.waitForRoom(signal);
@@ -128,25 +129,50 @@ export class ShellPool {
       workingDirectory: settings.cwd,
       environment: settings.env,
     });
-    const sent = this.transport.send(ctx, xml, { what: 'Create shell', signal });
+    // The caller's signal does not cut the Create short: the server may already have made the shell, and only
+    // the answer names it. An abort returns at once; the shell, when it comes, goes to the pool (or is deleted).
+    const sent = this.transport.send(ctx, xml, { what: 'Create shell' });
     this.creating.add(sent);
-    let shell: Shell;
-    try {
-      const { shellId } = parseCreateShellResponse(await sent);
-      shell = { id: shellId, key, settings, commands: 0 };
-      this.open.add(shell);
-    } catch (err) {
-      this.wakeOne(); // the slot this Create held is free again
-      throw err;
-    } finally {
-      this.creating.delete(sent);
-    }
+    const made = sent
+      .then((msg) => {
+        const { shellId } = parseCreateShellResponse(msg);
+        const shell: Shell = { id: shellId, key, settings, commands: 0 };
+        this.open.add(shell);
+        return shell;
+      })
+      .catch((err: unknown) => {
+        this.wakeOne(); // the slot this Create held is free again
+        throw err;
+      })
+      .finally(() => this.creating.delete(sent));
+    const shell = signal ? await this.unlessAborted(made, signal) : await made;
     if (this.closed) {
       // Created while the connection was closing: delete it now rather than leak it on the server.
       await this.destroy(shell).catch(() => undefined);
       throw new ConnectionError('The connection is closed');
     }
     return shell;
+  }
+
+  private unlessAborted(made: Promise<Shell>, signal: AbortSignal): Promise<Shell> {
+    return new Promise<Shell>((resolve, reject) => {
+      const onAbort = () => {
+        made.then((shell) => this.release(shell)).catch(() => undefined);
+        reject(new AbortError('Aborted while opening a shell'));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      made.then(
+        (shell) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(shell);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Put a healthy shell back for reuse (or hand it to a command waiting for room). */

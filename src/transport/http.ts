@@ -325,7 +325,8 @@ export class HttpChannel {
 export class ChannelPool {
   private readonly idle: HttpChannel[] = [];
   private readonly all = new Set<HttpChannel>();
-  private readonly waiters: Array<(c: HttpChannel) => void> = [];
+  /** Requests waiting for a channel; called with undefined when the pool closes. */
+  private readonly waiters: Array<(c: HttpChannel | undefined) => void> = [];
   private closed = false;
 
   constructor(private readonly opts: ResolvedOptions) {}
@@ -345,9 +346,10 @@ export class ChannelPool {
         if (i >= 0) this.waiters.splice(i, 1);
         reject(new AbortError('Aborted while waiting for a free connection'));
       };
-      const give = (c: HttpChannel) => {
+      const give = (c: HttpChannel | undefined) => {
         signal?.removeEventListener('abort', onAbort);
-        resolve(c);
+        if (c) resolve(c);
+        else reject(new ConnectionError('The connection is closed'));
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -373,6 +375,8 @@ export class ChannelPool {
 
   close(): void {
     this.closed = true;
+    // Requests still waiting for a channel fail now instead of waiting for ever.
+    for (const w of this.waiters.splice(0)) w(undefined);
     for (const c of this.all) c.destroy();
     this.all.clear();
     this.idle.length = 0;

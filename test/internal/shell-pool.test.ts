@@ -1,0 +1,64 @@
+/**
+ * Shell pool edges against the mock: an abort while a shell is being created does not leak the shell the server
+ * makes anyway, and a connection closed while requests wait for a socket fails them instead of hanging.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AbortError, connect, WinRmError } from '../../src/index.ts';
+import { startMockServer } from '../../src/mock/index.ts';
+
+const USER = { name: 'vagrant', password: 'vagrant' };
+
+describe('shell pool edges', () => {
+  it('an abort during Create returns at once; the shell the server made is reused, then deleted by close()', async () => {
+    const mock = await startMockServer({ auth: { basic: true }, allowUnencrypted: true, users: [USER] });
+    try {
+      const conn = await connect({
+        endpoint: mock.url,
+        username: USER.name,
+        password: USER.password,
+        allowUnencrypted: true,
+      });
+      mock.inject({ match: { action: 'Create' }, kind: 'delay', delayMs: 300 });
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 50);
+      await assert.rejects(conn.execute('echo never', { signal: ac.signal }), AbortError);
+      // The Create completes on the server after the abort; the shell joins the pool instead of leaking.
+      const deadline = Date.now() + 5000;
+      while (mock.shells().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(mock.shells().length, 1);
+      const r = await conn.execute('echo reused');
+      assert.equal(r.stdoutText, 'reused\r\n');
+      assert.equal(mock.stats.shellsCreated, 1, 'the shell made during the abort was reused');
+      await conn.close();
+      assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('close() fails requests still waiting for a socket instead of leaving them pending', async () => {
+    const mock = await startMockServer({ auth: { basic: true }, allowUnencrypted: true, users: [USER] });
+    try {
+      const conn = await connect({
+        endpoint: mock.url,
+        username: USER.name,
+        password: USER.password,
+        allowUnencrypted: true,
+        maxConcurrentRequests: 1,
+      });
+      mock.inject({ match: { action: 'Create' }, kind: 'delay', delayMs: 200 });
+      const first = conn.execute('echo one');
+      const second = conn.execute('echo two'); // waits for the only socket
+      const results = Promise.allSettled([first, second]);
+      await new Promise((r) => setTimeout(r, 20));
+      await conn.close();
+      for (const r of await results) {
+        if (r.status === 'rejected') assert.ok(r.reason instanceof WinRmError, String(r.reason));
+      }
+      assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+});
