@@ -26,6 +26,9 @@ const LISTENER_CHECK =
   'check that WinRM listens there: on the host run `winrm e winrm/config/listener` (expect Transport=HTTP on ' +
   '5985 or HTTPS on 5986), open the port in the firewall, or create a listener with `winrm quickconfig`';
 
+/** Kept-alive sockets idle longer than this are not reused (HTTP.sys drops them at 120 s). */
+const MAX_IDLE_REUSE_MS = 100_000;
+
 const abortedError = () => Object.assign(new Error('aborted'), { code: 'ERR_CANCELED' });
 
 function isIp(host: string): boolean {
@@ -50,6 +53,7 @@ export class HttpChannel {
   lastSocket: Socket | undefined;
   private socket: Socket | undefined;
   private busy = false;
+  private idleSince = 0;
 
   constructor(private readonly opts: ResolvedOptions) {}
 
@@ -66,6 +70,10 @@ export class HttpChannel {
       );
       if (options.signal?.aborted) throw this.translate(abortedError(), options.signal);
       let socket = this.socket;
+      // HTTP.sys closes connections idle for 120 s; one idle nearly that long is replaced rather than risk
+      // writing a request just as the server closes it (a POST cannot safely be sent twice).
+      if (socket && performance.now() - this.idleSince > MAX_IDLE_REUSE_MS) this.dropSocket();
+      socket = this.socket;
       if (!socket || socket.destroyed || !socket.writable) {
         this.dropSocket();
         socket = await this.connect(options.signal);
@@ -106,7 +114,10 @@ export class HttpChannel {
         if (res.close || reader.rest.length > 0) {
           socket.destroy();
           if (this.socket === socket) this.socket = undefined;
-        } else this.watchIdle(socket);
+        } else {
+          this.idleSince = performance.now();
+          this.watchIdle(socket);
+        }
         resolve({ status: res.status, headers: res.headers, body: res.body });
       };
       const onData = (chunk: Buffer) => {
