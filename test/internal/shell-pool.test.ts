@@ -4,21 +4,24 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AbortError, connect, WinRmError } from '../../src/index.ts';
-import { startMockServer } from '../../src/mock/index.ts';
+import { AbortError, type ConnectionOptions, connect, WinRmError } from '../../src/index.ts';
+import { type MockServer, startMockServer } from '../../src/mock/index.ts';
 
 const USER = { name: 'vagrant', password: 'vagrant' };
+const connectTo = (mock: MockServer, extra: Partial<ConnectionOptions> = {}) =>
+  connect({
+    endpoint: mock.url,
+    username: USER.name,
+    password: USER.password,
+    allowUnencrypted: true,
+    ...extra,
+  });
 
 describe('shell pool edges', () => {
   it('an abort during Create returns at once; the shell the server made is reused, then deleted by close()', async () => {
     const mock = await startMockServer({ auth: { basic: true }, allowUnencrypted: true, users: [USER] });
     try {
-      const conn = await connect({
-        endpoint: mock.url,
-        username: USER.name,
-        password: USER.password,
-        allowUnencrypted: true,
-      });
+      const conn = await connectTo(mock);
       mock.inject({ match: { action: 'Create' }, kind: 'delay', delayMs: 300 });
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 50);
@@ -40,13 +43,7 @@ describe('shell pool edges', () => {
   it('close() fails requests still waiting for a socket instead of leaving them pending', async () => {
     const mock = await startMockServer({ auth: { basic: true }, allowUnencrypted: true, users: [USER] });
     try {
-      const conn = await connect({
-        endpoint: mock.url,
-        username: USER.name,
-        password: USER.password,
-        allowUnencrypted: true,
-        maxConcurrentRequests: 1,
-      });
+      const conn = await connectTo(mock, { maxConcurrentRequests: 1 });
       mock.inject({ match: { action: 'Create' }, kind: 'delay', delayMs: 200 });
       const first = conn.execute('echo one');
       const second = conn.execute('echo two'); // waits for the only socket
