@@ -69,11 +69,10 @@ export class HttpChannel {
         data.length,
       );
       if (options.signal?.aborted) throw this.translate(abortedError(), options.signal);
-      let socket = this.socket;
       // HTTP.sys closes connections idle for 120 s; one idle nearly that long is replaced rather than risk
       // writing a request just as the server closes it (a POST cannot safely be sent twice).
-      if (socket && performance.now() - this.idleSince > MAX_IDLE_REUSE_MS) this.dropSocket();
-      socket = this.socket;
+      if (this.socket && performance.now() - this.idleSince > MAX_IDLE_REUSE_MS) this.dropSocket();
+      let socket = this.socket;
       if (!socket || socket.destroyed || !socket.writable) {
         this.dropSocket();
         socket = await this.connect(options.signal);
