@@ -162,7 +162,7 @@ describe('mock HTTP/1.1 server on the wire', () => {
     w.socket.destroy();
   });
 
-  it('413 for a declared body over MaxEnvelopeSize, before reading it, then the connection closes', async () => {
+  it('413 for a declared body over MaxEnvelopeSize, before reading it; later bytes are dropped and the connection closes', async () => {
     const w = await Wire.open(port);
     w.send(
       `POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 10000000\r\n\r\n`,
@@ -170,7 +170,10 @@ describe('mock HTTP/1.1 server on the wire', () => {
     const [a] = await w.waitFor(1);
     assert.equal(a!.status, 413);
     assert.equal(a!.headers.connection, 'close');
+    w.socket.on('error', () => {});
+    if (!w.closed) w.send(post(identify)); // would be a second request on a connection that is ending
     await w.waitClosed();
+    assert.equal(w.answers().length, 1, 'nothing after the closing answer is answered');
   });
 
   for (const [what, request] of [
@@ -204,19 +207,6 @@ describe('mock HTTP/1.1 server on the wire', () => {
     const [a] = await w.waitFor(1);
     assert.equal(a!.status, 411);
     await w.waitClosed();
-  });
-
-  it('after an answer that closes, later bytes are dropped, not buffered or answered', async () => {
-    const w = await Wire.open(port);
-    w.send(
-      `POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nContent-Length: 10000000\r\n\r\n`,
-    );
-    const [a] = await w.waitFor(1);
-    assert.equal(a!.status, 413);
-    w.socket.on('error', () => {});
-    if (!w.closed) w.send(post(identify)); // would be a second request on a connection that is ending
-    await w.waitClosed();
-    assert.equal(w.answers().length, 1);
   });
 
   it('HTTP/1.0 without keep-alive is answered and closed', async () => {
