@@ -32,16 +32,11 @@ import {
 } from '../transfer/index.ts';
 import { WsmanTransport } from '../transport/wsman-transport.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
+import { FAULT } from '../wsman/constants.ts';
+import { isFault } from '../wsman/faults.ts';
 import { collectOutput, feedStdin } from './io.ts';
 import { type RemoteProcessImpl, startRemoteProcess } from './process.ts';
-import {
-  GONE_FAULT,
-  isFault,
-  QUOTA_COMMANDS_FAULT,
-  QUOTA_OPERATIONS_FAULT,
-  type Shell,
-  ShellPool,
-} from './shells.ts';
+import { type Shell, ShellPool } from './shells.ts';
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 /** ShellId and CommandId are GUIDs: measuring the empty Send with one of the same length gives its exact size. */
@@ -117,8 +112,9 @@ export class WinRmInternalConnection implements Connection {
         this.running.add(proc);
         return proc;
       } catch (err) {
-        if (isFault(err, GONE_FAULT)) this.shells.discard(shell);
-        else if (isFault(err, QUOTA_OPERATIONS_FAULT, QUOTA_COMMANDS_FAULT)) await this.shells.destroy(shell);
+        if (isFault(err, FAULT.ShellNotFound)) this.shells.discard(shell);
+        else if (isFault(err, FAULT.QuotaMaxOperations, FAULT.QuotaMaxCommandsPerShell))
+          await this.shells.destroy(shell);
         else {
           await this.shells.release(shell).catch(() => undefined);
           throw err;

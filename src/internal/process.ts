@@ -14,9 +14,9 @@ import { buildCommand, parseCommandResponse } from '../wsman/actions/command.ts'
 import { buildReceive, parseReceiveResponse } from '../wsman/actions/receive.ts';
 import { buildSend, parseSendResponse, sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { buildSignal, parseSignalResponse } from '../wsman/actions/signal.ts';
-import { GONE_FAULT, isFault } from './shells.ts';
+import { FAULT } from '../wsman/constants.ts';
+import { isFault } from '../wsman/faults.ts';
 
-const TIMED_OUT_FAULT = 2150858793;
 const STREAM_HIGH_WATER = 1024 * 1024;
 
 export interface ProcessHooks {
@@ -153,7 +153,7 @@ export class RemoteProcessImpl implements RemoteProcess {
         parseSendResponse(await this.transport.send(ctx, xml, { what: 'Send', signal: this.stop.signal }));
       } catch (err) {
         // Input for a command that already ended is not an error for the caller.
-        if (this.finished || isFault(err, GONE_FAULT)) return;
+        if (this.finished || isFault(err, FAULT.ShellNotFound)) return;
         throw err;
       }
     } while (offset < data.length);
@@ -187,7 +187,7 @@ export class RemoteProcessImpl implements RemoteProcess {
           const msg = await this.transport.send(ctx, xml, { what: 'Receive', signal: this.stop.signal });
           result = parseReceiveResponse(msg, this.commandId);
         } catch (err) {
-          if (isFault(err, TIMED_OUT_FAULT) && !this.stop.signal.aborted) continue;
+          if (isFault(err, FAULT.TimedOut) && !this.stop.signal.aborted) continue;
           throw this.stop.signal.aborted && this.failure ? this.failure : err;
         }
         for (const c of result.chunks) {
@@ -228,7 +228,7 @@ export class RemoteProcessImpl implements RemoteProcess {
   /** Signal terminate once the command is over ([MS-WSMV] 3.1.4.14); after a failure, ctrl_c first. */
   private async cleanup(failure: WinRmError | undefined): Promise<boolean> {
     if (this.timer) clearTimeout(this.timer);
-    if (failure && !this.terminateRequested && !isFault(failure, GONE_FAULT)) {
+    if (failure && !this.terminateRequested && !isFault(failure, FAULT.ShellNotFound)) {
       await this.sendSignal('ctrl_c').catch(() => undefined);
     }
     try {
@@ -270,7 +270,7 @@ export class RemoteProcessImpl implements RemoteProcess {
       return;
     }
     await this.sendSignal(signal).catch((err: unknown) => {
-      if (!isFault(err, GONE_FAULT)) throw err;
+      if (!isFault(err, FAULT.ShellNotFound)) throw err;
     });
   }
 }

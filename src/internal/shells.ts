@@ -5,10 +5,12 @@
  * with other settings is deleted to make room. Every shell opened is deleted by closeAll(), including one whose
  * Create was still in flight when the pool closed.
  */
-import { AbortError, ConnectionError, WsmanFaultError } from '../errors.ts';
+import { AbortError, ConnectionError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { WsmanTransport } from '../transport/wsman-transport.ts';
 import { buildCreateShell, buildDeleteShell, parseCreateShellResponse } from '../wsman/actions/shell.ts';
+import { FAULT } from '../wsman/constants.ts';
+import { isFault } from '../wsman/faults.ts';
 
 export interface ShellSettings {
   codepage: number;
@@ -24,16 +26,6 @@ export interface Shell {
   commands: number;
   /** Set when a command's cleanup failed: the shell is deleted instead of reused. */
   retired?: boolean;
-}
-
-/** Faults meaning the shell or command no longer exists: ignored by cleanup, trigger a reopen on reuse. */
-export const GONE_FAULT = 2150858843;
-/** Operation quota: Windows does not release text-shell operations on terminate ([MS-WSMV] note 118). */
-export const QUOTA_OPERATIONS_FAULT = 2150859174;
-export const QUOTA_COMMANDS_FAULT = 2150859181;
-
-export function isFault(err: unknown, ...codes: number[]): err is WsmanFaultError {
-  return err instanceof WsmanFaultError && err.faultCode !== undefined && codes.includes(err.faultCode);
 }
 
 function keyOf(s: ShellSettings): string {
@@ -212,7 +204,7 @@ export class ShellPool {
       .then(
         () => undefined,
         (err: unknown) => {
-          if (!isFault(err, GONE_FAULT)) throw err;
+          if (!isFault(err, FAULT.ShellNotFound)) throw err;
         },
       )
       .finally(() => {

@@ -3,7 +3,7 @@
  * answer a given HTTP status or SOAP fault, or truncate the body. Injections apply to authenticated SOAP
  * requests, matched by action; the first armed injection that matches fires.
  */
-import { ACTIONS } from '../wsman/constants.ts';
+import { ACTIONS, FAULT } from '../wsman/constants.ts';
 import type { RequestHeaderInfo } from '../wsman/request.ts';
 import { Faults, MockFault, type MockFaultSpec } from './wire/faults.ts';
 
@@ -97,7 +97,7 @@ export class InjectionRegistry {
 /** The fault an injection answers with. */
 export function injectedFault(injection: FaultInjection, header: RequestHeaderInfo | undefined): MockFault {
   const f = injection.fault ?? {};
-  const code = f.wsmanCode ?? 2150858817;
+  const code = f.wsmanCode ?? FAULT.SchemaValidationError;
   const base = knownFault(code, header)?.spec ?? {
     code: 'Receiver' as const,
     subcode: 'w:InternalError',
@@ -116,27 +116,27 @@ export function injectedFault(injection: FaultInjection, header: RequestHeaderIn
 
 function knownFault(code: number, header: RequestHeaderInfo | undefined): MockFault | undefined {
   switch (code) {
-    case 5:
+    case FAULT.AccessDenied:
       return Faults.accessDenied();
-    case 2150858752:
+    case FAULT.DestinationUnreachable:
       return Faults.resourceNotFound();
-    case 2150858767:
+    case FAULT.InvalidHeader:
       return Faults.invalidHeader();
-    case 2150858771:
+    case FAULT.ActionNotSupported:
       return Faults.actionNotSupported();
-    case 2150858793:
+    case FAULT.TimedOut:
       return Faults.timedOut();
-    case 2150858817:
+    case FAULT.SchemaValidationError:
       return Faults.schema();
-    case 2150858824:
+    case FAULT.ResponseExceedsMaxEnvelopeSize:
       return Faults.responseTooLarge();
-    case 2150858843:
+    case FAULT.ShellNotFound:
       return header?.action === ACTIONS.create || !header?.selectors.ShellId
         ? Faults.commandNotFound()
         : Faults.shellNotFound(header.selectors.ShellId);
-    case 2150859173:
+    case FAULT.QuotaMaxShells:
       return Faults.quotaShells(30);
-    case 2150859174:
+    case FAULT.QuotaMaxOperations:
       return Faults.quotaOperations(1500);
     default:
       return undefined;

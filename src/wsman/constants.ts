@@ -97,6 +97,33 @@ export const FILTER_DIALECTS = {
   selector: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter',
 } as const;
 
+/**
+ * WSManFault codes by name: the decimal Code attribute of f:WSManFault ([MS-WSMV] 2.2.4.43; Windows' winerror.h).
+ * The one place these numbers are written in src/; the client's remedies (faults.ts) and the mock's fault
+ * writers (mock/wire/faults.ts) both key on these names.
+ */
+export const FAULT = {
+  AccessDenied: 5,
+  DestinationUnreachable: 2150858752,
+  InvalidHeader: 2150858767,
+  MessageInformationHeaderRequired: 2150858769,
+  ActionNotSupported: 2150858771,
+  CannotProcessFilter: 2150858778,
+  ResponseTooLarge: 2150858790,
+  TimedOut: 2150858793,
+  SchemaValidationError: 2150858817,
+  InvalidXml: 2150858819,
+  MaxEnvelopeSizeTooLarge: 2150858823,
+  ResponseExceedsMaxEnvelopeSize: 2150858824,
+  ShellNotFound: 2150858843,
+  MaxEnvelopeSizeTooSmall: 2150858878,
+  InvalidTimeoutHeader: 2150858881,
+  QuotaMaxShells: 2150859173,
+  QuotaMaxOperations: 2150859174,
+  QuotaMaxCommandsPerShell: 2150859181,
+} as const;
+export type FaultName = keyof typeof FAULT;
+
 /** Defaults shared by client and mock. */
 export const DEFAULTS = {
   /** Windows Server 2012+ MaxEnvelopeSizekb = 500 ([MS-WSMV] 3.1.4.1.31 ... default configuration). */

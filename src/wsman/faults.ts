@@ -3,7 +3,7 @@
  * Codes are HRESULT-style values from the WSManFault Code attribute ([MS-WSMV] 2.2.4.43, Windows' winerror.h).
  */
 import { WsmanFaultError } from '../errors.ts';
-import { NS } from './constants.ts';
+import { FAULT, NS } from './constants.ts';
 import { allChildElements, attr, child, descendant, type Element, textOf } from './xml.ts';
 
 export interface KnownFault {
@@ -16,85 +16,90 @@ export interface KnownFault {
 
 /** Known WSManFault codes. Keys are the decimal Code attribute values Windows sends. */
 export const KNOWN_FAULTS: Readonly<Record<number, KnownFault>> = {
-  5: {
+  [FAULT.AccessDenied]: {
     name: 'AccessDenied',
     meaning: 'access is denied to the account for this resource',
     remedy:
       'use an account in the local Administrators or Remote Management Users group; for a local account ' +
       'over the network on a non-domain host, set LocalAccountTokenFilterPolicy=1',
   },
-  2150858793: {
+  [FAULT.TimedOut]: {
     name: 'TimedOut',
     meaning: 'no output within OperationTimeout',
     remedy: 'not an error for Receive: poll again; for other operations raise operationTimeout',
   },
-  2150858843: {
+  [FAULT.ShellNotFound]: {
     name: 'ShellNotFound',
     meaning: 'the shell or command id is unknown to the server (closed, idled out or never existed)',
     remedy: 'open a new shell; the library does this itself when a reused shell has gone away',
   },
-  2150858767: {
+  [FAULT.InvalidHeader]: {
     name: 'InvalidHeader',
     meaning: 'a SOAP header is missing, malformed or not understood',
     remedy: 'report this as a bug in the client; the request header was not accepted',
   },
-  2150858817: {
+  [FAULT.SchemaValidationError]: {
     name: 'SchemaValidationError',
     meaning: 'the request body does not match the WS-Management schema',
     remedy: 'report this as a bug in the client, with the debug log of the request',
   },
-  2150858778: {
+  [FAULT.CannotProcessFilter]: {
     name: 'CannotProcessFilter',
     meaning: 'the Enumerate filter cannot be processed',
     remedy: 'check the WQL query or selector filter syntax and the class name',
   },
-  2150858790: {
+  [FAULT.ResponseTooLarge]: {
     name: 'ResponseTooLarge',
     meaning: 'the service cannot build the response: it is larger than the maximum size allowed',
     remedy: 'ask for less per request (smaller enumeration pages), or raise maxEnvelopeSize',
   },
-  2150858823: {
+  [FAULT.MaxEnvelopeSizeTooLarge]: {
     name: 'MaxEnvelopeSizeTooLarge',
     meaning: 'the MaxEnvelopeSize in the request is larger than the service allows',
     remedy:
       'lower maxEnvelopeSize, or raise the server limit: winrm set winrm/config @{MaxEnvelopeSizekb="500"}',
   },
-  2150858824: {
+  [FAULT.ResponseExceedsMaxEnvelopeSize]: {
     name: 'ResponseExceedsMaxEnvelopeSize',
     meaning: "the response the service computed exceeds the request's MaxEnvelopeSize",
     remedy: 'raise maxEnvelopeSize in the connection options (Windows 2012+ accepts 512000)',
   },
-  2150858878: {
+  [FAULT.MaxEnvelopeSizeTooSmall]: {
     name: 'MaxEnvelopeSizeTooSmall',
     meaning: 'the MaxEnvelopeSize in the request is below the 8192-byte minimum',
     remedy: 'raise maxEnvelopeSize to at least 8192',
   },
-  2150858771: {
+  [FAULT.ActionNotSupported]: {
     name: 'ActionNotSupported',
     meaning: 'the service does not support this action for this resource',
     remedy:
       'check the resource URI and that its plugin is enabled on the server: winrm e winrm/config/plugin',
   },
-  2150859173: {
+  [FAULT.QuotaMaxShells]: {
     name: 'QuotaMaxShells',
     meaning: 'the user has too many shells open (MaxShellsPerUser)',
     remedy:
       'close shells left open by other tools, or raise the quota: ' +
       'winrm set winrm/config/winrs @{MaxShellsPerUser="30"}',
   },
-  2150859174: {
+  [FAULT.QuotaMaxOperations]: {
     name: 'QuotaMaxOperations',
     meaning: 'the user has too many operations (MaxConcurrentOperationsPerUser)',
     remedy:
       'the library reopens its shell when this happens; if it persists raise the quota: ' +
       'winrm set winrm/config/service @{MaxConcurrentOperationsPerUser="1500"}',
   },
-  2150859181: {
+  [FAULT.QuotaMaxCommandsPerShell]: {
     name: 'QuotaMaxCommandsPerShell',
     meaning: 'the shell has too many commands (MaxConcurrentCommandsPerShell)',
     remedy: 'the library reopens its shell; or raise the plugin quota MaxConcurrentCommandsPerShell',
   },
 };
+
+/** Whether `err` is a WSManFault with one of these codes (values of {@link FAULT}). */
+export function isFault(err: unknown, ...codes: number[]): err is WsmanFaultError {
+  return err instanceof WsmanFaultError && err.faultCode !== undefined && codes.includes(err.faultCode);
+}
 
 /** Look up a code's name and remedy. */
 export function knownFault(code: number | undefined): KnownFault | undefined {
@@ -103,12 +108,12 @@ export function knownFault(code: number | undefined): KnownFault | undefined {
 
 /** Subcode local names that say something useful even without a WSManFault detail. */
 const SUBCODE_REMEDIES: Readonly<Record<string, string>> = {
-  AccessDenied: KNOWN_FAULTS[5]!.remedy,
-  TimedOut: KNOWN_FAULTS[2150858793]!.remedy,
+  AccessDenied: KNOWN_FAULTS[FAULT.AccessDenied]!.remedy,
+  TimedOut: KNOWN_FAULTS[FAULT.TimedOut]!.remedy,
   ActionNotSupported: 'the server does not implement this action for this resource URI',
   DestinationUnreachable: 'check the resource URI and that the plugin for it is enabled on the server',
-  InvalidSelectors: KNOWN_FAULTS[2150858843]!.remedy,
-  EncodingLimit: KNOWN_FAULTS[2150858824]!.remedy,
+  InvalidSelectors: KNOWN_FAULTS[FAULT.ShellNotFound]!.remedy,
+  EncodingLimit: KNOWN_FAULTS[FAULT.ResponseExceedsMaxEnvelopeSize]!.remedy,
   QuotaLimit: 'close shells and operations or raise the winrm/config quotas',
 };
 

@@ -3,7 +3,7 @@
  * docs/windows-wire-facts.md). Handlers throw {@link MockFault}; the dispatcher writes it with HTTP 500.
  * Reason and Message texts keep Windows' trailing blanks: clients that compare texts see the same bytes.
  */
-import { ACTIONS } from '../../wsman/constants.ts';
+import { ACTIONS, FAULT } from '../../wsman/constants.ts';
 import { envelope, PREFIX_SETS, xmlEscape } from './envelope.ts';
 
 const FAULT_F_NS = 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault';
@@ -96,7 +96,7 @@ export const Faults = {
       subcode: 'w:TimedOut',
       reason:
         'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ',
-      wsmanCode: 2150858793,
+      wsmanCode: FAULT.TimedOut,
     }),
 
   shellNotFound: (shellId: string): MockFault =>
@@ -105,7 +105,7 @@ export const Faults = {
       subcode: 'w:InvalidSelectors',
       reason:
         'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
-      wsmanCode: 2150858843,
+      wsmanCode: FAULT.ShellNotFound,
       faultDetail: 'UnexpectedSelectors',
       message:
         `The request for the Windows Remote Shell with ShellId ${shellId} failed because the shell was not found on the server. ` +
@@ -119,7 +119,7 @@ export const Faults = {
       subcode: 'w:InvalidSelectors',
       reason:
         'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
-      wsmanCode: 2150858843,
+      wsmanCode: FAULT.ShellNotFound,
       faultDetail: 'UnexpectedSelectors',
       message:
         'The Windows Remote Shell received a request to perform an operation on a command identifier that does not exist. ' +
@@ -131,7 +131,7 @@ export const Faults = {
       code: 'Sender',
       subcode: 'a:ActionNotSupported',
       reason: 'The WS-Management service does not support the action specified in the request. ',
-      wsmanCode: 2150858771,
+      wsmanCode: FAULT.ActionNotSupported,
       action: ACTIONS.addressingFault,
     }),
 
@@ -142,7 +142,7 @@ export const Faults = {
       subcode: 'w:SchemaValidationError',
       reason: SCHEMA_REASON,
       reasonLang: '',
-      wsmanCode: 2150858817,
+      wsmanCode: FAULT.SchemaValidationError,
       message: detail ?? SCHEMA_REASON,
     }),
 
@@ -159,7 +159,7 @@ export const Faults = {
       subcode: 'w:EncodingLimit',
       reason:
         'The response that the WS-Management service computed exceeds the maximum envelope size in the request. ',
-      wsmanCode: 2150858824,
+      wsmanCode: FAULT.ResponseExceedsMaxEnvelopeSize,
       faultDetail: 'MaxEnvelopeSize',
     }),
 
@@ -170,7 +170,7 @@ export const Faults = {
       reason:
         `${CANNOT_PROCESS}The maximum number of concurrent shells for this user has been exceeded. ` +
         'Close existing shells or raise the quota for this user. ',
-      wsmanCode: 2150859173,
+      wsmanCode: FAULT.QuotaMaxShells,
       message:
         `${CANNOT_PROCESS}This user is allowed a maximum number of ${max} concurrent shells, which has been exceeded. ` +
         'Close existing shells or raise the quota for this user. ',
@@ -183,7 +183,7 @@ export const Faults = {
       reason:
         `${CANNOT_PROCESS}The maximum number of concurrent operations for this user has been exceeded. ` +
         'Close existing operations for this user, or raise the quota for this user. ',
-      wsmanCode: 2150859174,
+      wsmanCode: FAULT.QuotaMaxOperations,
       message:
         `${CANNOT_PROCESS}This user is allowed a maximum number of ${max} concurrent operations, which has been exceeded. ` +
         'Close existing operations for this user, or raise the quota for this user. ',
@@ -195,7 +195,7 @@ export const Faults = {
       code: 'Sender',
       subcode: 'a:DestinationUnreachable',
       reason: `${CANNOT_PROCESS}The service cannot find the resource identified by the resource URI and selectors. `,
-      wsmanCode: 2150858752,
+      wsmanCode: FAULT.DestinationUnreachable,
       faultDetail: 'InvalidResourceURI',
       action: ACTIONS.addressingFault,
     }),
@@ -206,7 +206,7 @@ export const Faults = {
       code: 'Sender',
       subcode: 'a:InvalidMessageInformationHeader',
       reason: `${CANNOT_PROCESS}The request contains one or more invalid SOAP headers. `,
-      wsmanCode: 2150858767,
+      wsmanCode: FAULT.InvalidHeader,
       action: ACTIONS.addressingFault,
     }),
 
@@ -216,7 +216,7 @@ export const Faults = {
       code: 'Sender',
       subcode: 'a:MessageInformationHeaderRequired',
       reason: `${CANNOT_PROCESS}The request does not have all the expected SOAP headers. `,
-      wsmanCode: 2150858769,
+      wsmanCode: FAULT.MessageInformationHeaderRequired,
       action: ACTIONS.addressingFault,
     }),
 
@@ -240,7 +240,7 @@ export const Faults = {
       subcode: 'w:EncodingLimit',
       reason:
         'The WS-Management service cannot process the request because the envelope size in the request is too small. ',
-      wsmanCode: 2150858878,
+      wsmanCode: FAULT.MaxEnvelopeSizeTooSmall,
       faultDetail: 'MinimumEnvelopeLimit',
     }),
 
@@ -251,7 +251,7 @@ export const Faults = {
       subcode: 'w:InvalidSelectors',
       reason:
         'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
-      wsmanCode: 2150858843,
+      wsmanCode: FAULT.ShellNotFound,
       faultDetail: 'UnexpectedSelectors',
       message:
         'The Windows Remote Shell cannot process the request because it requires the following selector: ShellId. ' +
@@ -266,7 +266,7 @@ export const Faults = {
       reason:
         `${CANNOT_PROCESS}The maximum number of concurrent commands per shell has been exceeded. ` +
         'Retry after some time or raise the quota for concurrent commands per shell. ',
-      wsmanCode: 2150859181,
+      wsmanCode: FAULT.QuotaMaxCommandsPerShell,
       message:
         `${CANNOT_PROCESS}This shell is allowed a maximum number of ${max} concurrent commands, which has been exceeded. ` +
         'Close existing commands or raise the quota. ',
@@ -283,7 +283,7 @@ export const Faults = {
       subcode: 'w:SchemaValidationError',
       reason: SCHEMA_REASON,
       reasonLang: '',
-      wsmanCode: 2150858819,
+      wsmanCode: FAULT.InvalidXml,
       message: 'The WS-Management service cannot process the request because the XML is invalid. ',
     }),
 
@@ -293,7 +293,7 @@ export const Faults = {
       code: 'Sender',
       subcode: 'a:InvalidMessageInformationHeader',
       reason: `${CANNOT_PROCESS}The request contains one or more invalid SOAP headers. `,
-      wsmanCode: 2150858881,
+      wsmanCode: FAULT.InvalidTimeoutHeader,
       message:
         'The WS-Management service cannot process the request because the timeout header in the request is invalid. ',
       action: ACTIONS.addressingFault,
