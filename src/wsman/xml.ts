@@ -1,24 +1,41 @@
 /**
- * Hardened XML reading for WS-Management messages. WinRM never sends a DOCTYPE, so the reader refuses any
- * (no entity expansion is possible); input size is capped; bytes must be valid UTF-8; every parse problem becomes
- * a ProtocolError. Lookups are namespace-aware: prefixes differ between Windows (s:, a:, w:, rsp:) and other
- * stacks (OMI, openwsman), so elements are found by namespace URI and local name only.
+ * Hardened XML reading for WS-Management messages: @xmldom/xmldom builds the tree, behind checks for what it lets
+ * through or spends too long on. Lookups are namespace-aware: prefixes differ between Windows (s:, a:, w:, rsp:)
+ * and other stacks (OMI, openwsman), so elements are found by namespace URI and local name only.
+ *
+ * What {@link parseXml} refuses (each a ProtocolError naming the message), and who checks it:
+ * - over the size cap (here, before anything else); bytes that are not UTF-8 (here: TextDecoder `fatal`, never
+ *   U+FFFD); characters XML 1.0 does not allow, also as character references (here; xmldom takes `&#0;`);
+ * - DOCTYPE and every other `<!` declaration, so no entity can be declared or expanded; nesting deeper than
+ *   {@link MAX_DEPTH}; more markup than the node budget; `&` that is not a reference to one of the five predefined
+ *   entities or to an allowed character; `]]>` in text; `/` not followed by `>` in a tag (the pre-scan below);
+ * - duplicate attributes after namespace resolution (xmldom keeps the last one silently) and misuse of the
+ *   reserved `xml` / `xmlns` prefixes and namespaces, or undeclaring a prefix (a walk over xmldom's tree);
+ * - everything else that is not well-formed (xmldom: mismatched tags, unbound prefixes, unquoted or repeated
+ *   attributes, malformed comments, PIs and XML declarations, content outside the root). Every warning xmldom
+ *   reports is treated as an error, except the one about U+FFFD (see {@link onXmldomReport}).
+ * Line ends follow XML 1.0 (2.11): CR LF and a lone CR become LF before parsing; xmldom's default also turns
+ * U+0085, U+2028 and U+2029 into LF, as XML 1.1 does, so it is not used. A CR written as `&#13;` survives.
  */
+import {
+  DOMParser,
+  type Document as DomDocument,
+  type Element as DomElement,
+  type Node as DomNode,
+} from '@xmldom/xmldom';
 import { ProtocolError } from '../errors.ts';
 import { NS, type Prefix } from './constants.ts';
-import {
-  CDATA_SECTION_NODE,
-  ELEMENT_NODE,
-  parseXmlDocument,
-  TEXT_NODE,
-  type XmlDocument,
-  type XmlElement,
-  type XmlNode,
-} from './xml-parser.ts';
 
-export type Document = XmlDocument;
-export type Element = XmlElement;
-type Node = XmlNode;
+/** An element of a parsed message (xmldom's DOM Element). */
+export type Element = DomElement;
+/** A parsed message: xmldom's Document, whose root element is known to exist. */
+export type Document = DomDocument & { readonly documentElement: Element };
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const XML_NS = NS.xml;
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
 // Invalid UTF-8 is refused, not replaced with U+FFFD (Buffer#toString would do that silently).
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -26,12 +43,55 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Default cap on a message to parse: a few times Windows' 500 KB MaxEnvelopeSize. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 512_000;
 
+/**
+ * Deepest element nesting accepted. WS-Management messages are about ten levels deep (WMI instances a few more).
+ * Enforced before xmldom runs, whose cost grows faster than the depth (100,000 nested namespace declarations, 1.9 MB,
+ * took over a minute here; the issue measured 10 to 31 s for the old reader).
+ */
+export const MAX_DEPTH = 256;
+
+/**
+ * Nodes (elements, attributes, text runs, comments, PIs, CDATA sections) allowed per this many bytes of the size
+ * cap. xmldom spends microseconds on each node (most of it compiling a fresh RegExp for every end tag), so 2 MB of
+ * `<b>x</b>` would cost seconds. Windows' messages are compact, one node per 20 bytes or more (a Receive stream is
+ * over 100), and the default cap is itself 4x Windows' envelope maximum, so the default 32,000 nodes leave room.
+ */
+const BYTES_PER_NODE = 64;
+const MIN_NODES = 10_000;
+
 export interface ParseXmlOptions {
-  /** Refuse input longer than this many bytes (UTF-8). Default: {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  /**
+   * Refuse input longer than this many bytes (UTF-8). Default: {@link DEFAULT_MAX_RESPONSE_BYTES}. It also sets the
+   * node budget: one element, attribute, text run, comment, PI or CDATA section per 64 bytes of it
+   * (at least 10,000).
+   */
   maxBytes?: number;
   /** Describes the message in errors, e.g. "Receive response". Default: "message". */
   what?: string;
 }
+
+class XmlRefusal extends Error {}
+function refuse(message: string): never {
+  throw new XmlRefusal(message);
+}
+
+// The first thing xmldom reported in the current parse. Parsing is synchronous and never calls out to other code,
+// so one variable per module is enough.
+let reported: string | undefined;
+/**
+ * xmldom goes on after errors and warnings unless the handler throws; every report stops the parse. The exception
+ * is the U+FFFD warning: bytes were decoded strictly above, so a U+FFFD here is a character the peer really sent.
+ */
+function onXmldomReport(level: 'warning' | 'error' | 'fatalError', message: string): void {
+  if (level === 'warning' && /replacement character/i.test(message)) return;
+  reported ??= message;
+  throw new XmlRefusal(message);
+}
+const parser = new DOMParser({
+  locator: false, // line and column on every node: not used, and a measurable share of the cost
+  normalizeLineEndings: (s) => s, // done by parseXml, XML 1.0 style
+  onError: onXmldomReport,
+});
 
 /** Parse a WS-Management message; throws ProtocolError for anything that is not a well-formed plain document. */
 export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}): Document {
@@ -50,17 +110,204 @@ export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}):
     throw new ProtocolError(`The ${what} is not valid UTF-8`, { cause: err });
   }
   if (text.trim() === '') throw new ProtocolError(`The ${what} is empty; expected a SOAP envelope`);
-  let doc: Document;
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  reported = undefined;
   try {
-    doc = parseXmlDocument(text);
+    checkCharacters(text);
+    const attributeCounts = prescan(text, Math.max(MIN_NODES, Math.floor(maxBytes / BYTES_PER_NODE)));
+    const doc = parser.parseFromString(text, 'text/xml') as Document;
+    checkTree(doc.documentElement, attributeCounts);
+    return doc;
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = reported ?? (err instanceof Error ? err.message : String(err));
     throw new ProtocolError(`The ${what} is not well-formed XML: ${msg}`, { cause: err });
+  } finally {
+    reported = undefined;
   }
-  return doc;
 }
 
-function isElement(node: Node | null): node is Element {
+// Characters XML 1.0 does not allow anywhere (2.2), lone surrogates included. The first expression is a cheap
+// screen (any surrogate counts); only a hit pays for the exact one.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML forbids is the point
+const SUSPECT_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const BAD_CHAR =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML forbids is the point
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkCharacters(text: string): void {
+  const bad = SUSPECT_CHAR.test(text) ? BAD_CHAR.exec(text) : null;
+  if (bad) {
+    const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    refuse(`character U+${code} at offset ${bad.index} is not allowed in XML`);
+  }
+}
+
+const isXmlChar = (cp: number) =>
+  cp === 0x9 ||
+  cp === 0xa ||
+  cp === 0xd ||
+  (cp >= 0x20 && cp <= 0xd7ff) ||
+  (cp >= 0xe000 && cp <= 0xfffd) ||
+  (cp >= 0x10000 && cp <= 0x10ffff);
+
+// A reference as XML 1.0 allows it without a DTD; leading zeros are legal, more than 7 significant digits never
+// name a character.
+const REFERENCE = /&(?:(?:lt|gt|amp|quot|apos)|#0*([0-9]{1,7})|#x0*([0-9A-Fa-f]{1,6}));/y;
+// Inside a start tag, what the scan stops at: quotes (a value follows), the end, and what must not be there.
+const TAG_STOP = /["'<>/]/g;
+
+/** Next index of `needle` at or after a position that only grows: amortized linear over a whole scan. */
+function finder(s: string, needle: string): (from: number) => number {
+  let at = s.indexOf(needle);
+  return (from) => {
+    if (at >= 0 && at < from) at = s.indexOf(needle, from);
+    return at;
+  };
+}
+
+/**
+ * One pass over the markup before xmldom sees it. It is exact, not a guess: it follows XML's own delimiters
+ * (a comment ends at the first `-->`, CDATA at the first `]]>`, a PI at the first `?>`, an attribute value at its
+ * closing quote, which are also where xmldom ends them), so `<` or `&` inside comments, CDATA and attribute
+ * values is never mistaken for markup. Anything it cannot delimit is refused here or by xmldom after it.
+ * Returns the number of attributes on each start tag in document order (see {@link checkTree}).
+ */
+function prescan(s: string, maxNodes: number): number[] {
+  const counts: number[] = [];
+  const nextAmp = finder(s, '&');
+  const nextCdEnd = finder(s, ']]>');
+  const references = (from: number, to: number, where: string) => {
+    for (let amp = nextAmp(from); amp >= 0 && amp < to; amp = nextAmp(amp + 1)) {
+      REFERENCE.lastIndex = amp;
+      const m = REFERENCE.exec(s);
+      if (!m || amp + m[0].length > to) {
+        const shown = s.slice(amp, Math.min(to, amp + 12));
+        refuse(
+          `"&" at offset ${amp} in ${where} does not start a reference to a predefined entity or a character (${JSON.stringify(shown)}; there is no DTD, so no other entity exists)`,
+        );
+      }
+      const digits = m[1] ?? m[2];
+      if (digits !== undefined && !isXmlChar(Number.parseInt(digits, m[1] !== undefined ? 10 : 16))) {
+        refuse(`character reference "${m[0]}" at offset ${amp} names a character XML does not allow`);
+      }
+    }
+  };
+  let depth = 0;
+  let nodes = 0;
+  let pos = 0;
+  for (;;) {
+    const open = s.indexOf('<', pos);
+    const textEnd = open < 0 ? s.length : open;
+    if (textEnd > pos) {
+      if (++nodes > maxNodes) refuse(`more than ${maxNodes} elements, attributes and other nodes`);
+      references(pos, textEnd, 'text');
+      const cdEnd = nextCdEnd(pos);
+      if (cdEnd >= 0 && cdEnd < textEnd) refuse(`"]]>" at offset ${cdEnd} is not allowed in text`);
+    }
+    if (open < 0) return counts;
+    const c1 = s.charCodeAt(open + 1);
+    if (c1 === 0x2f /* / */) {
+      const gt = s.indexOf('>', open + 2);
+      if (gt < 0) refuse(`unterminated end tag at offset ${open}`);
+      if (depth === 0) refuse(`end tag at offset ${open} closes no open element`);
+      depth--;
+      pos = gt + 1;
+      continue;
+    }
+    if (++nodes > maxNodes) refuse(`more than ${maxNodes} elements, attributes and other nodes`);
+    if (c1 === 0x21 /* ! */) {
+      let end: number;
+      if (s.startsWith('<!--', open)) end = s.indexOf('-->', open + 4) + 3;
+      else if (s.startsWith('<![CDATA[', open)) end = s.indexOf(']]>', open + 9) + 3;
+      else {
+        return refuse(
+          `a DOCTYPE or markup declaration ("<!") at offset ${open} is not allowed: WinRM never sends one, and without it no entity can be declared`,
+        );
+      }
+      if (end < 3) refuse(`unterminated comment or CDATA section at offset ${open}`);
+      pos = end;
+      continue;
+    }
+    if (c1 === 0x3f /* ? */) {
+      const end = s.indexOf('?>', open + 2);
+      if (end < 0) refuse(`unterminated processing instruction at offset ${open}`);
+      const target = /^[^ \t\n?]*/.exec(s.slice(open + 2, Math.min(end, open + 66)))![0];
+      if (target.includes(':')) refuse(`processing instruction target "${target}" contains a colon`);
+      pos = end + 2;
+      continue;
+    }
+    // A start tag.
+    let attributes = 0;
+    let selfClosing = false;
+    TAG_STOP.lastIndex = open + 1;
+    for (;;) {
+      const m = TAG_STOP.exec(s);
+      if (!m) return refuse(`unterminated start tag at offset ${open}`);
+      const c = m[0];
+      const at = m.index;
+      if (c === '"' || c === "'") {
+        const close = s.indexOf(c, at + 1);
+        if (close < 0) refuse(`unterminated attribute value at offset ${at}`);
+        references(at + 1, close, 'an attribute value');
+        attributes++;
+        TAG_STOP.lastIndex = close + 1;
+      } else if (c === '/') {
+        if (s.charCodeAt(at + 1) !== 0x3e)
+          refuse(`"/" not followed by ">" in the start tag at offset ${open}`);
+        selfClosing = true;
+        pos = at + 2;
+        break;
+      } else if (c === '>') {
+        pos = at + 1;
+        break;
+      } else refuse(`"<" inside the start tag at offset ${open}`);
+    }
+    nodes += attributes;
+    if (nodes > maxNodes) refuse(`more than ${maxNodes} elements, attributes and other nodes`);
+    counts.push(attributes);
+    if (!selfClosing && ++depth > MAX_DEPTH) refuse(`elements nested deeper than ${MAX_DEPTH} levels`);
+  }
+}
+
+/**
+ * What only the tree shows, in document order without recursion: an element with fewer attributes than its tag
+ * had (xmldom replaced one with another of the same namespace and local name), and namespace declarations that
+ * Namespaces in XML 1.0 (section 3) forbids.
+ */
+function checkTree(root: Element, attributeCounts: readonly number[]): void {
+  let index = 0;
+  let n: DomNode | null = root;
+  while (n !== null) {
+    if (n.nodeType === ELEMENT_NODE) {
+      const el = n as Element;
+      const attrs = el.attributes;
+      if (attrs.length !== attributeCounts[index++]) {
+        refuse(`${describe(el)} has two attributes with the same namespace and local name`);
+      }
+      for (let i = 0; i < attrs.length; i++) {
+        const a = attrs.item(i)!;
+        if (a.namespaceURI !== XMLNS_NS) continue;
+        const declared = a.prefix === 'xmlns' ? a.localName : null;
+        const v = a.value;
+        if (declared === 'xmlns') refuse('the prefix "xmlns" must not be declared');
+        if (declared === 'xml' && v !== XML_NS) refuse('the prefix "xml" is bound to its own namespace only');
+        if (declared !== 'xml' && v === XML_NS) refuse('only the prefix "xml" may name the XML namespace');
+        if (v === XMLNS_NS) refuse('the xmlns namespace must not be declared');
+        if (declared !== null && v === '') refuse(`the prefix "${declared}" cannot be undeclared in XML 1.0`);
+      }
+      if (el.firstChild !== null) {
+        n = el.firstChild;
+        continue;
+      }
+    }
+    while (n !== null && n !== root && n.nextSibling === null) n = n.parentNode;
+    if (n === null || n === root) return;
+    n = n.nextSibling;
+  }
+}
+
+function isElement(node: DomNode | null): node is Element {
   return node !== null && node.nodeType === ELEMENT_NODE;
 }
 
