@@ -269,6 +269,11 @@ describe('mock HTTP/1.1 server on the wire', () => {
     ['Transfer-Encoding on HTTP/1.0', 'POST /wsman HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
     ['a request line without a version (HTTP/0.9)', 'GET /wsman\r\n\r\n'],
     ['an HTTP/2.0 request line', 'POST /wsman HTTP/2.0\r\nHost: h\r\nContent-Length: 0\r\n\r\n'],
+    ['a lower-case method', 'post /wsman HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n'],
+    [
+      'a head over 16 KB (HTTP.sys MaxRequestBytes)',
+      `POST /wsman HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(17 * 1024)}\r\nContent-Length: 0\r\n\r\n`,
+    ],
     ['HTTP/1.1 without Host', 'POST /wsman HTTP/1.1\r\nContent-Length: 0\r\n\r\n'],
     ['a bare LF inside a header value', 'POST /wsman HTTP/1.1\r\nX: a\nContent-Length: 5\r\n\r\nhello'],
     ['a vertical tab before a length', 'POST /wsman HTTP/1.1\r\nContent-Length: \u000b5\r\n\r\nhello'],
