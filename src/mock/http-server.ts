@@ -161,6 +161,11 @@ export function createMockHttpServer(
     state.busy = true;
     res.once('close', () => {
       state.busy = false;
+      if (req.socket.destroyed) {
+        // The connection is gone: requests read behind this one are not handled (their answers could not go out).
+        state.queue.length = 0;
+        return;
+      }
       const next = state.queue.shift();
       if (next) start(state, next[0], next[1]);
       else if (state.refusal && !state.closing) refuse(req.socket, 400);

@@ -134,6 +134,26 @@ describe('mock HTTP/1.1 server on the wire', () => {
     w.socket.destroy();
   });
 
+  it('requests queued behind one whose connection goes away are dropped, not handled', async () => {
+    mock.inject({ match: { action: 'Identify' }, kind: 'hang' });
+    const before = mock.requestLog.length;
+    const w = await Wire.open(port);
+    // The second request, unauthenticated, would be logged with its 401 if it reached the handler.
+    w.send(post(identify) + post(identify, '', false));
+    const deadline = Date.now() + 5000;
+    while (!mock.requestLog.slice(before).some((e) => e.injected === 'hang')) {
+      assert.ok(Date.now() < deadline, 'the Identify never reached the handler');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    w.socket.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(
+      mock.requestLog.slice(before).map((e) => e.status),
+      [0],
+      'only the hung request was handled',
+    );
+  });
+
   it('a parse error behind a request still being answered: that answer first, then 400 and close', async () => {
     mock.inject({ match: { action: 'Identify' }, kind: 'delay', delayMs: 200 });
     const w = await Wire.open(port);
