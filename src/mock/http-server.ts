@@ -1,353 +1,221 @@
 /**
- * The mock's HTTP/1.1 server, written on plain (or TLS) sockets like the client's transport. node:http's
- * request and response objects were the largest remaining cost per request in the mock once XML reading was
- * fixed, and every benchmark pays it on both sides of the ratio. It keeps what HTTP.sys does for WinRM:
- * keep-alive with a 120 s idle timeout, requests answered strictly in order (pipelined ones wait), `100 Continue`
- * for clients that expect it (curl), Content-Length or chunked request bodies, `Date` on every answer,
- * HTTP/1.0 closing unless kept alive, and 400 with the connection closed for a request it cannot frame.
- *
- * The request object hands the handler the head at once and the body on demand (`readBody`), so the handler can
- * answer 401 or 413 before a body arrives, as before.
+ * The mock's HTTP/1.1 listener: node:http (node:https with TLS) set up to behave like HTTP.sys where a WinRM
+ * client can tell. Node parses and frames; this module adds what HTTP.sys does and node does not:
+ * - requests on one connection are handled one at a time, in order (node answers pipelined requests in order
+ *   but would start their handlers at once; WinRS requests on one connection depend on each other);
+ * - 400 with the connection closed for requests node accepts but HTTP.sys refuses (HTTP/0.9 and HTTP/2.0
+ *   request lines, HTTP/1.1 without Host, Transfer-Encoding on HTTP/1.0), 411 for a POST without a length, and
+ *   400 (instead of node's bare answer) for what node's parser refuses;
+ * - idle, header and body timeouts of 120 s (HTTP.sys IdleConnection, HeaderWait, EntityBody);
+ * - an answer that closes the connection (413, 411, 400, HTTP/1.0) is followed by a lingering close: input is
+ *   read and dropped for a while instead of the socket being destroyed at once, since closing a socket with
+ *   unread input sends a reset that can discard the answer before the client reads it.
+ * Bodies are read on demand with {@link readBody}, so a handler can answer 401 or 413 before a body arrives; node
+ * drops an unread body after the answer and keeps the connection (NTLM handshakes need it).
  */
-import { EventEmitter } from 'node:events';
-import net, { type Server, type Socket } from 'node:net';
-import tls from 'node:tls';
-import { BodyReader, framingOf, HttpFramingError, parseHeaderLines, takeHead } from '../transport/http1.ts';
+import http, { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
 
 export type BodyResult =
   | { kind: 'ok'; body: Buffer }
   | { kind: 'too-large'; bytes: number }
   | { kind: 'aborted' };
 
-export interface MockHttpRequest {
-  readonly method: string;
-  readonly url: string;
-  /** Lower-case names; a repeated header is joined with ", " except the ones that must be single. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly socket: Socket;
-  /** The body, or too-large (counted, not kept) when it exceeds `limit` bytes, or aborted (connection gone). */
-  readBody(limit: number): Promise<BodyResult>;
-}
+export type MockHttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Headers that keep their first value when repeated (node:http's rule, and HTTP.sys refuses most repeats). */
-const SINGLE = new Set(['authorization', 'content-length', 'content-type', 'host', 'user-agent', 'expect']);
-const STATUS_TEXT: Record<number, string> = {
-  100: 'Continue',
-  200: 'OK',
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  411: 'Length Required',
+export const SERVER_HEADER = 'Microsoft-HTTPAPI/2.0';
+
+/** HTTP.sys' reason phrases where they differ from node's; WinRM's 401 has none ("HTTP/1.1 401 "). */
+const REASONS: Record<number, string> = {
+  401: '',
   413: 'Request Entity Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
 };
 
-let dateSecond = 0;
-let dateText = '';
-function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(now).toUTCString();
-  }
-  return dateText;
+/** The reason phrase the mock writes for a status. */
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? STATUS_CODES[status] ?? '';
 }
 
-export class MockHttpResponse extends EventEmitter {
-  headersSent = false;
-  writableFinished = false;
-  private closed = false;
-
-  constructor(
-    private readonly conn: HttpConnection,
-    private readonly keepAlive: boolean,
-  ) {
-    super();
+/** The body, or too-large (counted, not kept) once it passes `limit` bytes, or aborted (connection gone). */
+export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  const declared = req.headers['content-length'];
+  // node has checked the digits; a declared length over the limit is refused without reading a byte.
+  if (declared !== undefined && Number(declared) > limit) {
+    return Promise.resolve({ kind: 'too-large', bytes: Number(declared) });
   }
-
-  get destroyed(): boolean {
-    return this.conn.socket.destroyed;
+  if (req.complete && req.readableLength === 0 && declared === '0') {
+    return Promise.resolve({ kind: 'ok', body: Buffer.alloc(0) });
   }
-
-  private head: string | undefined;
-  private closeAfter = false;
-
-  /** Status line and headers; `reason` '' gives Windows' empty reason phrase ("HTTP/1.1 401 "). */
-  writeHead(
-    status: number,
-    reason: string | undefined,
-    headers: Record<string, string | string[] | number>,
-  ): this {
-    let head = `HTTP/1.1 ${status} ${reason ?? STATUS_TEXT[status] ?? ''}\r\n`;
-    let close = !this.keepAlive;
-    for (const [name, value] of Object.entries(headers)) {
-      if (name.toLowerCase() === 'connection' && /close/i.test(String(value))) close = true;
-      for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
-    }
-    head += `Date: ${httpDate()}\r\n`;
-    if (close && !/^connection:/im.test(head)) head += 'Connection: close\r\n';
-    this.head = `${head}\r\n`;
-    this.closeAfter = close;
-    this.headersSent = true;
-    return this;
-  }
-
-  /** Writes the head (if pending) and part of a body, without finishing the response. */
-  write(chunk: Buffer, callback?: () => void): void {
-    const head = this.takeHead();
-    if (this.conn.socket.destroyed) return;
-    this.conn.socket.write(head ? Buffer.concat([head, chunk]) : chunk, callback);
-  }
-
-  end(body: Buffer = Buffer.alloc(0)): void {
-    const head = this.takeHead();
-    const socket = this.conn.socket;
-    if (!socket.destroyed) socket.write(head ? Buffer.concat([head, body]) : body);
-    this.writableFinished = true;
-    this.conn.finished(this, this.closeAfter);
-    this.emitClose();
-  }
-
-  destroy(): void {
-    this.conn.socket.destroy();
-  }
-
-  /** Emitted once: after end(), or when the connection goes first. */
-  emitClose(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.emit('close');
-  }
-
-  private takeHead(): Buffer | undefined {
-    if (this.head === undefined) return undefined;
-    const h = Buffer.from(this.head, 'latin1');
-    this.head = undefined;
-    return h;
-  }
-}
-
-type Handler = (req: MockHttpRequest, res: MockHttpResponse) => void;
-
-/** Bytes a client may send ahead while its current request is being answered (pipelining). */
-const MAX_PIPELINED_BYTES = 4 * 1024 * 1024;
-/** After the last answer, a client that does not close its side is cut off after this long. */
-const LINGER_MS = 5000;
-
-/** One client connection: parses requests one at a time and hands them to the handler. */
-class HttpConnection {
-  private buf: Buffer = Buffer.alloc(0);
-  /** closing: the last answer is written and the connection is ending; whatever else arrives is dropped. */
-  private state: 'head' | 'body' | 'answering' | 'closing' = 'head';
-  private body: BodyReader | undefined;
-  private bodyWaiter: ((r: BodyResult) => void) | undefined;
-  private bodyResult: BodyResult | undefined;
-  private bodyLimit = Number.POSITIVE_INFINITY;
-  private response: MockHttpResponse | undefined;
-  /** The current request was answered before its body was in: the body is dropped, then the next request. */
-  private answeredEarly = false;
-
-  constructor(
-    readonly socket: Socket,
-    private readonly handler: Handler,
-    idleTimeoutMs: number,
-  ) {
-    socket.setNoDelay(true);
-    socket.setTimeout(idleTimeoutMs, () => {
-      if (this.state !== 'answering') socket.destroy();
-    });
-    socket.on('data', (d: Buffer) => {
-      if (this.state === 'closing') return;
-      this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-      if (this.state === 'answering' && this.buf.length > MAX_PIPELINED_BYTES) {
-        // A client that keeps sending while its request is being answered: HTTP.sys would not buffer this.
-        socket.destroy();
-        return;
-      }
-      this.process();
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      this.settleBody({ kind: 'aborted' });
-      this.response?.emitClose();
-    });
-  }
-
-  private process(): void {
-    try {
-      for (;;) {
-        if (this.state === 'head') {
-          const head = takeHead(this.buf);
-          if (!head) return;
-          this.buf = head.rest;
-          this.startRequest(head.lines);
-          if (this.socket.destroyed) return;
-        } else if (this.state === 'body') {
-          const reader = this.body!;
-          const rest = reader.push(this.buf);
-          if (reader.size > this.bodyLimit) reader.startDiscarding();
-          this.buf = Buffer.alloc(0);
-          if (rest === undefined) return;
-          this.buf = rest;
-          this.body = undefined;
-          if (this.answeredEarly) {
-            this.answeredEarly = false;
-            this.nextRequest();
-            continue;
-          }
-          this.state = 'answering';
-          this.settleBody(
-            reader.size > this.bodyLimit
-              ? { kind: 'too-large', bytes: reader.size }
-              : { kind: 'ok', body: reader.body() },
-          );
-        } else return; // the answer to the current request comes first; later bytes wait in buf
-      }
-    } catch (err) {
-      this.refuse(err);
-    }
-  }
-
-  private startRequest(lines: string[]): void {
-    const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.([01])$/.exec(lines[0]!);
-    if (!m) throw new HttpFramingError(`malformed request line ${JSON.stringify(lines[0]!.slice(0, 80))}`);
-    const parsed = parseHeaderLines(lines.slice(1));
-    const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(parsed)) {
-      headers[k] = Array.isArray(v) ? (SINGLE.has(k) ? v[0] : v.join(', ')) : v;
-    }
-    const connection = (headers.connection ?? '').toLowerCase();
-    const keepAlive = m[3] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-    const te = headers['transfer-encoding'];
-    // Request smuggling shapes are refused outright (RFC 9112 6.1): Transfer-Encoding beside Content-Length,
-    // or on HTTP/1.0.
-    if (te !== undefined && (headers['content-length'] !== undefined || m[3] === '0')) {
-      throw new HttpFramingError('Transfer-Encoding with Content-Length or on HTTP/1.0');
-    }
-    const framing = framingOf(parsed, false);
-    if (framing.kind === 'close') {
-      if (te !== undefined) throw new HttpFramingError('unsupported transfer coding');
-      if (m[1] === 'POST') {
-        // A request body cannot run to the end of the connection (RFC 9112 6.3): HTTP.sys answers 411.
-        this.refuse(undefined, 411);
-        return;
-      }
-      this.bodyResult = { kind: 'ok', body: Buffer.alloc(0) };
-      this.state = 'answering';
-    } else {
-      const declared = framing.kind === 'length' ? framing.length : 0;
-      this.state = 'body';
-      this.body = new BodyReader(framing, Number.MAX_SAFE_INTEGER, () => new Error('unreachable'), false);
-      if (declared > 0 || framing.kind === 'chunked') {
-        if ((headers.expect ?? '').toLowerCase() === '100-continue' && m[3] === '1') {
-          this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-        }
-      }
-    }
-    const res = new MockHttpResponse(this, keepAlive);
-    this.response = res;
-    const req: MockHttpRequest = {
-      method: m[1]!,
-      url: m[2]!,
-      headers,
-      socket: this.socket,
-      readBody: (limit) => this.readBody(limit, framing.kind === 'length' ? framing.length : undefined),
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (r: BodyResult) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      resolve(r);
     };
-    this.handler(req, res);
-  }
-
-  private readBody(limit: number, declared: number | undefined): Promise<BodyResult> {
-    if (this.bodyResult) return Promise.resolve(this.limitResult(this.bodyResult, limit));
-    this.bodyLimit = limit;
-    if (declared !== undefined && declared > limit) {
-      // Refused without keeping it: the bytes are read and dropped so the answer can still be written.
-      this.body?.startDiscarding();
-      return Promise.resolve({ kind: 'too-large', bytes: declared });
-    }
-    return new Promise((resolve) => {
-      this.bodyWaiter = (r) => resolve(this.limitResult(r, limit));
-    });
-  }
-
-  private limitResult(r: BodyResult, limit: number): BodyResult {
-    return r.kind === 'ok' && r.body.length > limit ? { kind: 'too-large', bytes: r.body.length } : r;
-  }
-
-  private settleBody(r: BodyResult): void {
-    if (this.bodyResult) return;
-    this.bodyResult = r;
-    const w = this.bodyWaiter;
-    this.bodyWaiter = undefined;
-    w?.(r);
-  }
-
-  /** The response to the current request is written; the next request may be read. */
-  finished(res: MockHttpResponse, close: boolean): void {
-    if (res !== this.response) return;
-    this.response = undefined;
-    if (close) {
-      this.close();
-      return;
-    }
-    if (this.state === 'body') {
-      // Answered before the body was in (a 401 challenge): drop the rest of the body, keep the connection.
-      this.body?.startDiscarding();
-      this.answeredEarly = true;
-      this.settleBody({ kind: 'aborted' });
-      return;
-    }
-    this.nextRequest();
-    if (this.buf.length > 0) queueMicrotask(() => this.process());
-  }
-
-  private nextRequest(): void {
-    this.state = 'head';
-    this.bodyResult = undefined;
-    this.bodyWaiter = undefined;
-    this.bodyLimit = Number.POSITIVE_INFINITY;
-  }
-
-  /** A request that cannot be framed: 400 (or 411 without a length) and close, as HTTP.sys does. */
-  private refuse(_err: unknown, status = 400): void {
-    if (!this.socket.destroyed) {
-      const reason = status === 411 ? 'Length Required' : 'Bad Request';
-      this.socket.write(
-        `HTTP/1.1 ${status} ${reason}\r\nDate: ${httpDate()}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-      );
-    }
-    this.close();
-    this.settleBody({ kind: 'aborted' });
-  }
-
-  /** End the connection after what is written; later bytes are dropped, a client that lingers is cut off. */
-  private close(): void {
-    this.state = 'closing';
-    this.buf = Buffer.alloc(0);
-    this.body = undefined;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
-  }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // A chunked body crossed the limit: refused now; the rest is read and dropped (the stream stays flowing).
+        chunks.length = 0;
+        settle({ kind: 'too-large', bytes: size });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () =>
+      settle({ kind: 'ok', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }),
+    );
+    req.once('error', () => settle({ kind: 'aborted' }));
+    req.once('close', () => settle({ kind: 'aborted' }));
+  });
 }
 
 export interface MockHttpServerOptions {
   tls?: { key: string; cert: string };
-  /** Idle keep-alive connections are closed after this long. Default: 120,000 ms (HTTP.sys). */
+  /** Idle keep-alive connections are closed after this long. Default: 120,000 ms (HTTP.sys IdleConnection). */
   idleTimeoutMs?: number;
+  /**
+   * Time allowed for a request's head, and for its body (node's requestTimeout). Default: 120,000 ms (HTTP.sys
+   * HeaderWait and EntityBody). node checks these every 30 s, so they fire up to 30 s late.
+   */
+  requestTimeoutMs?: number;
 }
 
-/** A listening server; `server` emits 'connection' (raw sockets) and, with TLS, 'secureConnection'. */
-export function createMockHttpServer(options: MockHttpServerOptions, handler: Handler): Server {
-  const idle = options.idleTimeoutMs ?? 120_000;
-  if (options.tls) {
-    const server = tls.createServer({ key: options.tls.key, cert: options.tls.cert }, (socket) => {
-      new HttpConnection(socket, handler, idle);
-    });
-    server.on('tlsClientError', (_err, socket) => socket.destroy());
-    return server;
+/** A lingering client connection after an answer that closes it (see the module comment). */
+const LINGER_MS = 5000;
+/** HTTP.sys MaxFieldLength and MaxRequestBytes: 16 KB, which is node's default too. */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Per connection: the request being handled, the ones waiting behind it, and whether it is closing. */
+interface ConnectionState {
+  busy: boolean;
+  queue: [IncomingMessage, ServerResponse][];
+  closing: boolean;
+  /** A parse error came while answers were still due: the 400 goes out after them. */
+  refusal: boolean;
+}
+
+const states = new WeakMap<Socket, ConnectionState>();
+
+function stateOf(socket: Socket): ConnectionState {
+  let s = states.get(socket);
+  if (!s) {
+    s = { busy: false, queue: [], closing: false, refusal: false };
+    states.set(socket, s);
+    const linger = function (this: Socket): void {
+      s!.closing = true;
+      if (this.writable) this.end();
+      setTimeout(() => this.destroy(), LINGER_MS).unref();
+    };
+    // node ends a connection after an answer with `Connection: close` through destroySoon(), which destroys the
+    // socket as soon as the answer is written: a lingering close instead.
+    socket.destroySoon = linger;
   }
-  return net.createServer((socket) => {
-    new HttpConnection(socket, handler, idle);
+  return s;
+}
+
+/** The head of a request node accepted but HTTP.sys would refuse, or undefined when it is fine. */
+function unframeable(req: IncomingMessage): 400 | 411 | undefined {
+  const v = req.httpVersion;
+  if (v !== '1.1' && v !== '1.0') return 400;
+  if (v === '1.1' && req.headers.host === undefined) return 400;
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && v === '1.0') return 400;
+  if (req.method === 'POST' && te === undefined && req.headers['content-length'] === undefined) return 411;
+  return undefined;
+}
+
+function refusal(status: 400 | 411): string {
+  return (
+    `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nServer: ${SERVER_HEADER}\r\n` +
+    `Date: ${new Date().toUTCString()}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`
+  );
+}
+
+/** A listening-ready server; `server` emits 'connection' (raw sockets) and, with TLS, 'secureConnection'. */
+export function createMockHttpServer(
+  options: MockHttpServerOptions,
+  handler: MockHttpHandler,
+): http.Server | https.Server {
+  const common = {
+    // Host is checked here, to answer in HTTP.sys' form rather than node's.
+    requireHostHeader: false,
+    maxHeaderSize: MAX_HEADER_BYTES,
+    noDelay: true,
+  };
+  const server = options.tls
+    ? https.createServer({ ...common, key: options.tls.key, cert: options.tls.cert })
+    : http.createServer(common);
+  server.keepAliveTimeout = options.idleTimeoutMs ?? 120_000;
+  const requestTimeout = options.requestTimeoutMs ?? 120_000;
+  server.requestTimeout = requestTimeout;
+  server.headersTimeout = requestTimeout;
+
+  const start = (state: ConnectionState, req: IncomingMessage, res: ServerResponse) => {
+    state.busy = true;
+    res.once('close', () => {
+      state.busy = false;
+      if (req.socket.destroyed) {
+        // The connection is gone: requests read behind this one are not handled (their answers could not go out).
+        state.queue.length = 0;
+        return;
+      }
+      const next = state.queue.shift();
+      if (next) start(state, next[0], next[1]);
+      else if (state.refusal && !state.closing) refuse(req.socket, 400);
+    });
+    handler(req, res);
+  };
+
+  const refuse = (socket: Socket, status: 400 | 411) => {
+    const state = stateOf(socket);
+    if (state.closing) return;
+    if (socket.writable) {
+      socket.write(refusal(status));
+      socket.destroySoon();
+    } else socket.destroy();
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = stateOf(req.socket);
+    // Requests read after an answer that closes the connection are not served (HTTP.sys drops them).
+    if (state.closing || state.refusal) return;
+    const bad = unframeable(req);
+    if (bad !== undefined) {
+      state.closing = true;
+      res.writeHead(bad, reasonPhrase(bad), {
+        Server: SERVER_HEADER,
+        'Content-Length': 0,
+        Connection: 'close',
+      });
+      res.end();
+      return;
+    }
+    if (state.busy) state.queue.push([req, res]);
+    else start(state, req, res);
   });
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Timeouts and a client gone mid-request end the connection without an answer, as HTTP.sys' timers do.
+    const code = err.code ?? '';
+    if (
+      !socket.writable ||
+      code === 'ECONNRESET' ||
+      code === 'HPE_INVALID_EOF_STATE' ||
+      code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ) {
+      socket.destroy();
+      return;
+    }
+    const state = stateOf(socket);
+    if (state.busy || state.queue.length > 0) state.refusal = true;
+    else refuse(socket, 400);
+  });
+  return server;
 }

@@ -4,6 +4,7 @@
  * `Server: Microsoft-HTTPAPI/2.0`, keep-alive connections, injected faults.
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RequestHeaderInfo, readRequestHeader } from '../wsman/request.ts';
@@ -11,7 +12,7 @@ import type { AuthGate } from './auth/gate.ts';
 import type { AuthUser, ConnectionAuthState, SecurityContext } from './auth/types.ts';
 import { type Dispatcher, type ParsedRequest, parseRequest } from './dispatch/dispatcher.ts';
 import { identifyResponse, isIdentify, unauthenticatedIdentifyResponse } from './dispatch/identify.ts';
-import type { MockHttpRequest, MockHttpResponse } from './http-server.ts';
+import { readBody, reasonPhrase, SERVER_HEADER } from './http-server.ts';
 import { type FaultInjection, type InjectionRegistry, injectedFault } from './injection.ts';
 import { LazyAbortController } from './lazy-abort.ts';
 import { type RequestLogEntry, type RequestRecorder, shortAction } from './log.ts';
@@ -33,10 +34,9 @@ export interface HttpDeps {
 }
 
 const SOAP_TYPE = 'application/soap+xml;charset=UTF-8';
-const SERVER = 'Microsoft-HTTPAPI/2.0';
 
 /** Host the client addressed, for WSManFault's Machine attribute (captures show the name or IP used). */
-function machineFrom(req: MockHttpRequest, fallback: string): string {
+function machineFrom(req: IncomingMessage, fallback: string): string {
   const host = req.headers.host;
   if (!host) return fallback;
   const m = /^\[([^\]]+)\](?::\d+)?$/.exec(host) ?? /^([^:]+)(?::\d+)?$/.exec(host);
@@ -47,21 +47,22 @@ function clientIp(socket: Socket): string {
   return (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
 
-export function createRequestHandler(deps: HttpDeps): (req: MockHttpRequest, res: MockHttpResponse) => void {
+export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void handle(deps, req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, undefined, { Server: SERVER, 'Content-Length': 0 }).end();
+      if (!res.headersSent)
+        res.writeHead(500, reasonPhrase(500), { Server: SERVER_HEADER, 'Content-Length': 0 }).end();
       else res.destroy();
     });
   };
 }
 
-async function handle(deps: HttpDeps, req: MockHttpRequest, res: MockHttpResponse): Promise<void> {
+async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = Date.now();
   const entry: RequestLogEntry = {
     time: new Date(started),
-    method: req.method,
-    path: req.url.split('?')[0] ?? '',
+    method: req.method ?? '',
+    path: (req.url ?? '').split('?')[0] ?? '',
     action: undefined,
     authScheme: undefined,
     user: undefined,
@@ -81,11 +82,13 @@ async function handle(deps: HttpDeps, req: MockHttpRequest, res: MockHttpRespons
     entry.durationMs = Date.now() - started;
     deps.recorder.record(entry);
     if (res.destroyed) return;
-    // Windows' 401 has an empty reason phrase ("HTTP/1.1 401 ").
-    res.writeHead(status, status === 401 ? '' : undefined, {
-      Server: SERVER,
+    // Windows' 401 has an empty reason phrase ("HTTP/1.1 401 "). HTTP.sys sends no Keep-Alive header: naming
+    // the connection's state here keeps node from adding one.
+    res.writeHead(status, reasonPhrase(status), {
+      Server: SERVER_HEADER,
       'Content-Length': buf.length,
       ...(buf.length > 0 ? { 'Content-Type': SOAP_TYPE } : {}),
+      ...(res.shouldKeepAlive ? { Connection: 'keep-alive' } : {}),
       ...headers,
     });
     res.end(buf);
@@ -114,7 +117,7 @@ async function handle(deps: HttpDeps, req: MockHttpRequest, res: MockHttpRespons
     authHeader = result.responseHeader;
     entry.user = user.name;
   }
-  const read = await req.readBody(deps.maxEnvelopeSize);
+  const read = await readBody(req, deps.maxEnvelopeSize);
   if (read.kind === 'aborted') return;
   entry.requestBytes = read.kind === 'ok' ? read.body.length : read.bytes;
   if (read.kind === 'too-large') return finish(413, '', { Connection: 'close' });
@@ -223,8 +226,8 @@ async function handle(deps: HttpDeps, req: MockHttpRequest, res: MockHttpRespons
 /** drop / hang / delay: act before processing. Returns 'stop' when the request is finished with. */
 async function applyBefore(
   injection: FaultInjection,
-  req: MockHttpRequest,
-  res: MockHttpResponse,
+  req: IncomingMessage,
+  res: ServerResponse,
   entry: RequestLogEntry,
   deps: HttpDeps,
 ): Promise<'stop' | 'continue'> {
@@ -248,12 +251,16 @@ async function applyBefore(
   }
 }
 
-function truncate(res: MockHttpResponse, entry: RequestLogEntry, xml: string, deps: HttpDeps): void {
+function truncate(res: ServerResponse, entry: RequestLogEntry, xml: string, deps: HttpDeps): void {
   const buf = Buffer.from(xml, 'utf8');
   const half = buf.subarray(0, Math.floor(buf.length / 2));
   entry.status = 200;
   entry.responseBytes = half.length;
   deps.recorder.record(entry);
-  res.writeHead(200, undefined, { Server: SERVER, 'Content-Type': SOAP_TYPE, 'Content-Length': buf.length });
+  res.writeHead(200, reasonPhrase(200), {
+    Server: SERVER_HEADER,
+    'Content-Type': SOAP_TYPE,
+    'Content-Length': buf.length,
+  });
   res.write(half, () => res.destroy());
 }

@@ -2,7 +2,7 @@
 
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { RESOURCE_URIS } from '../wsman/constants.ts';
 import { basicScheme } from './auth/basic.ts';
 import { AuthGate } from './auth/gate.ts';
@@ -126,8 +126,11 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       return s;
     },
   });
-  // HTTP.sys keeps idle connections for 120 s; Receive may legitimately take MaxTimeoutms.
-  const server = createMockHttpServer({ tls: tls ? { key: tls.key, cert: tls.cert } : undefined }, handler);
+  // HTTP.sys' timeouts (120 s idle, header and body) are the listener's defaults; a Receive may take MaxTimeoutms.
+  const server: Server = createMockHttpServer(
+    { tls: tls ? { key: tls.key, cert: tls.cert } : undefined },
+    handler,
+  );
   const sockets = new Set<Socket>();
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     sockets.add(socket);

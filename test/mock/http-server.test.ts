@@ -1,12 +1,15 @@
 /**
- * The mock's own HTTP/1.1 server on the wire: pipelined requests answered in order, 100 Continue, chunked
- * request bodies, a 401 answered before the body keeps the connection, 413 before buffering, 400 and close for
- * what cannot be framed, HTTP/1.0 closing, Date and Server on answers.
+ * The mock's HTTP/1.1 listener (node:http set up like HTTP.sys) on the wire: pipelined requests handled one at a
+ * time and answered in order, 100 Continue, chunked request bodies, a 401 answered before the body keeps the
+ * connection, 413 before buffering (declared or chunked), a lingering close after answers that close, 400 and
+ * close for what cannot be framed, HTTP/1.0 closing, Date and Server on answers, the idle timeout.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { createMockHttpServer } from '../../src/mock/http-server.ts';
 import type { MockServer } from '../../src/mock/index.ts';
 import { buildIdentify } from '../../src/wsman/index.ts';
 import { startBasicMock, USER } from './helpers.ts';
@@ -32,8 +35,9 @@ class Wire {
       this.closed = true;
     });
   }
-  static async open(port: number): Promise<Wire> {
-    const s = net.connect(port, '127.0.0.1');
+  /** allowHalfOpen: keep writing after the server's FIN, as a client busy sending its body does. */
+  static async open(port: number, allowHalfOpen = false): Promise<Wire> {
+    const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen });
     await once(s, 'connect');
     return new Wire(s);
   }
@@ -108,8 +112,57 @@ describe('mock HTTP/1.1 server on the wire', () => {
     assert.equal(c!.status, 200);
     assert.equal(a!.headers.server, 'Microsoft-HTTPAPI/2.0');
     assert.ok(!Number.isNaN(Date.parse(a!.headers.date ?? '')), 'Date header');
+    assert.equal(a!.headers['keep-alive'], undefined, 'HTTP.sys sends no Keep-Alive header');
     assert.equal(w.closed, false);
     w.socket.destroy();
+  });
+
+  it('handles pipelined requests one at a time: a delayed first request is finished before the second starts', async () => {
+    mock.inject({ match: { action: 'Identify' }, kind: 'delay', delayMs: 300 });
+    const before = mock.requestLog.length;
+    const w = await Wire.open(port);
+    w.send(post(identify) + post('<not xml', ''));
+    const [a, b] = await w.waitFor(2);
+    assert.equal(a!.status, 200);
+    assert.equal(b!.status, 500);
+    const log = mock.requestLog.slice(before);
+    assert.deepEqual(
+      log.map((e) => e.status),
+      [200, 500],
+      'the second request was handled after the first had its answer',
+    );
+    w.socket.destroy();
+  });
+
+  it('requests queued behind one whose connection goes away are dropped, not handled', async () => {
+    mock.inject({ match: { action: 'Identify' }, kind: 'hang' });
+    const before = mock.requestLog.length;
+    const w = await Wire.open(port);
+    // The second request, unauthenticated, would be logged with its 401 if it reached the handler.
+    w.send(post(identify) + post(identify, '', false));
+    const deadline = Date.now() + 5000;
+    while (!mock.requestLog.slice(before).some((e) => e.injected === 'hang')) {
+      assert.ok(Date.now() < deadline, 'the Identify never reached the handler');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    w.socket.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(
+      mock.requestLog.slice(before).map((e) => e.status),
+      [0],
+      'only the hung request was handled',
+    );
+  });
+
+  it('a parse error behind a request still being answered: that answer first, then 400 and close', async () => {
+    mock.inject({ match: { action: 'Identify' }, kind: 'delay', delayMs: 200 });
+    const w = await Wire.open(port);
+    w.send(`${post(identify)}POST /wsman HTTP/1.1\r\nHost h\r\n\r\n`);
+    const [a, b] = await w.waitFor(2);
+    assert.equal(a!.status, 200);
+    assert.match(a!.body, /IdentifyResponse/);
+    assert.equal(b!.status, 400);
+    await w.waitClosed();
   });
 
   it('sends 100 Continue to a client that expects it, then the answer', async () => {
@@ -176,6 +229,51 @@ describe('mock HTTP/1.1 server on the wire', () => {
     assert.equal(w.answers().length, 1, 'nothing after the closing answer is answered');
   });
 
+  it('413 for a chunked body as soon as it passes MaxEnvelopeSize, without waiting for its end', async () => {
+    const w = await Wire.open(port);
+    w.socket.on('error', () => {});
+    w.send(
+      `POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\nContent-Type: application/soap+xml;charset=UTF-8\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
+    const piece = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 10; i++) w.send(`${piece.length.toString(16)}\r\n${piece}\r\n`); // 640 KiB > 512,000
+    const [a] = await w.waitFor(1); // the last chunk never comes
+    assert.equal(a!.status, 413);
+    assert.equal(a!.headers.connection, 'close');
+    await w.waitClosed(10_000);
+  });
+
+  it('after a closing 413 the server lingers: a client still sending its body gets no reset', async () => {
+    const w = await Wire.open(port, true);
+    let reset: string | undefined;
+    w.socket.on('error', (e: NodeJS.ErrnoException) => {
+      reset = e.code;
+    });
+    const piece = 'y'.repeat(64 * 1024);
+    w.send(post('').replace('Content-Length: 0', 'Content-Length: 3000000') + piece);
+    const [a] = await w.waitFor(1);
+    assert.equal(a!.status, 413);
+    // A client that writes its whole body before reading (most do) is still writing after the answer.
+    for (let i = 0; i < 10 && reset === undefined; i++) {
+      w.send(piece);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    w.socket.end();
+    await w.waitClosed(10_000);
+    assert.equal(reset, undefined, 'the connection ended without a reset');
+  });
+
+  it('requests read after a closing answer are not handled', async () => {
+    const before = mock.requestLog.length;
+    const w = await Wire.open(port);
+    w.send(`POST /wsman HTTP/1.1\r\nHost: h\r\nAuthorization: ${AUTH}\r\n\r\n${post(identify)}`);
+    const [a] = await w.waitFor(1);
+    assert.equal(a!.status, 411);
+    await w.waitClosed();
+    assert.equal(w.answers().length, 1);
+    assert.equal(mock.requestLog.length, before, 'the Identify behind the 411 never reached the handler');
+  });
+
   for (const [what, request] of [
     ['a malformed request line', 'POST /wsman\r\nHost: h\r\n\r\n'],
     ['a malformed header', 'POST /wsman HTTP/1.1\r\nHost h\r\n\r\n'],
@@ -189,6 +287,14 @@ describe('mock HTTP/1.1 server on the wire', () => {
       'POST /wsman HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n',
     ],
     ['Transfer-Encoding on HTTP/1.0', 'POST /wsman HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['a request line without a version (HTTP/0.9)', 'GET /wsman\r\n\r\n'],
+    ['an HTTP/2.0 request line', 'POST /wsman HTTP/2.0\r\nHost: h\r\nContent-Length: 0\r\n\r\n'],
+    ['a lower-case method', 'post /wsman HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n'],
+    [
+      'a head over 16 KB (HTTP.sys MaxRequestBytes)',
+      `POST /wsman HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(17 * 1024)}\r\nContent-Length: 0\r\n\r\n`,
+    ],
+    ['HTTP/1.1 without Host', 'POST /wsman HTTP/1.1\r\nContent-Length: 0\r\n\r\n'],
     ['a bare LF inside a header value', 'POST /wsman HTTP/1.1\r\nX: a\nContent-Length: 5\r\n\r\nhello'],
     ['a vertical tab before a length', 'POST /wsman HTTP/1.1\r\nContent-Length: \u000b5\r\n\r\nhello'],
   ] as const) {
@@ -214,7 +320,45 @@ describe('mock HTTP/1.1 server on the wire', () => {
     w.send(post(identify).replace('HTTP/1.1', 'HTTP/1.0'));
     const [a] = await w.waitFor(1);
     assert.equal(a!.status, 200);
+    assert.equal(a!.headers.connection, 'close');
     await w.waitClosed();
+  });
+
+  it('HTTP/1.0 with Connection: keep-alive is kept alive', async () => {
+    const w = await Wire.open(port);
+    w.send(post(identify, 'Connection: keep-alive\r\n').replace('HTTP/1.1', 'HTTP/1.0'));
+    w.send(post(identify, 'Connection: keep-alive\r\n').replace('HTTP/1.1', 'HTTP/1.0'));
+    const [a, b] = await w.waitFor(2);
+    assert.equal(a!.headers.connection, 'keep-alive');
+    assert.equal(b!.status, 200);
+    assert.equal(w.closed, false);
+    w.socket.destroy();
+  });
+});
+
+describe('mock HTTP/1.1 listener timeouts', () => {
+  it('defaults to HTTP.sys: 120 s idle keep-alive, 120 s for a head and for a body', () => {
+    const server = createMockHttpServer({}, () => {});
+    assert.equal(server.keepAliveTimeout, 120_000);
+    assert.equal(server.headersTimeout, 120_000);
+    assert.equal(server.requestTimeout, 120_000);
+  });
+
+  it('closes a kept-alive connection that stays idle for idleTimeoutMs', async () => {
+    const server = createMockHttpServer({ idleTimeoutMs: 300 }, (_req, res) => {
+      res.writeHead(200, { 'Content-Length': 2 }).end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const w = await Wire.open((server.address() as AddressInfo).port);
+      w.send('POST /wsman HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n');
+      const [a] = await w.waitFor(1);
+      assert.equal(a!.status, 200);
+      await w.waitClosed(10_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 
