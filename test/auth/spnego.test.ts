@@ -17,13 +17,10 @@ import {
   NegState,
   OID,
   SpnegoError,
-  SpnegoInitiator,
   signMechList,
-  unwrapResponse,
   verifyMechList,
-  wrapFinal,
-  wrapInitial,
 } from '../../src/auth/spnego.ts';
+import { SpnegoInitiator, unwrapResponse, wrapFinal, wrapInitial } from '../../src/auth/spnego-initiator.ts';
 import { ProtocolError } from '../../src/errors.ts';
 
 const b64 = (s: string): Buffer => Buffer.from(s, 'base64');

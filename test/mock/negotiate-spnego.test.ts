@@ -17,13 +17,17 @@ import {
   encodeNegTokenInit,
   NegState,
   OID,
-  SpnegoInitiator,
   signMechList,
-  unwrapResponse,
   verifyMechList,
+} from '../../src/auth/spnego.ts';
+import {
+  NEGOTIATE_FORMS,
+  negotiateTokens,
+  SpnegoInitiator,
+  unwrapResponse,
   wrapFinal,
   wrapInitial,
-} from '../../src/auth/spnego.ts';
+} from '../../src/auth/spnego-initiator.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
 import {
   buildCreateShell,
@@ -208,6 +212,24 @@ describe('mock Negotiate: raw NTLM and NTLM in SPNEGO', () => {
     const identify = await sealed(session, buildIdentify());
     assert.match(open(session, identify), /IdentifyResponse/);
   });
+
+  for (const form of NEGOTIATE_FORMS) {
+    it(`negotiateTokens('${form}'), the helper for the client's authenticator, logs in and seals`, async () => {
+      const tokens = negotiateTokens(form);
+      const ntlm = ntlmClient();
+      const first = await post(Buffer.alloc(0), {
+        Authorization: `Negotiate ${tokens.initial(ntlm.negotiate()).toString('base64')}`,
+      });
+      const { message, session } = ntlm.authenticate(tokens.challenge(negotiateToken(first)!));
+      const c = ctx();
+      const res = await sealed(session, buildCreateShell(c), tokens.final(message, session));
+      tokens.complete(negotiateToken(res), session);
+      const shellId = parseCreateShellResponse(
+        parseResponse(open(session, res), { relatesTo: c.messageId }),
+      ).shellId;
+      await deleteShell(session, shellId, first.localPort);
+    });
+  }
 
   it('refuses a Kerberos-only SPNEGO offer with the normal 401', async () => {
     const init = encodeNegTokenInit({
