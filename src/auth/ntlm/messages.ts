@@ -584,3 +584,15 @@ export function decodeNtlmV2Response(buf: Buffer): NtlmV2Response {
     avPairs: decodeAvPairs(clientBlob.subarray(CLIENT_BLOB_HEADER)),
   };
 }
+
+/**
+ * Whether an AUTHENTICATE_MESSAGE announces a MIC (MsvAvFlags bit 0x2 in its NTLMv2 blob). Under SPNEGO this makes
+ * the mechListMIC exchange mandatory ([MS-SPNG] 3.1.5.1). False for NTLMv1 responses; ProtocolError when the
+ * message is malformed.
+ */
+export function authenticateHasMic(authenticateMessage: Buffer): boolean {
+  const auth = decodeAuthenticate(authenticateMessage);
+  if (auth.ntChallengeResponse.length <= 24) return false;
+  const flags = summarizeAvPairs(decodeNtlmV2Response(auth.ntChallengeResponse).avPairs).flags ?? 0;
+  return (flags & AvFlag.MIC_PRESENT) !== 0;
+}

@@ -40,9 +40,14 @@ export interface SealedMessage {
 
 interface Direction {
   signKey: Buffer;
+  /** Kept so the RC4 handle can be re-keyed after an SPNEGO mechListMIC ({@link NtlmSession.resetSealingState}). */
+  sealKey: Buffer;
   rc4: Rc4;
   sequence: number;
 }
+
+/** Which RC4 handle {@link NtlmSession.resetSealingState} re-keys. */
+export type NtlmStateDirection = 'send' | 'receive';
 
 /** An established NTLM security context: seal/unseal and sign/verify messages in one connection. */
 export class NtlmSession {
@@ -182,11 +187,29 @@ export class NtlmSession {
     return this.unseal(buf.subarray(4 + signatureLength), buf.subarray(4, 4 + signatureLength));
   }
 
+  /**
+   * Re-keys one direction's RC4 handle with its sealing key, as if no message had been sealed or signed; the
+   * sequence number is kept. SPNEGO needs this after the mechListMIC ([MS-SPNG] 3.3.5.1, pyspnego's
+   * `_reset_ntlm_crypto_state`, MIT's GSS_C_NTLMSSP_RESET_CRYPTO_OID): the initiator signs the mechTypes with
+   * sequence 0, then resets its sending handle; the acceptor verifies, resets its receiving handle, signs its own
+   * mechListMIC with sequence 0 and resets its sending handle; so the first sealed WinRM message of each side
+   * carries sequence 1 and starts the RC4 keystream afresh.
+   */
+  resetSealingState(direction: NtlmStateDirection): void {
+    this.#require(true, 'state reset');
+    const d = direction === 'send' ? this.#send : direction === 'receive' ? this.#receive : undefined;
+    if (!d)
+      throw new InvalidArgumentError("direction must be 'send' or 'receive'", { argument: 'direction' });
+    d.rc4.destroy();
+    d.rc4 = new Rc4(d.sealKey);
+  }
+
   /** Wipes the keys and RC4 states (best effort); later calls throw. */
   destroy(): void {
     this.#destroyed = true;
     for (const d of [this.#send, this.#receive]) {
       d.signKey.fill(0);
+      d.sealKey.fill(0);
       d.rc4.destroy();
     }
   }
@@ -279,7 +302,10 @@ export class NtlmSession {
 
 function direction(flags: number, exportedSessionKey: Uint8Array, side: NtlmDirection): Direction {
   const seal = sealKey(flags, exportedSessionKey, side);
-  const rc4 = new Rc4(seal);
-  seal.fill(0);
-  return { signKey: signKey(flags, exportedSessionKey, side), rc4, sequence: 0 };
+  return {
+    signKey: signKey(flags, exportedSessionKey, side),
+    sealKey: seal,
+    rc4: new Rc4(seal),
+    sequence: 0,
+  };
 }

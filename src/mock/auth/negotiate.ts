@@ -1,8 +1,9 @@
 /**
- * Negotiate carrying NTLM, as WinRM answers it: NEGOTIATE → 401 `WWW-Authenticate: Negotiate <CHALLENGE>` →
- * AUTHENTICATE, on one TCP connection; the connection is then authenticated and messages travel sealed in the
- * [MS-WSMV] 2.2.9.1 multipart/encrypted framing. Kerberos tokens (SPNEGO / AP-REQ) are refused: the mock has no
- * KDC (see docs/mock.md).
+ * Negotiate carrying NTLM, as WinRM answers it, in the form the client asked: raw NTLM (NEGOTIATE → 401
+ * `WWW-Authenticate: Negotiate <CHALLENGE>` → AUTHENTICATE) or NTLM wrapped in SPNEGO (spnego.ts), on one TCP
+ * connection; the connection is then authenticated and messages travel sealed in the [MS-WSMV] 2.2.9.1
+ * multipart/encrypted framing. Kerberos (a raw AP-REQ, or an SPNEGO offer without NTLM) is refused: the mock has
+ * no KDC (see docs/mock.md).
  */
 import {
   ENCRYPTED_PROTOCOLS,
@@ -19,6 +20,9 @@ import {
   tlsServerEndPointHash,
 } from '../../auth/ntlm/index.ts';
 import type { NtlmSession } from '../../auth/ntlm/session.ts';
+import { detectTokenKind, SpnegoError } from '../../auth/spnego.ts';
+import { ProtocolError } from '../../errors.ts';
+import { acceptInit, acceptResp, type NtlmSteps, type SpnegoPending } from './spnego.ts';
 import type { AuthAttempt, AuthOutcome, AuthScheme, AuthUser, SecurityContext } from './types.ts';
 
 const PROFILE = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile';
@@ -64,26 +68,19 @@ function resolveUser(attempt: AuthAttempt, user: string, domain: string): AuthUs
   return attempt.findUser(user, domain === '' || domain === '.' ? undefined : domain);
 }
 
+type Pending = { form: 'ntlm'; server: NtlmServer } | SpnegoPending;
+
 export function negotiateScheme(options: NegotiateSchemeOptions): AuthScheme {
   const bindings =
     options.channelBinding === 'strict' && options.certificateDer
       ? tlsServerEndPointApplicationData(tlsServerEndPointHash(options.certificateDer))
       : undefined;
-  return {
-    name: 'Negotiate',
-    providesEncryption: true,
-    challenge: () => 'Negotiate',
-    available: () => true,
-    securityProfile: (https) => `${PROFILE}/${https ? 'https' : 'http'}/spnego-kerberos`,
-    authenticate(attempt: AuthAttempt): AuthOutcome {
-      const token = Buffer.from(attempt.token.trim(), 'base64');
-      let type: number;
-      try {
-        type = peekMessageType(token);
-      } catch {
-        return { kind: 'failure', reason: 'not an NTLM token (Kerberos is not emulated)' };
-      }
-      if (type === MessageType.negotiate) {
+  /** The configured user each acceptor's lookupPassword matched. */
+  const users = new WeakMap<NtlmServer, () => AuthUser | undefined>();
+
+  function steps(attempt: AuthAttempt): NtlmSteps {
+    return {
+      challenge(negotiate: Buffer) {
         let found: AuthUser | undefined;
         const server = createNtlmServer({
           targetName: options.machineName.toUpperCase(),
@@ -93,31 +90,98 @@ export function negotiateScheme(options: NegotiateSchemeOptions): AuthScheme {
             return found?.password;
           },
         });
-        try {
-          const challenge = server.challenge(token);
-          attempt.connection.pending.set(PENDING, { server, user: () => found });
-          return { kind: 'continue', responseHeader: `Negotiate ${challenge.toString('base64')}` };
-        } catch (err) {
-          return { kind: 'failure', reason: `bad NEGOTIATE: ${(err as Error).message}` };
-        }
+        users.set(server, () => found);
+        return { server, challenge: server.challenge(negotiate) };
+      },
+      verify(server: NtlmServer, authenticate: Buffer) {
+        const result = server.verify(authenticate);
+        return { session: result.session, micPresent: result.micVerified };
+      },
+    };
+  }
+
+  function success(server: NtlmServer, session: NtlmSession, responseHeader?: string): AuthOutcome {
+    const user = users.get(server)?.();
+    if (!user) {
+      session.destroy();
+      return { kind: 'failure', reason: `unknown user "${session.user}"` };
+    }
+    return {
+      kind: 'success',
+      user,
+      security: ntlmSecurity(session),
+      ...(responseHeader ? { responseHeader } : {}),
+    };
+  }
+
+  function raw(attempt: AuthAttempt, token: Buffer, pending: Pending | undefined): AuthOutcome {
+    const type = peekMessageType(token);
+    const ntlm = steps(attempt);
+    if (type === MessageType.negotiate) {
+      try {
+        const { server, challenge } = ntlm.challenge(token);
+        attempt.connection.pending.set(PENDING, { form: 'ntlm', server } satisfies Pending);
+        return { kind: 'continue', responseHeader: `Negotiate ${challenge.toString('base64')}` };
+      } catch (err) {
+        return { kind: 'failure', reason: `bad NEGOTIATE: ${(err as Error).message}` };
       }
-      if (type === MessageType.authenticate) {
-        const pending = attempt.connection.pending.get(PENDING) as
-          | { server: NtlmServer; user: () => AuthUser | undefined }
-          | undefined;
-        attempt.connection.pending.delete(PENDING);
-        if (!pending)
-          return { kind: 'failure', reason: 'AUTHENTICATE without a challenge on this connection' };
-        try {
-          const result = pending.server.verify(token);
-          const user = pending.user();
-          if (!user) return { kind: 'failure', reason: `unknown user "${result.user}"` };
-          return { kind: 'success', user, security: ntlmSecurity(result.session) };
-        } catch (err) {
-          return { kind: 'failure', reason: `NTLM refused: ${(err as Error).message}` };
-        }
+    }
+    if (type === MessageType.authenticate) {
+      if (pending?.form !== 'ntlm' || !pending.server) {
+        return {
+          kind: 'failure',
+          reason:
+            pending?.form === 'spnego'
+              ? 'raw NTLM AUTHENTICATE in an SPNEGO handshake'
+              : 'AUTHENTICATE without a challenge on this connection',
+        };
       }
-      return { kind: 'failure', reason: `unexpected NTLM message type ${type}` };
+      try {
+        return success(pending.server, ntlm.verify(pending.server, token).session);
+      } catch (err) {
+        return { kind: 'failure', reason: `NTLM refused: ${(err as Error).message}` };
+      }
+    }
+    return { kind: 'failure', reason: `unexpected NTLM message type ${type}` };
+  }
+
+  return {
+    name: 'Negotiate',
+    providesEncryption: true,
+    challenge: () => 'Negotiate',
+    available: () => true,
+    securityProfile: (https) => `${PROFILE}/${https ? 'https' : 'http'}/spnego-kerberos`,
+    authenticate(attempt: AuthAttempt): AuthOutcome {
+      const token = Buffer.from(attempt.token.trim(), 'base64');
+      const pending = attempt.connection.pending.get(PENDING) as Pending | undefined;
+      // Every leg consumes the state; a leg that continues stores the next one.
+      attempt.connection.pending.delete(PENDING);
+      const kind = detectTokenKind(token);
+      try {
+        if (kind === 'ntlm') return raw(attempt, token, pending);
+        if (kind === 'spnego-init' || kind === 'spnego-resp') {
+          const ntlm = steps(attempt);
+          const step =
+            kind === 'spnego-init'
+              ? acceptInit(token, ntlm)
+              : acceptResp(token, pending?.form === 'spnego' ? pending : undefined, ntlm);
+          if (step.kind === 'failure') return step;
+          const header = `Negotiate ${step.token.toString('base64')}`;
+          if (step.kind === 'continue') {
+            attempt.connection.pending.set(PENDING, step.pending);
+            return { kind: 'continue', responseHeader: header };
+          }
+          const server = pending?.form === 'spnego' ? pending.server : undefined;
+          if (!server) return { kind: 'failure', reason: 'SPNEGO completed without an NTLM acceptor' };
+          return success(server, step.session, header);
+        }
+      } catch (err) {
+        if (err instanceof SpnegoError || err instanceof ProtocolError) {
+          return { kind: 'failure', reason: (err as Error).message };
+        }
+        throw err;
+      }
+      return { kind: 'failure', reason: `not an NTLM or SPNEGO token (${kind}; Kerberos is not emulated)` };
     },
   };
 }
