@@ -142,6 +142,12 @@ export function payloadSlot(i = 0): string {
 export const PAYLOAD_SLOT = payloadSlot(0);
 const templates = new Map<string, string>();
 const TEMPLATE_LIMIT = 512;
+let compiled = 0;
+
+/** Diagnostics of the envelope template cache: entries held, the cap, and templates written so far. */
+export function templateCacheStats(): { size: number; limit: number; compiled: number } {
+  return { size: templates.size, limit: TEMPLATE_LIMIT, compiled };
+}
 
 /**
  * Cached variant of {@link buildRequest} for the hot path (Receive, Send, Signal, Command): the envelope is written
@@ -168,6 +174,7 @@ export function buildRequestCached(
   let template = templates.get(key);
   if (template === undefined) {
     template = buildRequest({ ...ctx, messageId: ID_SLOT }, header, body);
+    compiled++;
     if (templates.size >= TEMPLATE_LIMIT) templates.delete(templates.keys().next().value as string);
     templates.set(key, template);
   }
