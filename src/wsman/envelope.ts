@@ -102,6 +102,11 @@ export function xmlText(value: string): string {
 }
 
 function checkedXmlText(value: string): string {
+  checkXmlChars(value);
+  return value.includes('&') ? value.replace(/&/g, '&amp;') : value;
+}
+
+function checkXmlChars(value: string): void {
   const bad = NOT_XML_CHAR.exec(value);
   if (bad) {
     const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
@@ -110,25 +115,36 @@ function checkedXmlText(value: string): string {
       { remedy: 'remove control characters from commands, arguments, paths and environment values' },
     );
   }
-  return value.includes('&') ? value.replace(/&/g, '&amp;') : value;
 }
+
+const TEXT_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '\r': '&#13;',
+};
+const ATTR_ESCAPES: Readonly<Record<string, string>> = {
+  ...TEXT_ESCAPES,
+  '"': '&quot;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+};
+const TEXT_SPECIAL = /[&<>\r]/;
+const ATTR_SPECIAL = /[&<>\r"\t\n]/;
 
 /**
  * Escape text for direct insertion into a template (the {@link PAYLOAD_SLOT}): `&`, `<`, `>`, and CR as `&#13;`
  * so a receiver's line-end normalization cannot turn CRLF into LF. Refuses what XML cannot carry.
  */
 export function escapeXmlText(value: string): string {
-  checkedXmlText(value);
-  return value.replace(/[&<>\r]/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;',
-  );
+  checkXmlChars(value);
+  return TEXT_SPECIAL.test(value) ? value.replace(/[&<>\r]/g, (c) => TEXT_ESCAPES[c]!) : value;
 }
 
 /** Like {@link escapeXmlText}, for a double-quoted attribute value (also escapes `"`, tab and LF). */
 export function escapeXmlAttr(value: string): string {
-  return escapeXmlText(value).replace(/["\t\n]/g, (c) =>
-    c === '"' ? '&quot;' : c === '\t' ? '&#9;' : '&#10;',
-  );
+  checkXmlChars(value);
+  return ATTR_SPECIAL.test(value) ? value.replace(/[&<>\r"\t\n]/g, (c) => ATTR_ESCAPES[c]!) : value;
 }
 
 function mustUnderstand(el: XMLBuilder, value: boolean): XMLBuilder {
