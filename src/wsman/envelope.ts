@@ -2,6 +2,7 @@
  * The one SOAP envelope writer, shared by every action builder, both strategies and the mock.
  * Header layout follows [MS-WSMV] 2.2.4 and the order Windows' own client (WsmSvc) uses.
  */
+import { randomBytes } from 'node:crypto';
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { InvalidArgumentError } from '../errors.ts';
@@ -101,6 +102,11 @@ export function xmlText(value: string): string {
 }
 
 function checkedXmlText(value: string): string {
+  checkXmlChars(value);
+  return value.includes('&') ? value.replace(/&/g, '&amp;') : value;
+}
+
+function checkXmlChars(value: string): void {
   const bad = NOT_XML_CHAR.exec(value);
   if (bad) {
     const cp = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
@@ -109,44 +115,118 @@ function checkedXmlText(value: string): string {
       { remedy: 'remove control characters from commands, arguments, paths and environment values' },
     );
   }
-  return value.includes('&') ? value.replace(/&/g, '&amp;') : value;
 }
+
+const TEXT_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '\r': '&#13;',
+};
+const ATTR_ESCAPES: Readonly<Record<string, string>> = {
+  ...TEXT_ESCAPES,
+  '"': '&quot;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+};
+const TEXT_SPECIAL = /[&<>\r]/;
+const ATTR_SPECIAL = /[&<>\r"\t\n]/;
 
 /**
  * Escape text for direct insertion into a template (the {@link PAYLOAD_SLOT}): `&`, `<`, `>`, and CR as `&#13;`
  * so a receiver's line-end normalization cannot turn CRLF into LF. Refuses what XML cannot carry.
  */
 export function escapeXmlText(value: string): string {
-  checkedXmlText(value);
-  return value.replace(/[&<>\r]/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;',
-  );
+  checkXmlChars(value);
+  return TEXT_SPECIAL.test(value) ? value.replace(/[&<>\r]/g, (c) => TEXT_ESCAPES[c]!) : value;
 }
 
 /** Like {@link escapeXmlText}, for a double-quoted attribute value (also escapes `"`, tab and LF). */
 export function escapeXmlAttr(value: string): string {
-  return escapeXmlText(value).replace(/["\t\n]/g, (c) =>
-    c === '"' ? '&quot;' : c === '\t' ? '&#9;' : '&#10;',
-  );
+  checkXmlChars(value);
+  return ATTR_SPECIAL.test(value) ? value.replace(/[&<>\r"\t\n]/g, (c) => ATTR_ESCAPES[c]!) : value;
 }
 
 function mustUnderstand(el: XMLBuilder, value: boolean): XMLBuilder {
   return el.att(NS.s, 's:mustUnderstand', value ? 'true' : 'false');
 }
 
-const ID_SLOT = 'uuid:00000000-0000-0000-0000-0000000000FF';
+// Slot markers carry a per-process nonce, so no text written into a template (action, option values, stream
+// names) can be taken for a slot; none of their characters is changed by escaping.
+const NONCE = randomBytes(6).toString('hex');
+const SLOT = new RegExp(`#([HP])(\\d+)\\.${NONCE}#`);
+const headerSlot = (i: number) => `#H${i}.${NONCE}#`;
+/** Header slots: To, MessageID, SessionId, then one per selector value. */
+const TO = 0;
+const MESSAGE_ID = 1;
+const SESSION_ID = 2;
+const FIRST_SELECTOR = 3;
+
 /** Text standing for caller payload `i` in a cached template; never valid base64, never produced by escaping. */
 export function payloadSlot(i = 0): string {
-  return `#PAYLOAD${i}#`;
+  return `#P${i}.${NONCE}#`;
 }
 export const PAYLOAD_SLOT = payloadSlot(0);
-const templates = new Map<string, string>();
-const TEMPLATE_LIMIT = 512;
+
+/** A template split at its slots: `parts[0] + value(refs[0]) + parts[1] + ...`. */
+interface Template {
+  parts: readonly string[];
+  /** Index into the value list of each slot: header slots first, then the payloads. */
+  refs: readonly number[];
+  payloads: number;
+}
+
+const templates = new Map<string, Template>();
+/** Envelope shapes kept (least recently used evicted first); one host or a thousand need the same few. */
+const TEMPLATE_LIMIT = 256;
+let compiled = 0;
+
+/** Diagnostics of the envelope template cache: entries held, the cap, and templates written so far. */
+export function templateCacheStats(): { size: number; limit: number; compiled: number } {
+  return { size: templates.size, limit: TEMPLATE_LIMIT, compiled };
+}
+
+function compile(ctx: RequestContext, header: ActionHeader, body: BodyWriter | undefined): Template {
+  const names = Object.keys(header.selectors ?? {});
+  const xml = writeRequest(
+    {
+      to: headerSlot(TO),
+      messageId: headerSlot(MESSAGE_ID),
+      sessionId: ctx.sessionId ? headerSlot(SESSION_ID) : undefined,
+      selectors: names.map((_, i) => headerSlot(FIRST_SELECTOR + i)),
+    },
+    ctx,
+    header,
+    body,
+  );
+  const split = xml.split(SLOT);
+  const parts: string[] = [];
+  const refs: number[] = [];
+  let payloads = 0;
+  for (let i = 0; i < split.length; i += 3) {
+    parts.push(split[i]!);
+    if (i + 1 >= split.length) break;
+    const n = Number(split[i + 2]);
+    if (split[i + 1] === 'H') refs.push(n);
+    else {
+      refs.push(FIRST_SELECTOR + names.length + n);
+      payloads = Math.max(payloads, n + 1);
+    }
+  }
+  return { parts, refs, payloads };
+}
+
+/** Text for a header slot: what {@link buildRequest} writes for the value (xmlText, then xmlbuilder2's `<` `>`). */
+function slotText(value: string): string {
+  const text = xmlText(value);
+  return /[<>]/.test(text) ? text.replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
+}
 
 /**
- * Cached variant of {@link buildRequest} for the hot path (Receive, Send, Signal, Command): the envelope is written
- * once by xmlbuilder2 per distinct header and body key, then reused with a fresh MessageID and, when the body
- * writer wrote {@link PAYLOAD_SLOT}, the payload (already safe text, e.g. base64) put in its place.
+ * Cached variant of {@link buildRequest} for the hot path (Receive, Send, Signal, Command), byte for byte the same
+ * output. The envelope is written once by xmlbuilder2 per shape: the body key and the header minus its values.
+ * a:To, MessageID, SessionId and the selector values are slots, as are the payloads the body writer marked with
+ * {@link payloadSlot} (already safe text, e.g. base64), so a fan-out over many hosts and shells reuses one template.
  */
 export function buildRequestCached(
   ctx: RequestContext,
@@ -155,68 +235,106 @@ export function buildRequestCached(
   body?: BodyWriter,
   payload?: string | readonly string[],
 ): string {
+  const selectors = header.selectors ?? {};
   const key = JSON.stringify([
     bodyKey,
-    ctx.to,
     ctx.maxEnvelopeSize,
-    ctx.operationTimeout,
+    header.operationTimeout ?? ctx.operationTimeout,
     ctx.locale,
     ctx.dataLocale,
-    ctx.sessionId,
-    header,
+    Boolean(ctx.sessionId),
+    header.action,
+    header.resourceUri,
+    Object.keys(selectors),
+    header.options,
+    header.optionSetMustUnderstand,
   ]);
   let template = templates.get(key);
   if (template === undefined) {
-    template = buildRequest({ ...ctx, messageId: ID_SLOT }, header, body);
+    template = compile(ctx, header, body);
+    compiled++;
     if (templates.size >= TEMPLATE_LIMIT) templates.delete(templates.keys().next().value as string);
-    templates.set(key, template);
+  } else {
+    templates.delete(key); // re-inserted below: the Map's order is the recency order
   }
-  let out = template.replace(ID_SLOT, normalizeMessageId(ctx.messageId));
-  if (payload !== undefined) {
-    const list = typeof payload === 'string' ? [payload] : payload;
-    // Replace from the last slot backwards so a payload can never be mistaken for a later slot.
-    let before = out.length;
-    for (let i = list.length - 1; i >= 0; i--) {
-      const slot = payloadSlot(i);
-      const at = out.lastIndexOf(slot, before - slot.length);
-      out = out.slice(0, at) + list[i] + out.slice(at + slot.length);
-      before = at;
-    }
+  templates.set(key, template);
+  const list = payload === undefined ? [] : typeof payload === 'string' ? [payload] : payload;
+  if (list.length < template.payloads) {
+    throw new InvalidArgumentError(
+      `The envelope has ${template.payloads} payload slots, got ${list.length}`,
+      {
+        argument: 'payload',
+      },
+    );
   }
+  const values = [
+    slotText(ctx.to),
+    normalizeMessageId(ctx.messageId),
+    ctx.sessionId ? normalizeMessageId(ctx.sessionId) : '',
+    ...Object.values(selectors).map(slotText),
+    ...list,
+  ];
+  const { parts, refs } = template;
+  let out = parts[0]!;
+  for (let i = 0; i < refs.length; i++) out += values[refs[i]!]! + parts[i + 1]!;
   return out;
 }
 
 /** Build a complete request envelope as a string. */
 export function buildRequest(ctx: RequestContext, header: ActionHeader, body?: BodyWriter): string {
+  const values: HeaderValues = {
+    to: xmlText(ctx.to),
+    messageId: normalizeMessageId(ctx.messageId),
+    sessionId: ctx.sessionId ? normalizeMessageId(ctx.sessionId) : undefined,
+    selectors: Object.values(header.selectors ?? {}).map(xmlText),
+  };
+  return writeRequest(values, ctx, header, body);
+}
+
+/** The per-message header texts, ready for xmlbuilder2 (values or slot markers). */
+interface HeaderValues {
+  to: string;
+  messageId: string;
+  sessionId: string | undefined;
+  /** One per selector, in the order of `header.selectors`. */
+  selectors: readonly string[];
+}
+
+function writeRequest(
+  values: HeaderValues,
+  ctx: RequestContext,
+  header: ActionHeader,
+  body: BodyWriter | undefined,
+): string {
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(NS.s, 's:Envelope');
   for (const p of ROOT_PREFIXES) if (p !== 's') root.att(`xmlns:${p}`, NS[p]);
   const h = root.ele(NS.s, 's:Header');
-  h.ele(NS.a, 'a:To').txt(xmlText(ctx.to));
+  h.ele(NS.a, 'a:To').txt(values.to);
   mustUnderstand(h.ele(NS.a, 'a:ReplyTo').ele(NS.a, 'a:Address'), true).txt(xmlText(ANONYMOUS_ADDRESS));
   mustUnderstand(h.ele(NS.a, 'a:Action'), true).txt(xmlText(header.action));
   mustUnderstand(h.ele(NS.w, 'w:MaxEnvelopeSize'), true).txt(
     xmlText(String(ctx.maxEnvelopeSize ?? DEFAULTS.maxEnvelopeSize)),
   );
-  h.ele(NS.a, 'a:MessageID').txt(xmlText(normalizeMessageId(ctx.messageId)));
+  h.ele(NS.a, 'a:MessageID').txt(values.messageId);
   const locale = ctx.locale === undefined ? DEFAULTS.locale : ctx.locale;
   const dataLocale = ctx.dataLocale === undefined ? locale : ctx.dataLocale;
   if (locale !== null) mustUnderstand(h.ele(NS.w, 'w:Locale'), false).att(NS.xml, 'xml:lang', locale);
   if (dataLocale !== null) {
     mustUnderstand(h.ele(NS.p, 'p:DataLocale'), false).att(NS.xml, 'xml:lang', dataLocale);
   }
-  if (ctx.sessionId)
-    mustUnderstand(h.ele(NS.p, 'p:SessionId'), false).txt(xmlText(normalizeMessageId(ctx.sessionId)));
+  if (values.sessionId !== undefined) mustUnderstand(h.ele(NS.p, 'p:SessionId'), false).txt(values.sessionId);
   h.ele(NS.w, 'w:OperationTimeout').txt(
     xmlText(
       formatDuration(header.operationTimeout ?? ctx.operationTimeout ?? DEFAULTS.operationTimeoutSeconds),
     ),
   );
   if (header.resourceUri) mustUnderstand(h.ele(NS.w, 'w:ResourceURI'), true).txt(xmlText(header.resourceUri));
-  if (header.selectors && Object.keys(header.selectors).length > 0) {
+  const names = Object.keys(header.selectors ?? {});
+  if (names.length > 0) {
     const set = h.ele(NS.w, 'w:SelectorSet');
-    for (const [name, value] of Object.entries(header.selectors)) {
-      set.ele(NS.w, 'w:Selector').att('Name', xmlText(name)).txt(xmlText(value));
-    }
+    names.forEach((name, i) => {
+      set.ele(NS.w, 'w:Selector').att('Name', xmlText(name)).txt(values.selectors[i]!);
+    });
   }
   if (header.options && header.options.length > 0) {
     const set = h.ele(NS.w, 'w:OptionSet');

@@ -76,9 +76,10 @@ describe('NTLM over HTTP with encryption', () => {
         sealedRequests++;
         assert.match(soap.toString(), /Identify/);
         const reply = Buffer.from(
-          buildReply({ action: 'urn:identify', messageId: 'uuid:1' }, (b) => {
-            b.ele(NS.wsmid, 'wsmid:IdentifyResponse').ele(NS.wsmid, 'wsmid:ProductVendor').txt('Mock');
-          }),
+          buildReply(
+            { action: 'urn:identify', messageId: 'uuid:1' },
+            `<wsmid:IdentifyResponse xmlns:wsmid="${NS.wsmid}"><wsmid:ProductVendor>Mock</wsmid:ProductVendor></wsmid:IdentifyResponse>`,
+          ),
         );
         if (mode === 'clear') {
           res.writeHead(200, { 'Content-Type': 'application/soap+xml;charset=UTF-8' }).end(reply);

@@ -7,15 +7,18 @@ import fc from 'fast-check';
 import { WinRmError } from '../../src/errors.ts';
 import { mutate, mutationArb } from '../helpers/mutation.ts';
 import {
+  ACTIONS,
   buildCommand,
   buildReply,
   buildSend,
   childElementsOf,
+  commandStateElement,
   NS,
   parseReceiveResponse,
   parseResponse,
   parseSoap,
   readRequestHeader,
+  streamElement,
 } from './helpers.ts';
 
 const ctx = { to: 'http://h:5985/wsman', messageId: 'uuid:11111111-2222-3333-4444-555555555555' };
@@ -88,26 +91,16 @@ describe('round trips', () => {
         ),
         fc.option(fc.integer({ min: -2147483648, max: 2147483647 }), { nil: undefined }),
         (chunks, exitCode) => {
+          const state = exitCode === undefined ? 'Running' : 'Done';
+          const body =
+            '<rsp:ReceiveResponse>' +
+            chunks
+              .map((c) => streamElement(c.name, CMD, Buffer.from(c.data).toString('base64'), c.end))
+              .join('') +
+            `${commandStateElement(CMD, state, exitCode)}</rsp:ReceiveResponse>`;
           const xml = buildReply(
-            {
-              action: 'http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse',
-              messageId: 'uuid:X',
-              relatesTo: ctx.messageId,
-            },
-            (b) => {
-              const r = b.ele(NS.rsp, 'rsp:ReceiveResponse');
-              for (const c of chunks) {
-                const s = r.ele(NS.rsp, 'rsp:Stream').att('Name', c.name).att('CommandId', CMD);
-                if (c.end) s.att('End', 'true');
-                const b64 = Buffer.from(c.data).toString('base64');
-                if (b64) s.txt(b64);
-              }
-              const st = r
-                .ele(NS.rsp, 'rsp:CommandState')
-                .att('CommandId', CMD)
-                .att('State', `${NS.rsp}/CommandState/${exitCode === undefined ? 'Running' : 'Done'}`);
-              if (exitCode !== undefined) st.ele(NS.rsp, 'rsp:ExitCode').txt(String(exitCode));
-            },
+            { action: ACTIONS.receiveResponse, relatesTo: ctx.messageId, kind: 'receive' },
+            body,
           );
           const res = parseReceiveResponse(parseResponse(xml, { relatesTo: ctx.messageId }), CMD);
           assert.equal(res.chunks.length, chunks.length);

@@ -3,11 +3,17 @@
  * and splits output so that no response exceeds the effective MaxEnvelopeSize. The last response of a command
  * carries an empty End="true" Stream for each stream, then CommandState Done with the ExitCode.
  */
-import { ACTIONS, COMMAND_STATES } from '../../wsman/constants.ts';
+import { ACTIONS } from '../../wsman/constants.ts';
+import {
+  commandStateElement,
+  newMessageId,
+  REPLY_TAIL,
+  replyHead,
+  streamElement,
+} from '../../wsman/reply.ts';
 import { attr, child, textOf } from '../../wsman/xml.ts';
 import type { MockCommand } from '../shells/command.ts';
 import type { ShellStore } from '../shells/store.ts';
-import { ENVELOPE_TAIL, envelopeHead, newMessageId, PREFIX_SETS, xmlEscape } from '../wire/envelope.ts';
 import { Faults } from '../wire/faults.ts';
 import type { MockRequest } from './types.ts';
 
@@ -16,23 +22,8 @@ const CLOSE = '</rsp:ReceiveResponse>';
 /** Room reserved for the widest ExitCode (a negative 32-bit value or an unsigned DWORD). */
 const WIDEST_EXIT_CODE = '-2147483648';
 
-function streamOpen(name: string, commandId: string): string {
-  return `<rsp:Stream Name="${xmlEscape(name)}" CommandId="${commandId}">`;
-}
-
 function endMarkers(streams: readonly string[], commandId: string): string {
-  return streams
-    .map((s) => `<rsp:Stream Name="${xmlEscape(s)}" CommandId="${commandId}" End="true"></rsp:Stream>`)
-    .join('');
-}
-
-function doneState(commandId: string, exitCode: number | string | undefined): string {
-  const ec = exitCode === undefined ? '' : `<rsp:ExitCode>${exitCode}</rsp:ExitCode>`;
-  return `<rsp:CommandState CommandId="${commandId}" State="${COMMAND_STATES.done}">${ec}</rsp:CommandState>`;
-}
-
-function runningState(commandId: string): string {
-  return `<rsp:CommandState CommandId="${commandId}" State="${COMMAND_STATES.running}"></rsp:CommandState>`;
+  return streams.map((s) => streamElement(s, commandId, '', true)).join('');
 }
 
 /** Wait until the command has output or is Done, the timeout passes, or the client goes away. */
@@ -64,20 +55,20 @@ function waitForOutput(
 /** Build one ReceiveResponse, taking as much output as fits. */
 export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired: readonly string[]): string {
   const id = cmd.id;
-  const head = envelopeHead({
+  const head = replyHead({
     action: ACTIONS.receiveResponse,
     relatesTo: req.header.messageId,
     lang: req.lang,
-    prefixes: PREFIX_SETS.receive,
+    kind: 'receive',
     messageId: newMessageId(),
   });
   const fixed =
     Buffer.byteLength(head) +
     OPEN.length +
     CLOSE.length +
-    ENVELOPE_TAIL.length +
+    REPLY_TAIL.length +
     Buffer.byteLength(endMarkers(desired, id)) +
-    doneState(id, WIDEST_EXIT_CODE).length;
+    commandStateElement(id, 'Done', WIDEST_EXIT_CODE).length;
   let used = fixed;
   const max = req.maxEnvelopeSize;
   const parts: string[] = [];
@@ -90,24 +81,24 @@ export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired
       cmd.output.consume(chunk.data.length);
       continue;
     }
-    const overhead = Buffer.byteLength(streamOpen(chunk.stream, id)) + '</rsp:Stream>'.length;
+    const overhead = Buffer.byteLength(streamElement(chunk.stream, id, ''));
     const raw = Math.floor((max - used - overhead) / 4) * 3;
     if (raw <= 0) break;
     const n = Math.min(raw, chunk.data.length);
     const data = cmd.output.consume(n);
     const b64 = data.toString('base64');
-    parts.push(`${streamOpen(chunk.stream, id)}${b64}</rsp:Stream>`);
+    parts.push(streamElement(chunk.stream, id, b64));
     used += overhead + b64.length;
   }
   if (parts.length === 0 && !cmd.output.isEmpty) throw Faults.responseTooLarge();
   const finished = cmd.state === 'Done' && cmd.output.isEmpty;
   if (finished) {
-    parts.push(endMarkers(desired, id), doneState(id, cmd.exitCode));
+    parts.push(endMarkers(desired, id), commandStateElement(id, 'Done', cmd.exitCode));
     cmd.doneDelivered = true;
   } else {
-    parts.push(runningState(id));
+    parts.push(commandStateElement(id, 'Running'));
   }
-  return head + OPEN + parts.join('') + CLOSE + ENVELOPE_TAIL;
+  return head + OPEN + parts.join('') + CLOSE + REPLY_TAIL;
 }
 
 export function receiveHandler(store: ShellStore): (req: MockRequest) => Promise<string> {

@@ -2,18 +2,11 @@
  * WinRS actions on the cmd shell resource ([MS-WSMV] 3.1.4.5 - 3.1.4.14): Create, Delete, Command, Send,
  * Signal; Receive is in receive.ts. Responses follow the captured Windows forms (docs/windows-wire-facts.md 2).
  */
-import {
-  ACTIONS,
-  type Prefix,
-  RESOURCE_URIS,
-  SHELL_OPTIONS,
-  SIGNALS,
-  type SignalName,
-} from '../../wsman/constants.ts';
-import { parseDuration } from '../../wsman/envelope.ts';
+import { ACTIONS, RESOURCE_URIS, SHELL_OPTIONS, SIGNALS, type SignalName } from '../../wsman/constants.ts';
+import { escapeXmlText as esc, parseDuration } from '../../wsman/envelope.ts';
+import { buildReply, type ReplyKind } from '../../wsman/reply.ts';
 import { allChildElements, attr, child, childElements, decodeBase64, textOf } from '../../wsman/xml.ts';
 import type { ShellStore } from '../shells/store.ts';
-import { envelope, PREFIX_SETS, xmlEscape } from '../wire/envelope.ts';
 import { Faults } from '../wire/faults.ts';
 import { receiveHandler } from './receive.ts';
 import type { MockRequest, ResourceHandler } from './types.ts';
@@ -28,13 +21,8 @@ const CREATE_CHILDREN = new Set([
   'Environment',
 ]);
 
-function reply(
-  req: MockRequest,
-  action: string,
-  body: string,
-  prefixes: readonly Prefix[] = PREFIX_SETS.shell,
-): string {
-  return envelope({ action, relatesTo: req.header.messageId, lang: req.lang, prefixes }, body);
+function reply(req: MockRequest, action: string, body: string, kind: ReplyKind = 'shell'): string {
+  return buildReply({ action, relatesTo: req.header.messageId, lang: req.lang, kind }, body);
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -83,17 +71,17 @@ function create(store: ShellStore): (req: MockRequest) => string {
       workingDirectory: wd ? textOf(wd) : undefined,
       environment,
     });
-    const uri = xmlEscape(shell.resourceUri);
+    const uri = esc(shell.resourceUri);
     const body =
-      `<x:ResourceCreated><a:Address>${xmlEscape(req.header.to ?? '')}</a:Address><a:ReferenceParameters>` +
+      `<x:ResourceCreated><a:Address>${esc(req.header.to ?? '')}</a:Address><a:ReferenceParameters>` +
       `<w:ResourceURI>${uri}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${shell.id}</w:Selector>` +
       `</w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
       `<rsp:Shell xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><rsp:ShellId>${shell.id}</rsp:ShellId>` +
-      `<rsp:ResourceUri>${uri}</rsp:ResourceUri><rsp:Owner>${xmlEscape(shell.owner)}</rsp:Owner>` +
-      `<rsp:ClientIP>${xmlEscape(shell.clientIp)}</rsp:ClientIP>` +
+      `<rsp:ResourceUri>${uri}</rsp:ResourceUri><rsp:Owner>${esc(shell.owner)}</rsp:Owner>` +
+      `<rsp:ClientIP>${esc(shell.clientIp)}</rsp:ClientIP>` +
       `<rsp:IdleTimeOut>${windowsDuration(shell.idleTimeoutMs)}</rsp:IdleTimeOut>` +
-      `<rsp:InputStreams>${xmlEscape(inputStreams.join(' '))}</rsp:InputStreams>` +
-      `<rsp:OutputStreams>${xmlEscape(outputStreams.join(' '))}</rsp:OutputStreams>` +
+      `<rsp:InputStreams>${esc(inputStreams.join(' '))}</rsp:InputStreams>` +
+      `<rsp:OutputStreams>${esc(outputStreams.join(' '))}</rsp:OutputStreams>` +
       '<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>';
     return reply(req, ACTIONS.createResponse, body);
   };
@@ -103,7 +91,7 @@ function remove(store: ShellStore): (req: MockRequest) => string {
   return (req) => {
     const shell = store.get(req.header.selectors.ShellId, req.user.name);
     store.delete(shell);
-    return reply(req, ACTIONS.deleteResponse, '', PREFIX_SETS.delete);
+    return reply(req, ACTIONS.deleteResponse, '', 'delete');
   };
 }
 

@@ -1,34 +1,14 @@
 /**
  * The faults the mock answers, in the form Windows sends them (test/fixtures/fault-*.xml,
- * docs/windows-wire-facts.md). Handlers throw {@link MockFault}; the dispatcher writes it with HTTP 500.
- * Reason and Message texts keep Windows' trailing blanks: clients that compare texts see the same bytes.
+ * docs/windows-wire-facts.md). Handlers throw {@link MockFault}; the HTTP layer writes it with wsman/reply.ts
+ * and HTTP 500. Reason and Message texts keep Windows' trailing blanks: clients that compare texts see the same bytes.
  */
 import { ACTIONS, FAULT } from '../../wsman/constants.ts';
-import { envelope, PREFIX_SETS, xmlEscape } from './envelope.ts';
+import { buildFault, type FaultSpec } from '../../wsman/reply.ts';
 
-const FAULT_F_NS = 'http://schemas.microsoft.com/wbem/wsman/1/wsmanfault';
-const FAULT_DETAIL = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/';
-
-export interface MockFaultSpec {
-  /** SOAP Code value. */
-  code: 'Sender' | 'Receiver' | 'MustUnderstand';
-  /** Subcode as Windows writes it: `w:TimedOut`, `a:ActionNotSupported`, ...; '' for none. */
-  subcode: string;
-  reason: string;
-  /** xml:lang of the Reason text. Default: 'en-US' (Windows leaves it empty on schema faults). */
-  reasonLang?: string;
-  /** WSManFault Code; omitted for a plain SOAP fault (no s:Detail). */
-  wsmanCode?: number;
-  /** f:Message text. Default: the reason. */
-  message?: string;
-  /** w:FaultDetail URI suffix, e.g. 'UnexpectedSelectors' (full URIs are kept as they are). */
-  faultDetail?: string;
-  /** Fault action. Default: the WS-Management fault action (ActionNotSupported uses the addressing one). */
-  action?: string;
+export interface MockFaultSpec extends FaultSpec {
   /** HTTP status. Default: 500 (Windows sends every SOAP fault with 500). */
   status?: number;
-  /** s:NotUnderstood header for a MustUnderstand fault: `{ns}local` of the header. */
-  notUnderstood?: { ns: string; local: string };
 }
 
 /** A fault to answer; thrown by handlers, written by the dispatcher. */
@@ -46,43 +26,8 @@ export class MockFault extends Error {
   }
 }
 
-/** Write a fault envelope. */
-export function faultEnvelope(
-  spec: MockFaultSpec,
-  ctx: { relatesTo: string | undefined; machine: string; lang?: string },
-): string {
-  const lang = ctx.lang ?? 'en-US';
-  let detail = '';
-  if (spec.wsmanCode !== undefined || spec.faultDetail !== undefined) {
-    const fd = spec.faultDetail
-      ? `<w:FaultDetail>${spec.faultDetail.includes(':') ? spec.faultDetail : FAULT_DETAIL + spec.faultDetail}</w:FaultDetail>`
-      : '';
-    const wf =
-      spec.wsmanCode === undefined
-        ? ''
-        : `<f:WSManFault xmlns:f="${FAULT_F_NS}" Code="${spec.wsmanCode}" Machine="${xmlEscape(ctx.machine)}">` +
-          `<f:Message>${xmlEscape(spec.message ?? spec.reason)}</f:Message></f:WSManFault>`;
-    detail = `<s:Detail>${fd}${wf}</s:Detail>`;
-  }
-  const sub = spec.subcode ? `<s:Subcode><s:Value>${xmlEscape(spec.subcode)}</s:Value></s:Subcode>` : '';
-  const body =
-    `<s:Fault><s:Code><s:Value>s:${spec.code}</s:Value>${sub}</s:Code><s:Reason><s:Text xml:lang="${xmlEscape(spec.reasonLang ?? lang)}">` +
-    `${xmlEscape(spec.reason)}</s:Text></s:Reason>${detail}</s:Fault>`;
-  const nu = spec.notUnderstood;
-  const extraHeaders = nu
-    ? `<s:NotUnderstood qname="nu:${xmlEscape(nu.local)}" xmlns:nu="${xmlEscape(nu.ns)}"/>`
-    : undefined;
-  return envelope(
-    {
-      action: spec.action ?? ACTIONS.wsmanFault,
-      relatesTo: ctx.relatesTo,
-      lang,
-      prefixes: PREFIX_SETS.fault,
-      extraHeaders,
-    },
-    body,
-  );
-}
+/** Write a fault envelope: the shared writer ({@link buildFault}), under the name the HTTP layer calls. */
+export const faultEnvelope: typeof buildFault = buildFault;
 
 const CANNOT_PROCESS = 'The WS-Management service cannot process the request. ';
 const SCHEMA_REASON =
