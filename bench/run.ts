@@ -159,7 +159,7 @@ async function stdoutRows(url: string, ours: ConnectionOptions) {
       ]))
         console.log(line);
       console.log(
-        `\n- peak RSS growth during the command (median): winrm-connection ${mb(median(p.ours.map((s) => s.rssGrowth ?? 0)))}, ` +
+        `\n- peak RSS growth during the command (median): winrm-connection (in-process, lower bound: reuses earlier samples' freed memory) ${mb(median(p.ours.map((s) => s.rssGrowth ?? 0)))}, ` +
           `pywinrm ${mb(median(p.peer.map((s) => s.rssGrowth ?? 0)))}`,
       );
       if (target.wire) {
