@@ -1,96 +1,51 @@
 /**
- * `npm run bench`: this library and Debian's pywinrm against the same mock endpoint in the same run.
- * Reports ratios (ours / theirs), not absolute times, plus requests per execute. The mock runs in a separate
- * process so neither client shares its event loop; samples alternate between the clients.
- * Env: BENCH_EXECUTES (default 200), BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (default 5),
- *      BENCH_ONLY (comma list of: basic, ntlm, transfer; default all).
+ * `npm run bench`: this library and Debian's pywinrm 0.3.0 against the same mock (in its own process), directly
+ * and through the latency proxy (bench/lib/latency-proxy.ts), in one run. Reports ratios (ours / theirs) from
+ * adjacent pairs, requests per execute and TCP connections counted on the wire by the proxy.
+ * Env: BENCH_EXECUTES (per direct sample, default 200), BENCH_PROXY_EXECUTES (per proxied sample, default 100),
+ *      BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (pairs per row, default 5), BENCH_RTT_MS (the proxy's round
+ *      trip, default 10), BENCH_ONLY (comma list of exec, stdout, ntlm, transfer; basic = exec,stdout;
+ *      default all).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { type ConnectionOptions, connect } from '../src/index.ts';
+import type { ConnectionOptions } from '../src/index.ts';
+import {
+  direct,
+  oursExecutes,
+  oursStdout,
+  type PywinrmRun,
+  proxied,
+  pywinrm,
+  type Sample,
+  type Target,
+} from './lib/clients.ts';
 import { startMockProcess } from './lib/mock-process.ts';
+import { fmt, median, newPair, type Paired, pairOnce, spread, table } from './lib/report.ts';
 
-const run = promisify(execFile);
-const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 200);
-const OUTPUT = Number(process.env.BENCH_OUTPUT_MB ?? 64) * 1024 * 1024;
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 5);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'basic,ntlm,transfer').split(','));
+const num = (name: string, dflt: number) => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative number, got ${v}`);
+  return v;
+};
+const EXECUTES = num('BENCH_EXECUTES', 200);
+const PROXY_EXECUTES = num('BENCH_PROXY_EXECUTES', 100);
+const OUTPUT = num('BENCH_OUTPUT_MB', 64) * 1024 * 1024;
+const SAMPLES = num('BENCH_SAMPLES', 5);
+const RTT = num('BENCH_RTT_MS', 10);
+const KNOWN = ['exec', 'stdout', 'ntlm', 'transfer'];
+const ONLY = new Set(
+  (process.env.BENCH_ONLY ?? KNOWN.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .flatMap((s) => (s === 'basic' ? ['exec', 'stdout'] : [s])),
+);
+for (const s of ONLY) {
+  if (!KNOWN.includes(s)) throw new RangeError(`BENCH_ONLY: unknown part "${s}" (known: ${KNOWN}, basic)`);
+}
 const user = { name: 'bench', password: 'bench-pass' };
-const PYBENCH = fileURLToPath(new URL('./pywinrm_bench.py', import.meta.url));
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-
-interface Measured {
-  execPerSec: number;
-  mbPerSec?: number;
-  requestsPerExecute: number;
-}
-
-async function ours(options: ConnectionOptions, outputBytes: number): Promise<Measured> {
-  const conn = await connect(options);
-  try {
-    await conn.execute('echo warm');
-    const before = conn.requestCount;
-    let t0 = performance.now();
-    for (let i = 0; i < EXECUTES; i++) {
-      const r = await conn.execute(`echo ${i}`);
-      if (r.stdoutText !== `${i}\r\n`) throw new Error(`unexpected output ${JSON.stringify(r.stdoutText)}`);
-    }
-    const execPerSec = EXECUTES / ((performance.now() - t0) / 1000);
-    const requestsPerExecute = (conn.requestCount - before) / EXECUTES;
-    if (outputBytes === 0) return { execPerSec, requestsPerExecute };
-    t0 = performance.now();
-    const out = await conn.execute(`mock-output ${outputBytes}`, { maxBuffer: 0 });
-    if (out.exitCode !== 0) throw new Error('mock-output failed');
-    return {
-      execPerSec,
-      requestsPerExecute,
-      mbPerSec: outputBytes / 1048576 / ((performance.now() - t0) / 1000),
-    };
-  } finally {
-    await conn.close();
-  }
-}
-
-async function pywinrm(
-  url: string,
-  transport: 'basic' | 'ntlm',
-  outputBytes: number,
-  env: NodeJS.ProcessEnv,
-) {
-  const args = [PYBENCH, url, user.name, user.password, String(EXECUTES), String(outputBytes), transport];
-  const { stdout } = await run('/usr/bin/python3', args, { maxBuffer: 1 << 20, env });
-  const py = JSON.parse(stdout) as { executeSeconds: number; outputSeconds?: number };
-  return {
-    execPerSec: EXECUTES / py.executeSeconds,
-    mbPerSec: py.outputSeconds ? outputBytes / 1048576 / py.outputSeconds : undefined,
-  };
-}
-
-/**
- * One row per workload: the median of each client's samples, and the median of the per-sample ratios. Samples
- * are taken in adjacent pairs (order alternating), so a ratio compares two runs made under the same machine
- * conditions; on a shared VM whose speed drifts by 2x within minutes, that is far steadier than a ratio of
- * medians taken minutes apart.
- */
-function table(title: string, rows: Array<[string, number[], number[], string]>): void {
-  console.log(`\n### ${title}\n`);
-  console.log('| workload | winrm-connection | peer | ratio (median of pairs) | ratio range |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [name, a, b, peer] of rows) {
-    const ratios = a.map((x, i) => x / b[i]!);
-    const lo = Math.min(...ratios).toFixed(2);
-    const hi = Math.max(...ratios).toFixed(2);
-    console.log(
-      `| ${name} | ${fmt(median(a))} | ${fmt(median(b))} (${peer}) | ${median(ratios).toFixed(2)}x | ${lo} to ${hi} |`,
-    );
-  }
-}
+const cred = ['--user', `${user.name}:${user.password}`];
 
 // pywinrm: an OpenSSL config with the legacy provider (MD4 for NTLM), and no CA-bundle overrides.
 const dir = mkdtempSync(join(tmpdir(), 'winrm-bench-'));
@@ -102,52 +57,145 @@ writeFileSync(
 const pyEnv: NodeJS.ProcessEnv = { ...process.env, OPENSSL_CONF: join(dir, 'openssl.cnf') };
 delete pyEnv.REQUESTS_CA_BUNDLE;
 delete pyEnv.CURL_CA_BUNDLE;
-const cred = ['--user', `${user.name}:${user.password}`];
+const py = (mode: PywinrmRun['mode'], count: number, transport: PywinrmRun['transport']): PywinrmRun => ({
+  mode,
+  count,
+  transport,
+  user,
+  env: pyEnv,
+});
+
+const paths = (url: string) => [
+  { label: 'direct (loopback)', open: async () => direct(url), n: EXECUTES },
+  {
+    label: `through the latency proxy (${RTT} ms round trip)`,
+    open: () => proxied(url, RTT),
+    n: PROXY_EXECUTES,
+  },
+];
+const at10 = RTT === 10;
+const mb = (b: number | undefined) => (b === undefined ? '-' : `${fmt(b / 1048576)} MB`);
+const wireLine = (label: string, samples: Sample[], calls: number) =>
+  `- ${label}: ${spread(samples.map((s) => s.requestsPer))} requests per execute; ` +
+  `${spread(
+    samples.map((s) => s.connections),
+    0,
+  )} TCP connection(s) per sample of ${calls} calls`;
+
+/** Executes/s against both pywinrm baselines; `ours` and the transport differ between Basic and NTLM. */
+async function execRows(title: string, url: string, ours: ConnectionOptions, transport: 'basic' | 'ntlm') {
+  for (const path of paths(url)) {
+    const target: Target = await path.open();
+    try {
+      const runCmd = newPair();
+      const shell = newPair();
+      const n = path.n;
+      await oursExecutes(target, ours, n); // unmeasured: V8 compiles the hot paths (pywinrm has no JIT)
+      for (let s = 0; s < SAMPLES; s++) {
+        await pairOnce(
+          runCmd,
+          s,
+          () => oursExecutes(target, ours, n),
+          () => pywinrm(target, py('runcmd', n, transport)),
+        );
+        await pairOnce(
+          shell,
+          s,
+          () => oursExecutes(target, ours, n),
+          () => pywinrm(target, py('shell', n, transport)),
+        );
+      }
+      const proxiedPath = target.wire !== undefined;
+      for (const line of table(`${title}, ${path.label}, ${n} executes per sample`, [
+        {
+          name: 'executes/s vs Session.run_cmd',
+          pair: runCmd,
+          peer: 'run_cmd',
+          ...(proxiedPath ? { target: at10 ? '≥ 2.4x (bound 2.5x)' : 'bound 2.5x' } : {}),
+        },
+        {
+          name: 'executes/s vs Protocol, one reused shell',
+          pair: shell,
+          peer: 'reused shell',
+          ...(proxiedPath ? { target: at10 ? '≥ 1.45x (bound 1.5x)' : 'bound 1.5x' } : {}),
+        },
+      ]))
+        console.log(line);
+      console.log('');
+      if (proxiedPath) {
+        console.log(
+          'Counted on the wire by the proxy (measured part only; connections include the warm-up):',
+        );
+        console.log(wireLine('winrm-connection', [...runCmd.ours, ...shell.ours], n + 1));
+        console.log(wireLine('pywinrm run_cmd', runCmd.peer, n + 1));
+        console.log(wireLine('pywinrm reused shell', shell.peer, n + 1));
+      } else {
+        console.log(
+          `- winrm-connection: ${spread(runCmd.ours.map((s) => s.requestsPer))} requests per execute`,
+        );
+      }
+    } finally {
+      await target.close();
+    }
+  }
+}
+
+async function stdoutRows(url: string, ours: ConnectionOptions) {
+  for (const path of paths(url)) {
+    const target = await path.open();
+    try {
+      const p: Paired = newPair();
+      for (let s = 0; s < SAMPLES; s++) {
+        await pairOnce(
+          p,
+          s,
+          () => oursStdout(target, ours, OUTPUT),
+          () => pywinrm(target, py('stdout', OUTPUT, 'basic')),
+        );
+      }
+      const name = `stdout MB/s (${OUTPUT / 1048576} MB, kept by both)`;
+      for (const line of table(`stdout, Basic over HTTP, ${path.label}`, [
+        { name, pair: p, peer: 'run_cmd' },
+      ]))
+        console.log(line);
+      console.log(
+        `\n- peak RSS growth during the command (median): winrm-connection (in-process, lower bound: reuses earlier samples' freed memory) ${mb(median(p.ours.map((s) => s.rssGrowth ?? 0)))}, ` +
+          `pywinrm ${mb(median(p.peer.map((s) => s.rssGrowth ?? 0)))}`,
+      );
+      if (target.wire) {
+        console.log(
+          `- requests for the command: winrm-connection ${spread(
+            p.ours.map((s) => s.requestsPer),
+            0,
+          )}, pywinrm run_cmd ${spread(
+            p.peer.map((s) => s.requestsPer),
+            0,
+          )}`,
+        );
+      }
+    } finally {
+      await target.close();
+    }
+  }
+}
 
 console.log(
-  `samples: ${SAMPLES} pairs (medians), executes per sample: ${EXECUTES}, output: ${OUTPUT / 1048576} MB`,
+  `${new Date().toISOString()}; ${cpus().length} x ${cpus()[0]?.model ?? '?'}; Node ${process.version}; ` +
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+);
+console.log(
+  `samples: ${SAMPLES} pairs per row (one unmeasured warm-up round per path); executes per sample: ${EXECUTES} ` +
+    `direct, ${PROXY_EXECUTES} proxied; output: ${OUTPUT / 1048576} MB; proxy round trip: ${RTT} ms`,
 );
 try {
-  if (ONLY.has('basic')) {
+  if (ONLY.has('exec') || ONLY.has('stdout')) {
     const mock = await startMockProcess([...cred, '--auth', 'basic', '--allow-unencrypted']);
+    const ours = { endpoint: mock.url, username: user.name, password: user.password, allowUnencrypted: true };
     try {
-      const a: Measured[] = [];
-      const b: Array<{ execPerSec: number; mbPerSec?: number }> = [];
-      const options = {
-        endpoint: mock.url,
-        username: user.name,
-        password: user.password,
-        allowUnencrypted: true,
-      };
-      // One unmeasured round first: V8 compiles the hot paths during the first few hundred executes, and the
-      // figure wanted is a long-running automation process's steady state (pywinrm has no JIT to warm).
-      await ours(options, 0);
-      for (let s = 0; s < SAMPLES; s++) {
-        if (s % 2 === 0) {
-          a.push(await ours(options, OUTPUT));
-          b.push(await pywinrm(mock.url, 'basic', OUTPUT, pyEnv));
-        } else {
-          b.push(await pywinrm(mock.url, 'basic', OUTPUT, pyEnv));
-          a.push(await ours(options, OUTPUT));
-        }
-      }
-      console.log(
-        `\nrequests per execute (warm connection): ${a[0]!.requestsPerExecute.toFixed(2)}; pywinrm run_cmd: 5 + a new HTTP session`,
-      );
-      table('Basic over HTTP (allowUnencrypted), builtins host', [
-        [
-          'executes/s (echo, one connection)',
-          a.map((x) => x.execPerSec),
-          b.map((x) => x.execPerSec),
-          'pywinrm',
-        ],
-        [
-          `stdout MB/s (${OUTPUT / 1048576} MB)`,
-          a.map((x) => x.mbPerSec!),
-          b.map((x) => x.mbPerSec!),
-          'pywinrm',
-        ],
-      ]);
+      if (ONLY.has('exec')) await execRows('Basic over HTTP', mock.url, ours, 'basic');
+      if (ONLY.has('stdout')) await stdoutRows(mock.url, ours);
     } finally {
       await mock.stop();
     }
@@ -156,33 +204,32 @@ try {
     const http = await startMockProcess([...cred, '--auth', 'ntlm']);
     const https = await startMockProcess([...cred, '--auth', 'basic', '--https']);
     try {
-      const sealed: number[] = [];
-      const tls: number[] = [];
-      const py: number[] = [];
+      const ntlm = {
+        endpoint: http.url,
+        username: user.name,
+        password: user.password,
+        auth: 'ntlm' as const,
+      };
+      await execRows('NTLM with message encryption over HTTP (both sides sealed)', http.url, ntlm, 'ntlm');
+      const vsTls = newPair();
+      const tls = {
+        endpoint: https.url,
+        username: user.name,
+        password: user.password,
+        tls: { insecureAcceptAnyCertificate: true },
+      };
       for (let s = 0; s < SAMPLES; s++) {
-        sealed.push(
-          (await ours({ endpoint: http.url, username: user.name, password: user.password, auth: 'ntlm' }, 0))
-            .execPerSec,
+        await pairOnce(
+          vsTls,
+          s,
+          () => oursExecutes(direct(http.url), ntlm, EXECUTES),
+          () => oursExecutes(direct(https.url), tls, EXECUTES),
         );
-        tls.push(
-          (
-            await ours(
-              {
-                endpoint: https.url,
-                username: user.name,
-                password: user.password,
-                tls: { insecureAcceptAnyCertificate: true },
-              },
-              0,
-            )
-          ).execPerSec,
-        );
-        py.push((await pywinrm(http.url, 'ntlm', 0, pyEnv)).execPerSec);
       }
-      table('NTLM with message encryption over HTTP (AllowUnencrypted=false)', [
-        ['executes/s, NTLM+encryption vs Basic over HTTPS (both ours)', sealed, tls, 'ours, Basic/HTTPS'],
-        ['executes/s, NTLM+encryption', sealed, py, 'pywinrm NTLM'],
-      ]);
+      for (const line of table('NTLM sealing against TLS, both ours, direct', [
+        { name: 'executes/s, NTLM + encryption vs Basic over HTTPS', pair: vsTls, peer: 'ours, Basic/HTTPS' },
+      ]))
+        console.log(line);
     } finally {
       await http.stop();
       await https.stop();
