@@ -1,7 +1,7 @@
 /** Entry point: resolve options and create the strategy's connection. */
 import type { Connection } from './connection.ts';
-import { WinRmInternalConnection } from './internal/connection.ts';
 import { type ConnectionOptions, resolveOptions } from './options.ts';
+import { WinRmInternalConnection } from './winrm/connection.ts';
 
 /**
  * Open a connection. Nothing is sent until the first command; use {@link WinRmInternalConnection} features via

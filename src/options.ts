@@ -109,7 +109,7 @@ export interface ResolvedOptions {
   encrypt: boolean;
   tls: Required<Pick<TlsOptions, 'verifyHostname' | 'insecureAcceptAnyCertificate'>> &
     Pick<TlsOptions, 'ca'> & { fingerprint: { algorithm: 'sha1' | 'sha256'; hex: string } | undefined };
-  operationTimeout: number;
+  operationTimeoutMs: number;
   readTimeoutMs: number;
   connectTimeoutMs: number;
   maxEnvelopeSize: number;
@@ -260,7 +260,7 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
       verifyHostname: tlsIn.verifyHostname ?? true,
       insecureAcceptAnyCertificate: tlsIn.insecureAcceptAnyCertificate ?? false,
     },
-    operationTimeout,
+    operationTimeoutMs: operationTimeout * 1000,
     readTimeoutMs: readTimeout * 1000,
     connectTimeoutMs: positive('connectTimeout', o.connectTimeout, 15) * 1000,
     maxEnvelopeSize,

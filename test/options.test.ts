@@ -16,7 +16,7 @@ describe('resolveOptions', () => {
   it('applies documented defaults', () => {
     const r = resolveOptions(base);
     assert.equal(r.url.toString(), 'https://srv:5986/wsman');
-    assert.equal(r.operationTimeout, 20);
+    assert.equal(r.operationTimeoutMs, 20_000);
     assert.equal(r.readTimeoutMs, 30_000);
     assert.equal(r.maxEnvelopeSize, 512_000);
     assert.equal(r.codepage, 65001);

@@ -9,13 +9,11 @@
 import { Readable, Writable } from 'node:stream';
 import type { RemoteProcess, RemoteSignal } from '../connection.ts';
 import { AbortError, ProtocolError, TimeoutError, WinRmError } from '../errors.ts';
-import type { WsmanTransport } from '../transport/wsman-transport.ts';
-import { buildCommand, parseCommandResponse } from '../wsman/actions/command.ts';
-import { buildReceive, parseReceiveResponse } from '../wsman/actions/receive.ts';
-import { buildSend, parseSendResponse, sendPayloadCapacity } from '../wsman/actions/send.ts';
-import { buildSignal, parseSignalResponse } from '../wsman/actions/signal.ts';
-import { FAULT } from '../wsman/constants.ts';
-import { isFault } from '../wsman/faults.ts';
+import type { ReceiveResult } from '../wsman/actions/receive.ts';
+import { sendPayloadCapacity } from '../wsman/actions/send.ts';
+import { COMMAND, RECEIVE, SEND, SIGNAL } from './actions.ts';
+import { faultAction } from './policy.ts';
+import type { WsmanClient } from './wsman-client.ts';
 
 const STREAM_HIGH_WATER = 1024 * 1024;
 
@@ -39,22 +37,17 @@ export interface StartParams {
 
 /** Start the command (one Command request) and return the live process. */
 export async function startRemoteProcess(
-  transport: WsmanTransport,
+  client: WsmanClient,
   params: StartParams,
   hooks: ProcessHooks,
 ): Promise<RemoteProcessImpl> {
   if (params.signal?.aborted) throw new AbortError('The command was aborted before it started');
-  const ctx = transport.context();
-  const msg = await transport.send(
-    ctx,
-    buildCommand(ctx, { shellId: params.shellId, command: params.commandLine }),
-    {
-      what: 'Command',
-      signal: params.signal,
-    },
+  const { commandId } = await client.invoke(
+    COMMAND,
+    { shellId: params.shellId, command: params.commandLine },
+    { signal: params.signal },
   );
-  const { commandId } = parseCommandResponse(msg);
-  const proc = new RemoteProcessImpl(transport, params, commandId, hooks);
+  const proc = new RemoteProcessImpl(client, params, commandId, hooks);
   proc.begin();
   return proc;
 }
@@ -75,7 +68,7 @@ export class RemoteProcessImpl implements RemoteProcess {
   private readonly capacity: number;
 
   constructor(
-    private readonly transport: WsmanTransport,
+    private readonly client: WsmanClient,
     private readonly params: StartParams,
     readonly commandId: string,
     private readonly hooks: ProcessHooks,
@@ -92,12 +85,7 @@ export class RemoteProcessImpl implements RemoteProcess {
     };
     this.stdout = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
     this.stderr = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
-    this.capacity = sendPayloadCapacity(
-      transport.context(),
-      params.shellId,
-      commandId,
-      transport.envelopeReserve,
-    );
+    this.capacity = sendPayloadCapacity(client.context(), params.shellId, commandId, client.envelopeReserve);
     this.stdin = new Writable({
       highWaterMark: this.capacity,
       write: (chunk: Buffer, _enc, cb) => {
@@ -142,18 +130,15 @@ export class RemoteProcessImpl implements RemoteProcess {
       offset += part.length;
       const last = end && offset >= data.length;
       if (this.finished && !last) return;
-      const ctx = this.transport.context();
-      const xml = buildSend(ctx, {
-        shellId: this.params.shellId,
-        commandId: this.commandId,
-        data: part,
-        end: last,
-      });
       try {
-        parseSendResponse(await this.transport.send(ctx, xml, { what: 'Send', signal: this.stop.signal }));
+        await this.client.invoke(
+          SEND,
+          { shellId: this.params.shellId, commandId: this.commandId, data: part, end: last },
+          { signal: this.stop.signal },
+        );
       } catch (err) {
         // Input for a command that already ended is not an error for the caller.
-        if (this.finished || isFault(err, FAULT.ShellNotFound)) return;
+        if (this.finished || faultAction('cleanup', err) === 'ignore') return;
         throw err;
       }
     } while (offset < data.length);
@@ -180,14 +165,15 @@ export class RemoteProcessImpl implements RemoteProcess {
       while (exitCode === undefined) {
         await this.waitForDemand();
         if (this.stop.signal.aborted) throw this.failure ?? new AbortError();
-        const ctx = this.transport.context();
-        const xml = buildReceive(ctx, { shellId: this.params.shellId, commandId: this.commandId });
-        let result: ReturnType<typeof parseReceiveResponse>;
+        let result: ReceiveResult;
         try {
-          const msg = await this.transport.send(ctx, xml, { what: 'Receive', signal: this.stop.signal });
-          result = parseReceiveResponse(msg, this.commandId);
+          result = await this.client.invoke(
+            RECEIVE,
+            { shellId: this.params.shellId, commandId: this.commandId },
+            { signal: this.stop.signal },
+          );
         } catch (err) {
-          if (isFault(err, FAULT.TimedOut) && !this.stop.signal.aborted) continue;
+          if (faultAction('receive', err) === 'poll-again' && !this.stop.signal.aborted) continue;
           throw this.stop.signal.aborted && this.failure ? this.failure : err;
         }
         for (const c of result.chunks) {
@@ -228,7 +214,7 @@ export class RemoteProcessImpl implements RemoteProcess {
   /** Signal terminate once the command is over ([MS-WSMV] 3.1.4.14); after a failure, ctrl_c first. */
   private async cleanup(failure: WinRmError | undefined): Promise<boolean> {
     if (this.timer) clearTimeout(this.timer);
-    if (failure && !this.terminateRequested && !isFault(failure, FAULT.ShellNotFound)) {
+    if (failure && !this.terminateRequested && faultAction('cleanup', failure) !== 'ignore') {
       await this.sendSignal('ctrl_c').catch(() => undefined);
     }
     try {
@@ -251,9 +237,11 @@ export class RemoteProcessImpl implements RemoteProcess {
   private async sendSignal(signal: RemoteSignal): Promise<void> {
     if (signal === 'terminate' && this.signalsSent.includes('terminate')) return;
     this.signalsSent.push(signal);
-    const ctx = this.transport.context();
-    const xml = buildSignal(ctx, { shellId: this.params.shellId, commandId: this.commandId, signal });
-    parseSignalResponse(await this.transport.send(ctx, xml, { what: `Signal ${signal}` }));
+    await this.client.invoke(
+      SIGNAL,
+      { shellId: this.params.shellId, commandId: this.commandId, signal },
+      { what: `Signal ${signal}` },
+    );
   }
 
   private abort(reason: WinRmError): void {
@@ -270,7 +258,7 @@ export class RemoteProcessImpl implements RemoteProcess {
       return;
     }
     await this.sendSignal(signal).catch((err: unknown) => {
-      if (!isFault(err, FAULT.ShellNotFound)) throw err;
+      if (faultAction('cleanup', err) !== 'ignore') throw err;
     });
   }
 }

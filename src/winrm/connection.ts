@@ -23,6 +23,7 @@ import type {
 import { DebugLog } from '../debug.ts';
 import { ConnectionError, InvalidArgumentError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
+import { collectOutput, feedStdin } from '../process/io.ts';
 import {
   downloadDirectory,
   downloadFile,
@@ -30,13 +31,11 @@ import {
   uploadDirectory,
   uploadFile,
 } from '../transfer/index.ts';
-import { WsmanTransport } from '../transport/wsman-transport.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
-import { FAULT } from '../wsman/constants.ts';
-import { isFault } from '../wsman/faults.ts';
-import { collectOutput, feedStdin } from './io.ts';
+import { faultAction, MAX_REOPENS } from './policy.ts';
 import { type RemoteProcessImpl, startRemoteProcess } from './process.ts';
 import { type Shell, ShellPool } from './shells.ts';
+import { WsmanClient } from './wsman-client.ts';
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 /** ShellId and CommandId are GUIDs: measuring the empty Send with one of the same length gives its exact size. */
@@ -44,7 +43,7 @@ const GUID_SIZED = '00000000-0000-0000-0000-000000000000';
 
 export class WinRmInternalConnection implements Connection {
   readonly connectionType = 'WINRM_INTERNAL' as const;
-  readonly transport: WsmanTransport;
+  readonly transport: WsmanClient;
   private readonly shells: ShellPool;
   private readonly debug: DebugLog;
   private readonly running = new Set<RemoteProcessImpl>();
@@ -58,7 +57,7 @@ export class WinRmInternalConnection implements Connection {
       opts.auth === 'ntlm'
         ? new NtlmHttpAuth({ account: opts.account, password: opts.password, encrypt: opts.encrypt })
         : new BasicAuth(opts.account, opts.password);
-    this.transport = new WsmanTransport(opts, auth, this.debug);
+    this.transport = new WsmanClient(opts, auth, this.debug);
     this.shells = new ShellPool(this.transport, opts);
   }
 
@@ -95,8 +94,7 @@ export class WinRmInternalConnection implements Connection {
       cwd: options.cwd,
       env: options.env,
     };
-    // A reused shell may have idled out (2150858843) or hit the operations quota (2150859174, which Windows
-    // only releases when the shell is deleted): open a fresh shell once and retry.
+    // A reused shell may have idled out or hit a quota: ./policy.ts decides, and a fresh shell is tried once.
     for (let attempt = 0; ; attempt++) {
       const shell = await this.shells.acquire(settings, options.signal);
       try {
@@ -112,14 +110,14 @@ export class WinRmInternalConnection implements Connection {
         this.running.add(proc);
         return proc;
       } catch (err) {
-        if (isFault(err, FAULT.ShellNotFound)) this.shells.discard(shell);
-        else if (isFault(err, FAULT.QuotaMaxOperations, FAULT.QuotaMaxCommandsPerShell))
-          await this.shells.destroy(shell);
+        const action = faultAction('start', err);
+        if (action === 'reopen') this.shells.discard(shell);
+        else if (action === 'replace') await this.shells.destroy(shell);
         else {
           await this.shells.release(shell).catch(() => undefined);
           throw err;
         }
-        if (attempt >= 1) throw err;
+        if (attempt >= MAX_REOPENS) throw err;
         this.debug.log('shell', `reopening shell after fault ${(err as { faultCode?: number }).faultCode}`);
       }
     }
