@@ -35,14 +35,14 @@ async function ours(options: ConnectionOptions, outputBytes: number): Promise<Me
   const conn = await connect(options);
   try {
     await conn.execute('echo warm');
-    const before = conn.requestCount;
+    const before = conn.stats().requests ?? 0;
     let t0 = performance.now();
     for (let i = 0; i < EXECUTES; i++) {
       const r = await conn.execute(`echo ${i}`);
       if (r.stdoutText !== `${i}\r\n`) throw new Error(`unexpected output ${JSON.stringify(r.stdoutText)}`);
     }
     const execPerSec = EXECUTES / ((performance.now() - t0) / 1000);
-    const requestsPerExecute = (conn.requestCount - before) / EXECUTES;
+    const requestsPerExecute = ((conn.stats().requests ?? 0) - before) / EXECUTES;
     if (outputBytes === 0) return { execPerSec, requestsPerExecute };
     t0 = performance.now();
     const out = await conn.execute(`mock-output ${outputBytes}`, { maxBuffer: 0 });

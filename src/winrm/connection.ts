@@ -12,6 +12,7 @@ import { checkCodepage, decodeCodepage } from '../codepage.ts';
 import type {
   CommandInput,
   Connection,
+  ConnectionStats,
   DirectoryTransferResult,
   ExecuteOptions,
   ExecuteResult,
@@ -22,7 +23,7 @@ import type {
 } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
 import { ConnectionError, InvalidArgumentError } from '../errors.ts';
-import type { ResolvedOptions } from '../options.ts';
+import type { ResolvedOptions } from '../options/index.ts';
 import { collectOutput, feedStdin } from '../process/io.ts';
 import {
   downloadDirectory,
@@ -55,15 +56,23 @@ export class WinRmInternalConnection implements Connection {
     this.debug.addSecret(opts.password);
     const auth: AuthMechanismImpl =
       opts.auth === 'ntlm'
-        ? new NtlmHttpAuth({ account: opts.account, password: opts.password, encrypt: opts.encrypt })
+        ? new NtlmHttpAuth({
+            account: opts.account,
+            password: opts.password,
+            encrypt: opts.encrypt,
+            channelBinding: opts.channelBinding,
+          })
         : new BasicAuth(opts.account, opts.password);
     this.transport = new WsmanClient(opts, auth, this.debug);
     this.shells = new ShellPool(this.transport, opts);
   }
 
-  /** Number of HTTP requests sent so far (benchmarks report requests per execute). */
-  get requestCount(): number {
-    return this.transport.requestCount;
+  stats(): ConnectionStats {
+    return {
+      processesRunning: this.running.size,
+      requests: this.transport.requestCount,
+      shellsOpen: this.shells.openCount,
+    };
   }
 
   async startProcess(command: CommandInput, options: ProcessOptions = {}): Promise<RemoteProcess> {

@@ -6,7 +6,7 @@
  * Create was still in flight when the pool closed.
  */
 import { AbortError, ConnectionError } from '../errors.ts';
-import type { ResolvedOptions } from '../options.ts';
+import type { WsmanConfig } from '../options/index.ts';
 import { CREATE_SHELL, DELETE_SHELL } from './actions.ts';
 import { faultAction } from './policy.ts';
 import type { WsmanClient } from './wsman-client.ts';
@@ -50,7 +50,7 @@ export class ShellPool {
 
   constructor(
     private readonly client: WsmanClient,
-    private readonly opts: ResolvedOptions,
+    private readonly opts: Pick<WsmanConfig, 'maxShells' | 'maxCommandsPerShell'>,
   ) {}
 
   get openCount(): number {

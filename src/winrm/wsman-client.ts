@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthMechanismImpl } from '../auth/types.ts';
 import type { DebugLog } from '../debug.ts';
 import { AuthenticationError, HttpError, InvalidArgumentError, WinRmError } from '../errors.ts';
-import type { ResolvedOptions } from '../options.ts';
+import type { ResolvedOptions } from '../options/index.ts';
 import { ChannelPool, type HttpResponse } from '../transport/http.ts';
 import { IDENTIFY_UNAUTHENTICATED_HEADER } from '../wsman/constants.ts';
 import type { RequestContext } from '../wsman/envelope.ts';

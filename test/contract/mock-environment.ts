@@ -6,8 +6,8 @@ import { type MockServerOptions, startMockServer } from '../../src/mock/index.ts
 import { contractRules, type Observations } from './commands.ts';
 import type { ContractEnvironment } from './connection-contract.ts';
 
-/** OperationTimeout of contract connections: short, so "silent for 3x" tests stay quick. */
-export const CONTRACT_OPERATION_TIMEOUT = 1;
+/** OperationTimeout of contract connections (ms): short, so "silent for 3x" tests stay quick. */
+export const CONTRACT_OPERATION_TIMEOUT = 1000;
 
 export async function mockEnvironment(
   mockOptions: Omit<MockServerOptions, 'commandHost'>,
