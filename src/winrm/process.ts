@@ -8,7 +8,8 @@
  */
 import { Readable, Writable } from 'node:stream';
 import type { RemoteProcess, RemoteSignal } from '../connection.ts';
-import { AbortError, ProtocolError, TimeoutError, WinRmError } from '../errors.ts';
+import { AbortError, ProtocolError, TimeoutError, type WinRmError } from '../errors.ts';
+import { asWinRmError, ProcessLifecycle } from '../process/lifecycle.ts';
 import type { ReceiveResult } from '../wsman/actions/receive.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { COMMAND, RECEIVE, SEND, SIGNAL } from './actions.ts';
@@ -57,14 +58,10 @@ export class RemoteProcessImpl implements RemoteProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exited: Promise<number>;
-  private resolveExit!: (code: number) => void;
-  private rejectExit!: (err: Error) => void;
-  private readonly stop = new AbortController();
+  /** Deadline, abort and exit semantics, shared with every strategy. */
+  private readonly life: ProcessLifecycle;
   private demand: (() => void) | undefined;
-  private finished = false;
-  private failure: WinRmError | undefined;
   private readonly signalsSent: RemoteSignal[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private readonly capacity: number;
 
   constructor(
@@ -73,11 +70,6 @@ export class RemoteProcessImpl implements RemoteProcess {
     readonly commandId: string,
     private readonly hooks: ProcessHooks,
   ) {
-    this.exited = new Promise<number>((res, rej) => {
-      this.resolveExit = res;
-      this.rejectExit = rej;
-    });
-    this.exited.catch(() => undefined);
     const wake = () => {
       const d = this.demand;
       this.demand = undefined;
@@ -92,7 +84,7 @@ export class RemoteProcessImpl implements RemoteProcess {
         this.sendStdin(chunk, false).then(
           () => cb(),
           (err: Error) => {
-            this.abort(err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err }));
+            this.life.abort(asWinRmError(err));
             cb(err);
           },
         );
@@ -101,25 +93,21 @@ export class RemoteProcessImpl implements RemoteProcess {
         this.sendStdin(Buffer.alloc(0), true).then(() => cb(), cb);
       },
     });
+    this.life = new ProcessLifecycle(this);
+    this.exited = this.life.exited;
+  }
+
+  private get finished(): boolean {
+    return this.life.finished;
+  }
+
+  private get stop(): AbortController {
+    return this.life.stop;
   }
 
   /** Start the Receive loop and the deadline. */
   begin(): void {
-    const { timeoutMs, signal } = this.params;
-    if (timeoutMs !== undefined) {
-      this.timer = setTimeout(() => {
-        this.abort(
-          new TimeoutError(`The command did not finish within ${timeoutMs} ms; it was killed`, { timeoutMs }),
-        );
-      }, timeoutMs);
-    }
-    if (signal) {
-      const onAbort = () =>
-        this.abort(new AbortError('The command was aborted; it was killed', { cause: signal.reason }));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      this.exited.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
-    }
+    this.life.arm(this.params.timeoutMs, this.params.signal);
     void this.receiveLoop();
   }
 
@@ -164,7 +152,7 @@ export class RemoteProcessImpl implements RemoteProcess {
     try {
       while (exitCode === undefined) {
         await this.waitForDemand();
-        if (this.stop.signal.aborted) throw this.failure ?? new AbortError();
+        if (this.stop.signal.aborted) throw this.life.failure ?? new AbortError();
         let result: ReceiveResult;
         try {
           result = await this.client.invoke(
@@ -174,7 +162,7 @@ export class RemoteProcessImpl implements RemoteProcess {
           );
         } catch (err) {
           if (faultAction('receive', err) === 'poll-again' && !this.stop.signal.aborted) continue;
-          throw this.stop.signal.aborted && this.failure ? this.failure : err;
+          throw this.stop.signal.aborted && this.life.failure ? this.life.failure : err;
         }
         for (const c of result.chunks) {
           if (c.data.length === 0) continue;
@@ -187,33 +175,25 @@ export class RemoteProcessImpl implements RemoteProcess {
           exitCode = result.exitCode;
         }
       }
-      this.finished = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.stdout.push(null);
-      this.stderr.push(null);
+      this.life.finish();
       this.settled = true;
       // The terminate goes out on the next turn of the event loop: a caller that runs its next command as soon as
       // this one resolves has that Command written first, so the server answers it before handling the Signal,
       // and handles the Signal while this side reads the answer.
       this.hooks.onCompleted(new Promise<void>((r) => setImmediate(r)).then(() => this.cleanup(undefined)));
-      this.resolveExit(exitCode);
+      this.life.succeed(exitCode);
     } catch (err) {
-      this.finished = true;
-      const e = err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err });
+      this.life.finish();
+      const e = asWinRmError(err);
       const healthy = await this.cleanup(e);
-      // The error is reported once, through `exited`; the streams just stop (close without end), so a caller
-      // that only reads them gets no uncaught 'error' event.
-      this.rejectExit(e);
-      this.stdout.destroy();
-      this.stderr.destroy();
-      this.stdin.destroy();
+      // The error is reported once, through `exited`; the streams just stop (close without end).
+      this.life.fail(e);
       this.settle(healthy);
     }
   }
 
   /** Signal terminate once the command is over ([MS-WSMV] 3.1.4.14); after a failure, ctrl_c first. */
   private async cleanup(failure: WinRmError | undefined): Promise<boolean> {
-    if (this.timer) clearTimeout(this.timer);
     if (failure && !this.terminateRequested && faultAction('cleanup', failure) !== 'ignore') {
       await this.sendSignal('ctrl_c').catch(() => undefined);
     }
@@ -244,17 +224,11 @@ export class RemoteProcessImpl implements RemoteProcess {
     );
   }
 
-  private abort(reason: WinRmError): void {
-    if (this.finished || this.stop.signal.aborted) return;
-    this.failure = reason;
-    this.stop.abort(reason);
-  }
-
   async kill(signal: RemoteSignal = 'ctrl_c'): Promise<void> {
     if (this.finished) return;
     if (signal === 'terminate') {
       this.terminateRequested = true;
-      this.abort(new AbortError('The command was terminated by kill()'));
+      this.life.abort(new AbortError('The command was terminated by kill()'));
       return;
     }
     await this.sendSignal(signal).catch((err: unknown) => {
