@@ -1,15 +1,50 @@
-/** Entry point: resolve options and create the strategy's connection. */
-import type { Connection } from './connection.ts';
-import { WinRmInternalConnection } from './internal/connection.ts';
-import { type ConnectionOptions, resolveOptions } from './options.ts';
+/**
+ * Entry point and strategy registry: connectionType -> its options resolver and its factory. connect() looks the
+ * strategy up, lets it resolve (and check) the options into its own config, and creates the connection.
+ */
+import type { Connection, ConnectionType } from './connection.ts';
+import { bad, oneOf } from './options/check.ts';
+import { CONNECTION_TYPES } from './options/common.ts';
+import { type ConnectionOptions, resolveWinRmInternal } from './options/index.ts';
+import { WinRmInternalConnection } from './winrm/connection.ts';
+
+/** A strategy: how to resolve the options it reads, and how to make a connection from the result. */
+export interface Strategy<Config> {
+  resolve(options: ConnectionOptions): Config;
+  create(config: Config): Connection;
+}
+
+/** A registered strategy, its config type hidden behind open(). */
+interface Registered {
+  open(options: ConnectionOptions): Connection;
+}
+
+function register<Config>(s: Strategy<Config>): Registered {
+  return { open: (options) => s.create(s.resolve(options)) };
+}
+
+const STRATEGIES: Readonly<Record<ConnectionType, Registered>> = {
+  WINRM_INTERNAL: register({
+    resolve: resolveWinRmInternal,
+    create: (config) => new WinRmInternalConnection(config),
+  }),
+  WINRM_NATIVE: register<never>({
+    resolve: () =>
+      bad(
+        'connectionType',
+        'WINRM_NATIVE (winrs.exe) is not available in this release',
+        "use 'WINRM_INTERNAL' (the default)",
+      ),
+    create: (config) => config,
+  }),
+};
 
 /**
- * Open a connection. Nothing is sent until the first command; use {@link WinRmInternalConnection} features via
- * the returned object. Throws InvalidArgumentError for bad options (naming the option and the fix).
+ * Open a connection. Nothing is sent until the first command. Throws InvalidArgumentError for bad options
+ * (naming the option and the fix).
  */
-export async function connect(
-  options: ConnectionOptions,
-): Promise<Connection & { readonly requestCount: number }> {
-  const resolved = resolveOptions(options);
-  return new WinRmInternalConnection(resolved);
+export async function connect(options: ConnectionOptions): Promise<Connection> {
+  if (options === null || typeof options !== 'object') bad('options', 'connect() needs an options object');
+  const type = oneOf('connectionType', options.connectionType, CONNECTION_TYPES, 'WINRM_INTERNAL');
+  return STRATEGIES[type].open(options);
 }

@@ -166,8 +166,23 @@ export interface Connection extends AsyncDisposable {
     localDir: string,
     options?: TransferOptions,
   ): Promise<DirectoryTransferResult>;
+  /** Diagnostics: what the connection has sent and holds open now. */
+  stats(): ConnectionStats;
   /** Release every remote resource (shells) and local socket. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * What a connection has sent and holds open, for diagnostics and benchmarks. Counters a strategy does not have
+ * are undefined (a winrs-native connection sends no HTTP requests and pools no shells).
+ */
+export interface ConnectionStats {
+  /** Processes started and not yet exited. */
+  processesRunning: number;
+  /** WinRM-internal: HTTP requests sent so far (benchmarks report requests per execute). */
+  requests?: number;
+  /** WinRM-internal: remote shells open now (idle in the pool or running a command). */
+  shellsOpen?: number;
 }
 
 export type ConnectionType = 'WINRM_INTERNAL' | 'WINRM_NATIVE';

@@ -9,5 +9,12 @@ export { connect } from './connect.ts';
 export type * from './connection.ts';
 export type { Logger } from './debug.ts';
 export * from './errors.ts';
-export type { AuthMechanism, ConnectionOptions, TlsOptions } from './options.ts';
+export type {
+  AuthMechanism,
+  AuthOptions,
+  CommonOptions,
+  ConnectionOptions,
+  TlsOptions,
+  WinRmOptions,
+} from './options/index.ts';
 export * as wsman from './wsman/index.ts';

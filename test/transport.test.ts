@@ -9,7 +9,7 @@ import { DebugLog } from '../src/debug.ts';
 import { AuthenticationError, ConnectionError, HttpError } from '../src/errors.ts';
 import { generateSelfSignedCertificate } from '../src/mock/tls/certificate.ts';
 import { type ConnectionOptions, resolveOptions } from '../src/options.ts';
-import { WsmanTransport } from '../src/transport/wsman-transport.ts';
+import { WsmanClient } from '../src/winrm/wsman-client.ts';
 import { buildIdentify } from '../src/wsman/actions/identify.ts';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -23,10 +23,10 @@ function transportFor(o: Partial<ConnectionOptions> & { endpoint: string }, line
   const opts = resolveOptions({ username: 'admin', password: 'Sup3r-Secret', ...o });
   const debug = new DebugLog(lines ? (_ns, m) => lines.push(m) : undefined);
   debug.addSecret(opts.password);
-  return new WsmanTransport(opts, new BasicAuth(opts.account, opts.password), debug);
+  return new WsmanClient(opts, new BasicAuth(opts.account, opts.password), debug);
 }
 
-async function send(t: WsmanTransport) {
+async function send(t: WsmanClient) {
   const ctx = t.context();
   try {
     return await t.send(ctx, buildIdentify(), { what: 'Identify', checkRelatesTo: false });

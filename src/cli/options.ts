@@ -1,7 +1,7 @@
 /** Connection flags shared by every CLI command, parsed into ConnectionOptions. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AuthMechanism, ConnectionOptions } from '../options.ts';
+import type { AuthMechanism, ConnectionOptions } from '../options/index.ts';
 
 export class UsageError extends Error {}
 
@@ -34,8 +34,8 @@ export const CONNECTION_USAGE = `Connection flags:
   --fingerprint HEX         pin the server certificate (SHA-1 or SHA-256 thumbprint)
   --insecure                accept any certificate (INSECURE)
   --type internal|native    strategy (default internal)
-  --operation-timeout SEC   WS-Management OperationTimeout (default 20)
-  --timeout SEC             overall deadline for the command`;
+  --operation-timeout MS    WS-Management OperationTimeout in milliseconds (default 20000)
+  --timeout MS              overall deadline for the command, in milliseconds (default none)`;
 
 type Values = {
   [K in keyof typeof CONNECTION_FLAGS]?: (typeof CONNECTION_FLAGS)[K]['type'] extends 'boolean'
@@ -89,7 +89,6 @@ export function toConnectionOptions(
       throw new UsageError(`cannot read --ca ${v.ca}: ${(err as Error).message}`);
     }
   }
-  const timeout = num('timeout', v.timeout);
   return {
     connectionType: type === 'native' ? 'WINRM_NATIVE' : 'WINRM_INTERNAL',
     endpoint: v.endpoint,
@@ -102,6 +101,6 @@ export function toConnectionOptions(
     allowUnencrypted: v['allow-unencrypted'],
     tls: { ca, fingerprint: v.fingerprint, insecureAcceptAnyCertificate: v.insecure },
     operationTimeout: num('operation-timeout', v['operation-timeout']),
-    timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    timeoutMs: num('timeout', v.timeout),
   };
 }

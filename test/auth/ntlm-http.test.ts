@@ -14,7 +14,7 @@ import { NtlmHttpAuth } from '../../src/auth/ntlm-http.ts';
 import { DebugLog } from '../../src/debug.ts';
 import { AuthenticationError, ProtocolError, WinRmError } from '../../src/errors.ts';
 import { resolveOptions } from '../../src/options.ts';
-import { WsmanTransport } from '../../src/transport/wsman-transport.ts';
+import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 import { buildIdentify, buildReply, NS } from '../../src/wsman/index.ts';
 
 const PASSWORD = 'N7lm-Pa$$word';
@@ -110,13 +110,13 @@ describe('NTLM over HTTP with encryption', () => {
     });
     const debug = new DebugLog(lines ? (_n, m) => lines.push(m) : undefined);
     debug.addSecret(password);
-    return new WsmanTransport(
+    return new WsmanClient(
       opts,
       new NtlmHttpAuth({ account: parseAccount(username), password, encrypt: opts.encrypt }),
       debug,
     );
   }
-  const identify = (t: WsmanTransport) =>
+  const identify = (t: WsmanClient) =>
     t.send(t.context(), buildIdentify(), { what: 'Identify', checkRelatesTo: false });
 
   it('authenticates once per socket and seals both ways', async () => {

@@ -1,27 +1,29 @@
 /**
- * The connection contract over NTLM: message encryption on plain HTTP with the mock left at Windows' default
- * AllowUnencrypted=false, and NTLM inside HTTPS (no message encryption, channel bindings required).
+ * The connection and transfer contracts over NTLM: message encryption on plain HTTP with the mock left at
+ * Windows' default AllowUnencrypted=false, and NTLM inside HTTPS (no message encryption, channel bindings
+ * required).
  */
 import { describeConnectionContract } from './connection-contract.ts';
 import { mockEnvironment } from './mock-environment.ts';
+import { describeTransferContract } from './transfer-contract.ts';
 
 const USER = { name: 'svc-deploy', password: 'Ntlm&Contract-1', domain: 'CORP' };
 
 for (const https of [false, true]) {
-  describeConnectionContract(
-    https
-      ? 'WINRM_INTERNAL, NTLM over HTTPS with channel binding'
-      : 'WINRM_INTERNAL, NTLM with encryption over HTTP (AllowUnencrypted=false)',
-    () =>
-      mockEnvironment(
-        { https, users: [USER], auth: { negotiate: true, channelBinding: https ? 'strict' : 'none' } },
-        (mock) => ({
-          endpoint: mock.url,
-          username: `${USER.domain}\\${USER.name}`,
-          password: USER.password,
-          auth: 'ntlm',
-          tls: https ? { fingerprint: mock.thumbprints!.sha256 } : undefined,
-        }),
-      ),
-  );
+  const name = https
+    ? 'WINRM_INTERNAL, NTLM over HTTPS with channel binding'
+    : 'WINRM_INTERNAL, NTLM with encryption over HTTP (AllowUnencrypted=false)';
+  const setup = () =>
+    mockEnvironment(
+      { https, users: [USER], auth: { negotiate: true, channelBinding: https ? 'strict' : 'none' } },
+      (mock) => ({
+        endpoint: mock.url,
+        username: `${USER.domain}\\${USER.name}`,
+        password: USER.password,
+        auth: 'ntlm',
+        tls: https ? { fingerprint: mock.thumbprints!.sha256 } : undefined,
+      }),
+    );
+  describeConnectionContract(name, setup);
+  describeTransferContract(name, setup);
 }

@@ -8,7 +8,7 @@ import { AuthenticationError, HttpError } from '../../src/errors.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
 import { resolveOptions } from '../../src/options.ts';
 import type { HttpChannel, PostOptions } from '../../src/transport/http.ts';
-import { WsmanTransport } from '../../src/transport/wsman-transport.ts';
+import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 import { buildCreateShell, buildDeleteShell, parseCreateShellResponse } from '../../src/wsman/index.ts';
 
 const USER = { name: 'alice', password: 'Seal3d-Pass', domain: 'CORP' };
@@ -22,21 +22,21 @@ describe('mock Negotiate/NTLM', () => {
 
   function transport(password = USER.password) {
     const opts = resolveOptions({ endpoint: mock.url, username: 'CORP\\alice', password, auth: 'ntlm' });
-    return new WsmanTransport(
+    return new WsmanClient(
       opts,
       new NtlmHttpAuth({ account: parseAccount('CORP\\alice'), password, encrypt: true }),
       new DebugLog(),
     );
   }
 
-  async function createShell(t: WsmanTransport): Promise<string> {
+  async function createShell(t: WsmanClient): Promise<string> {
     const ctx = t.context();
     return parseCreateShellResponse(await t.send(ctx, buildCreateShell(ctx), { what: 'Create shell' }))
       .shellId;
   }
 
   /** Intercept the next post on the transport's channel. */
-  async function onNextPost(t: WsmanTransport, change: (body: Buffer) => Buffer): Promise<void> {
+  async function onNextPost(t: WsmanClient, change: (body: Buffer) => Buffer): Promise<void> {
     const channel: HttpChannel = await t.pool.acquire();
     const original = channel.post.bind(channel);
     channel.post = (body: Buffer | string, o: PostOptions) => {

@@ -13,7 +13,7 @@ export const USER = { name: 'mover', password: 'Tr4nsfer&Pass' };
 
 export interface TransferEnv {
   mock: MockServer;
-  conn: Connection & { readonly requestCount: number };
+  conn: Connection;
   faults: TransferFaults;
   /** Host path of a Windows path in the mock's file area (C:\x → <root>/C/x). */
   host(winPath: string): string;
@@ -35,7 +35,7 @@ export async function transferEnv(maxEnvelopeSize = 512_000): Promise<TransferEn
     password: USER.password,
     allowUnencrypted: true,
     maxEnvelopeSize,
-    operationTimeout: 5,
+    operationTimeout: 5000,
   });
   return {
     mock,

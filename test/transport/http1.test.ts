@@ -294,7 +294,7 @@ describe('HttpChannel on its own sockets', () => {
       return undefined; // silence
     });
     servers.push(srv);
-    const ch = channel(srv.port, { maxResponseBytes: 1000, readTimeout: 1, operationTimeout: 0.5 });
+    const ch = channel(srv.port, { maxResponseBytes: 1000, readTimeout: 1000, operationTimeout: 500 });
     await assert.rejects(ch.post('1', { headers: {} }), (e: unknown) => {
       return e instanceof ProtocolError && /not valid HTTP\/1\.1: malformed status line/.test(e.message);
     });

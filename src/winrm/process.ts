@@ -8,14 +8,13 @@
  */
 import { Readable, Writable } from 'node:stream';
 import type { RemoteProcess, RemoteSignal } from '../connection.ts';
-import { AbortError, ProtocolError, TimeoutError, WinRmError } from '../errors.ts';
-import type { WsmanTransport } from '../transport/wsman-transport.ts';
-import { buildCommand, parseCommandResponse } from '../wsman/actions/command.ts';
-import { buildReceive, parseReceiveResponse } from '../wsman/actions/receive.ts';
-import { buildSend, parseSendResponse, sendPayloadCapacity } from '../wsman/actions/send.ts';
-import { buildSignal, parseSignalResponse } from '../wsman/actions/signal.ts';
-import { FAULT } from '../wsman/constants.ts';
-import { isFault } from '../wsman/faults.ts';
+import { AbortError, ProtocolError, TimeoutError, type WinRmError } from '../errors.ts';
+import { asWinRmError, ProcessLifecycle } from '../process/lifecycle.ts';
+import type { ReceiveResult } from '../wsman/actions/receive.ts';
+import { sendPayloadCapacity } from '../wsman/actions/send.ts';
+import { COMMAND, RECEIVE, SEND, SIGNAL } from './actions.ts';
+import { faultAction } from './policy.ts';
+import type { WsmanClient } from './wsman-client.ts';
 
 const STREAM_HIGH_WATER = 1024 * 1024;
 
@@ -39,22 +38,17 @@ export interface StartParams {
 
 /** Start the command (one Command request) and return the live process. */
 export async function startRemoteProcess(
-  transport: WsmanTransport,
+  client: WsmanClient,
   params: StartParams,
   hooks: ProcessHooks,
 ): Promise<RemoteProcessImpl> {
   if (params.signal?.aborted) throw new AbortError('The command was aborted before it started');
-  const ctx = transport.context();
-  const msg = await transport.send(
-    ctx,
-    buildCommand(ctx, { shellId: params.shellId, command: params.commandLine }),
-    {
-      what: 'Command',
-      signal: params.signal,
-    },
+  const { commandId } = await client.invoke(
+    COMMAND,
+    { shellId: params.shellId, command: params.commandLine },
+    { signal: params.signal },
   );
-  const { commandId } = parseCommandResponse(msg);
-  const proc = new RemoteProcessImpl(transport, params, commandId, hooks);
+  const proc = new RemoteProcessImpl(client, params, commandId, hooks);
   proc.begin();
   return proc;
 }
@@ -64,27 +58,18 @@ export class RemoteProcessImpl implements RemoteProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exited: Promise<number>;
-  private resolveExit!: (code: number) => void;
-  private rejectExit!: (err: Error) => void;
-  private readonly stop = new AbortController();
+  /** Deadline, abort and exit semantics, shared with every strategy. */
+  private readonly life: ProcessLifecycle;
   private demand: (() => void) | undefined;
-  private finished = false;
-  private failure: WinRmError | undefined;
   private readonly signalsSent: RemoteSignal[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private readonly capacity: number;
 
   constructor(
-    private readonly transport: WsmanTransport,
+    private readonly client: WsmanClient,
     private readonly params: StartParams,
     readonly commandId: string,
     private readonly hooks: ProcessHooks,
   ) {
-    this.exited = new Promise<number>((res, rej) => {
-      this.resolveExit = res;
-      this.rejectExit = rej;
-    });
-    this.exited.catch(() => undefined);
     const wake = () => {
       const d = this.demand;
       this.demand = undefined;
@@ -92,19 +77,14 @@ export class RemoteProcessImpl implements RemoteProcess {
     };
     this.stdout = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
     this.stderr = new Readable({ highWaterMark: STREAM_HIGH_WATER, read: wake });
-    this.capacity = sendPayloadCapacity(
-      transport.context(),
-      params.shellId,
-      commandId,
-      transport.envelopeReserve,
-    );
+    this.capacity = sendPayloadCapacity(client.context(), params.shellId, commandId, client.envelopeReserve);
     this.stdin = new Writable({
       highWaterMark: this.capacity,
       write: (chunk: Buffer, _enc, cb) => {
         this.sendStdin(chunk, false).then(
           () => cb(),
           (err: Error) => {
-            this.abort(err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err }));
+            this.life.abort(asWinRmError(err));
             cb(err);
           },
         );
@@ -113,25 +93,21 @@ export class RemoteProcessImpl implements RemoteProcess {
         this.sendStdin(Buffer.alloc(0), true).then(() => cb(), cb);
       },
     });
+    this.life = new ProcessLifecycle(this);
+    this.exited = this.life.exited;
+  }
+
+  private get finished(): boolean {
+    return this.life.finished;
+  }
+
+  private get stop(): AbortController {
+    return this.life.stop;
   }
 
   /** Start the Receive loop and the deadline. */
   begin(): void {
-    const { timeoutMs, signal } = this.params;
-    if (timeoutMs !== undefined) {
-      this.timer = setTimeout(() => {
-        this.abort(
-          new TimeoutError(`The command did not finish within ${timeoutMs} ms; it was killed`, { timeoutMs }),
-        );
-      }, timeoutMs);
-    }
-    if (signal) {
-      const onAbort = () =>
-        this.abort(new AbortError('The command was aborted; it was killed', { cause: signal.reason }));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      this.exited.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
-    }
+    this.life.arm(this.params.timeoutMs, this.params.signal);
     void this.receiveLoop();
   }
 
@@ -142,18 +118,15 @@ export class RemoteProcessImpl implements RemoteProcess {
       offset += part.length;
       const last = end && offset >= data.length;
       if (this.finished && !last) return;
-      const ctx = this.transport.context();
-      const xml = buildSend(ctx, {
-        shellId: this.params.shellId,
-        commandId: this.commandId,
-        data: part,
-        end: last,
-      });
       try {
-        parseSendResponse(await this.transport.send(ctx, xml, { what: 'Send', signal: this.stop.signal }));
+        await this.client.invoke(
+          SEND,
+          { shellId: this.params.shellId, commandId: this.commandId, data: part, end: last },
+          { signal: this.stop.signal },
+        );
       } catch (err) {
         // Input for a command that already ended is not an error for the caller.
-        if (this.finished || isFault(err, FAULT.ShellNotFound)) return;
+        if (this.finished || faultAction('cleanup', err) === 'ignore') return;
         throw err;
       }
     } while (offset < data.length);
@@ -179,16 +152,17 @@ export class RemoteProcessImpl implements RemoteProcess {
     try {
       while (exitCode === undefined) {
         await this.waitForDemand();
-        if (this.stop.signal.aborted) throw this.failure ?? new AbortError();
-        const ctx = this.transport.context();
-        const xml = buildReceive(ctx, { shellId: this.params.shellId, commandId: this.commandId });
-        let result: ReturnType<typeof parseReceiveResponse>;
+        if (this.stop.signal.aborted) throw this.life.failure ?? new AbortError();
+        let result: ReceiveResult;
         try {
-          const msg = await this.transport.send(ctx, xml, { what: 'Receive', signal: this.stop.signal });
-          result = parseReceiveResponse(msg, this.commandId);
+          result = await this.client.invoke(
+            RECEIVE,
+            { shellId: this.params.shellId, commandId: this.commandId },
+            { signal: this.stop.signal },
+          );
         } catch (err) {
-          if (isFault(err, FAULT.TimedOut) && !this.stop.signal.aborted) continue;
-          throw this.stop.signal.aborted && this.failure ? this.failure : err;
+          if (faultAction('receive', err) === 'poll-again' && !this.stop.signal.aborted) continue;
+          throw this.stop.signal.aborted && this.life.failure ? this.life.failure : err;
         }
         for (const c of result.chunks) {
           if (c.data.length === 0) continue;
@@ -201,34 +175,26 @@ export class RemoteProcessImpl implements RemoteProcess {
           exitCode = result.exitCode;
         }
       }
-      this.finished = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.stdout.push(null);
-      this.stderr.push(null);
+      this.life.finish();
       this.settled = true;
       // The terminate goes out on the next turn of the event loop: a caller that runs its next command as soon as
       // this one resolves has that Command written first, so the server answers it before handling the Signal,
       // and handles the Signal while this side reads the answer.
       this.hooks.onCompleted(new Promise<void>((r) => setImmediate(r)).then(() => this.cleanup(undefined)));
-      this.resolveExit(exitCode);
+      this.life.succeed(exitCode);
     } catch (err) {
-      this.finished = true;
-      const e = err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err });
+      this.life.finish();
+      const e = asWinRmError(err);
       const healthy = await this.cleanup(e);
-      // The error is reported once, through `exited`; the streams just stop (close without end), so a caller
-      // that only reads them gets no uncaught 'error' event.
-      this.rejectExit(e);
-      this.stdout.destroy();
-      this.stderr.destroy();
-      this.stdin.destroy();
+      // The error is reported once, through `exited`; the streams just stop (close without end).
+      this.life.fail(e);
       this.settle(healthy);
     }
   }
 
   /** Signal terminate once the command is over ([MS-WSMV] 3.1.4.14); after a failure, ctrl_c first. */
   private async cleanup(failure: WinRmError | undefined): Promise<boolean> {
-    if (this.timer) clearTimeout(this.timer);
-    if (failure && !this.terminateRequested && !isFault(failure, FAULT.ShellNotFound)) {
+    if (failure && !this.terminateRequested && faultAction('cleanup', failure) !== 'ignore') {
       await this.sendSignal('ctrl_c').catch(() => undefined);
     }
     try {
@@ -251,26 +217,22 @@ export class RemoteProcessImpl implements RemoteProcess {
   private async sendSignal(signal: RemoteSignal): Promise<void> {
     if (signal === 'terminate' && this.signalsSent.includes('terminate')) return;
     this.signalsSent.push(signal);
-    const ctx = this.transport.context();
-    const xml = buildSignal(ctx, { shellId: this.params.shellId, commandId: this.commandId, signal });
-    parseSignalResponse(await this.transport.send(ctx, xml, { what: `Signal ${signal}` }));
-  }
-
-  private abort(reason: WinRmError): void {
-    if (this.finished || this.stop.signal.aborted) return;
-    this.failure = reason;
-    this.stop.abort(reason);
+    await this.client.invoke(
+      SIGNAL,
+      { shellId: this.params.shellId, commandId: this.commandId, signal },
+      { what: `Signal ${signal}` },
+    );
   }
 
   async kill(signal: RemoteSignal = 'ctrl_c'): Promise<void> {
     if (this.finished) return;
     if (signal === 'terminate') {
       this.terminateRequested = true;
-      this.abort(new AbortError('The command was terminated by kill()'));
+      this.life.abort(new AbortError('The command was terminated by kill()'));
       return;
     }
     await this.sendSignal(signal).catch((err: unknown) => {
-      if (!isFault(err, FAULT.ShellNotFound)) throw err;
+      if (faultAction('cleanup', err) !== 'ignore') throw err;
     });
   }
 }

@@ -6,11 +6,10 @@
  * Create was still in flight when the pool closed.
  */
 import { AbortError, ConnectionError } from '../errors.ts';
-import type { ResolvedOptions } from '../options.ts';
-import type { WsmanTransport } from '../transport/wsman-transport.ts';
-import { buildCreateShell, buildDeleteShell, parseCreateShellResponse } from '../wsman/actions/shell.ts';
-import { FAULT } from '../wsman/constants.ts';
-import { isFault } from '../wsman/faults.ts';
+import type { WsmanConfig } from '../options/index.ts';
+import { CREATE_SHELL, DELETE_SHELL } from './actions.ts';
+import { faultAction } from './policy.ts';
+import type { WsmanClient } from './wsman-client.ts';
 
 export interface ShellSettings {
   codepage: number;
@@ -50,8 +49,8 @@ export class ShellPool {
   private closed = false;
 
   constructor(
-    private readonly transport: WsmanTransport,
-    private readonly opts: ResolvedOptions,
+    private readonly client: WsmanClient,
+    private readonly opts: Pick<WsmanConfig, 'maxShells' | 'maxCommandsPerShell'>,
   ) {}
 
   get openCount(): number {
@@ -114,20 +113,17 @@ export class ShellPool {
   }
 
   private async create(settings: ShellSettings, key: string, signal?: AbortSignal): Promise<Shell> {
-    const ctx = this.transport.context();
-    const xml = buildCreateShell(ctx, {
+    // The caller's signal does not cut the Create short: the server may already have made the shell, and only
+    // the answer names it. An abort returns at once; the shell, when it comes, goes to the pool (or is deleted).
+    const sent = this.client.invoke(CREATE_SHELL, {
       codepage: settings.codepage,
       noProfile: settings.noProfile,
       workingDirectory: settings.cwd,
       environment: settings.env,
     });
-    // The caller's signal does not cut the Create short: the server may already have made the shell, and only
-    // the answer names it. An abort returns at once; the shell, when it comes, goes to the pool (or is deleted).
-    const sent = this.transport.send(ctx, xml, { what: 'Create shell' });
     this.creating.add(sent);
     const made = sent
-      .then((msg) => {
-        const { shellId } = parseCreateShellResponse(msg);
+      .then(({ shellId }) => {
         const shell: Shell = { id: shellId, key, settings, commands: 0 };
         this.open.add(shell);
         return shell;
@@ -198,15 +194,11 @@ export class ShellPool {
   /** Delete a shell on the server; "already gone" is not an error. */
   destroy(shell: Shell): Promise<void> {
     if (!this.open.delete(shell)) return Promise.resolve();
-    const ctx = this.transport.context();
-    const done = this.transport
-      .send(ctx, buildDeleteShell(ctx, { shellId: shell.id }), { what: 'Delete shell' })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          if (!isFault(err, FAULT.ShellNotFound)) throw err;
-        },
-      )
+    const done = this.client
+      .invoke(DELETE_SHELL, { shellId: shell.id })
+      .catch((err: unknown) => {
+        if (faultAction('cleanup', err) !== 'ignore') throw err;
+      })
       .finally(() => {
         this.deleting.delete(done);
         this.wakeOne();

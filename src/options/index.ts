@@ -1,0 +1,57 @@
+/**
+ * Connection options, one group per concern, each resolved by its own function into a narrow config:
+ * common.ts (every strategy), winrm.ts (the WinRM-internal strategy), auth.ts (the mechanism). Cross-field rules
+ * live with the group they concern; the few that span groups (account syntax for strategy and mechanism, Basic
+ * over plain HTTP) are checked where the groups meet, below. Every duration is in milliseconds.
+ */
+import { type AccountAuth, validateForStrategy } from '../account.ts';
+import { type AuthConfig, type AuthOptions, resolveAuth } from './auth.ts';
+import { bad } from './check.ts';
+import { type CommonConfig, type CommonOptions, resolveCommon } from './common.ts';
+import { resolveWinRm, type WinRmConfig, type WinRmOptions } from './winrm.ts';
+
+export type { AuthConfig, AuthMechanism, AuthOptions } from './auth.ts';
+export { bad } from './check.ts';
+export type { CommonConfig, CommonOptions } from './common.ts';
+export { resolveCommon } from './common.ts';
+export type {
+  TlsConfig,
+  TlsOptions,
+  WinRmConfig,
+  WinRmHttpConfig,
+  WinRmOptions,
+  WsmanConfig,
+} from './winrm.ts';
+export { parseFingerprint, resolveWinRm } from './winrm.ts';
+
+/** Everything `connect()` takes: the common options, the WinRM options and the authentication options. */
+export interface ConnectionOptions extends CommonOptions, WinRmOptions, AuthOptions {}
+
+/**
+ * The WinRM-internal strategy's resolved configuration: the three narrow configs, flattened, because the HTTP
+ * and auth layers read these fields by name (url, host, port, https, tls, readTimeoutMs, connectTimeoutMs,
+ * maxResponseBytes, maxConcurrentRequests, account, password, encrypt, auth, ...). `auth` is the mechanism.
+ */
+export interface ResolvedOptions
+  extends Omit<CommonConfig, 'host' | 'password'>,
+    WinRmConfig,
+    Omit<AuthConfig, 'mechanism'> {
+  auth: AuthConfig['mechanism'];
+}
+
+/** Resolve and check options for the WinRM-internal strategy. Throws InvalidArgumentError naming the option. */
+export function resolveWinRmInternal(o: ConnectionOptions): ResolvedOptions {
+  const common = resolveCommon(o);
+  if (common.connectionType !== 'WINRM_INTERNAL') {
+    bad('connectionType', `resolveWinRmInternal() got connectionType ${common.connectionType}`);
+  }
+  const winrm = resolveWinRm(o, common.host);
+  const auth = resolveAuth(o, { https: winrm.https, where: winrm.url.host, password: common.password });
+  validateForStrategy(common.account, common.connectionType, auth.mechanism as AccountAuth);
+  const { host: _host, password: _password, ...rest } = common;
+  const { mechanism, ...authRest } = auth;
+  return { ...rest, ...winrm, ...authRest, auth: mechanism };
+}
+
+/** @deprecated name kept for the HTTP and auth tests; use {@link resolveWinRmInternal}. */
+export const resolveOptions = resolveWinRmInternal;

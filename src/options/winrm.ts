@@ -1,0 +1,205 @@
+/** Options of the WinRM-internal strategy: where the WS-Management endpoint is, TLS trust, envelopes, pools. */
+import { DEFAULTS } from '../wsman/constants.ts';
+import { bad, count, durationMs } from './check.ts';
+
+/** TLS trust settings (Overthere: winrmHttpsCertificateTrustStrategy / winrmHttpsHostnameVerificationStrategy). */
+export interface TlsOptions {
+  /** Extra CA certificates (PEM) to trust besides Node's bundle (Overthere STRICT with a trust store). Default: none. */
+  ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /**
+   * Pin the server certificate by thumbprint: SHA-1 (40 hex digits, as `winrm` and certmgr show it) or SHA-256
+   * (64 hex digits); colons and spaces are ignored. A pinned certificate is accepted even when self-signed
+   * (Overthere SELFSIGNED, but stricter: only that certificate). Default: none.
+   */
+  fingerprint?: string;
+  /** Check the certificate's name against the host (Overthere hostname STRICT). Default: true. */
+  verifyHostname?: boolean;
+  /** INSECURE: accept any certificate, unverified (Overthere ALLOW_ALL). Default: false. */
+  insecureAcceptAnyCertificate?: boolean;
+}
+
+export interface WinRmOptions {
+  /** Full endpoint URL, e.g. `https://srv:5986/wsman`; overrides host, port, https and path. Default: none. */
+  endpoint?: string;
+  /** Default: 5986 with https, else 5985. */
+  port?: number;
+  /** Use HTTPS. Default: false. */
+  https?: boolean;
+  /** Default: '/wsman'. */
+  path?: string;
+  /** TLS trust for HTTPS. Default: Node's CA bundle, hostname verified. */
+  tls?: TlsOptions;
+  /**
+   * WS-Management OperationTimeout in milliseconds: how long the server may hold one Receive waiting for output
+   * (then it answers w:TimedOut and the client polls again). At least 100. Default: 20000.
+   */
+  operationTimeout?: number;
+  /** HTTP read timeout in milliseconds; must exceed operationTimeout. Default: operationTimeout + 10000. */
+  readTimeout?: number;
+  /** MaxEnvelopeSize in bytes, for requests and responses; at least 8192. Default: 512000 (Windows 2012+; 2008 R2 needs 153600). */
+  maxEnvelopeSize?: number;
+  /** Refuse responses larger than this many bytes. Default: 4 x maxEnvelopeSize. */
+  maxResponseBytes?: number;
+  /** w:Locale and p:DataLocale. Default: 'en-US'. */
+  locale?: string;
+  /** Most HTTP requests in flight at once (one socket each); at least 1. Default: 8. */
+  maxConcurrentRequests?: number;
+  /** Reopen a shell after this many commands (Windows 2008 R2 allows only 15 operations); at least 1. Default: 1000. */
+  maxCommandsPerShell?: number;
+  /**
+   * Most shells this connection keeps open at once; more concurrent commands wait for a shell. Windows allows
+   * 30 per user by default (winrm/config/winrs MaxShellsPerUser), shared with the user's other sessions.
+   * At least 1. Default: 8, or maxConcurrentRequests when that is higher (every running command long-polls on a
+   * socket).
+   */
+  maxShells?: number;
+  // The HTTP proxy option (a URL string) of the axios branch belongs here.
+}
+
+export type Fingerprint = { algorithm: 'sha1' | 'sha256'; hex: string };
+
+export interface TlsConfig {
+  ca: TlsOptions['ca'];
+  fingerprint: Fingerprint | undefined;
+  verifyHostname: boolean;
+  insecureAcceptAnyCertificate: boolean;
+}
+
+/** Where and how to speak WS-Management over HTTP(S). */
+export interface WinRmHttpConfig {
+  url: URL;
+  /** Host name or address, without IPv6 brackets. */
+  host: string;
+  port: number;
+  https: boolean;
+  tls: TlsConfig;
+  readTimeoutMs: number;
+  maxResponseBytes: number;
+  maxConcurrentRequests: number;
+}
+
+/** WS-Management header values and shell-pool limits. */
+export interface WsmanConfig {
+  operationTimeoutMs: number;
+  maxEnvelopeSize: number;
+  locale: string;
+  maxCommandsPerShell: number;
+  maxShells: number;
+}
+
+export type WinRmConfig = WinRmHttpConfig & WsmanConfig;
+
+export const WINRM_DEFAULTS = {
+  operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000,
+  /** readTimeout = operationTimeout + this. */
+  readTimeoutMarginMs: 10_000,
+  maxConcurrentRequests: 8,
+  maxCommandsPerShell: 1000,
+  maxShells: 8,
+  /** Smallest OperationTimeout accepted: below it every Receive would come back TimedOut. */
+  minOperationTimeoutMs: 100,
+} as const;
+
+export function parseFingerprint(text: string): Fingerprint {
+  const hex = String(text).replace(/[\s:]/g, '').toUpperCase();
+  if (/^[0-9A-F]{40}$/.test(hex)) return { algorithm: 'sha1', hex };
+  if (/^[0-9A-F]{64}$/.test(hex)) return { algorithm: 'sha256', hex };
+  return bad(
+    'tls.fingerprint',
+    'The certificate fingerprint must be 40 (SHA-1) or 64 (SHA-256) hex digits',
+    'copy the Thumbprint shown by `winrm e winrm/config/listener` or `Get-ChildItem cert:\\LocalMachine\\My`',
+  );
+}
+
+function endpointUrl(o: WinRmOptions, host: string | undefined): URL {
+  if (o.endpoint !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(o.endpoint);
+    } catch {
+      return bad('endpoint', `"${o.endpoint}" is not a URL`, 'write it as http://HOST:5985/wsman');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      bad('endpoint', `The endpoint must be http: or https:, got ${url.protocol}`);
+    }
+    if (url.username || url.password) bad('endpoint', 'Put credentials in username/password, not in the URL');
+    return url;
+  }
+  if (!host) bad('host', 'Option host is required (or give endpoint)');
+  const https = o.https ?? false;
+  const port = o.port ?? (https ? DEFAULTS.httpsPort : DEFAULTS.httpPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) bad('port', `Port ${port} is not in 1-65535`);
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return new URL(`${https ? 'https' : 'http'}://${bracketed}:${port}${o.path ?? DEFAULTS.path}`);
+}
+
+function resolveTls(t: TlsOptions | undefined): TlsConfig {
+  const tlsIn = t ?? {};
+  const fingerprint = tlsIn.fingerprint !== undefined ? parseFingerprint(tlsIn.fingerprint) : undefined;
+  if (fingerprint && tlsIn.insecureAcceptAnyCertificate) {
+    bad(
+      'tls',
+      'tls.fingerprint and tls.insecureAcceptAnyCertificate contradict each other',
+      'keep the fingerprint',
+    );
+  }
+  return {
+    ca: tlsIn.ca,
+    fingerprint,
+    verifyHostname: tlsIn.verifyHostname ?? true,
+    insecureAcceptAnyCertificate: tlsIn.insecureAcceptAnyCertificate ?? false,
+  };
+}
+
+/** Resolve the WinRM options; `host` is the common option (the endpoint overrides it). */
+export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmConfig {
+  const url = endpointUrl(o, host);
+  const https = url.protocol === 'https:';
+  const operationTimeoutMs = durationMs(
+    'operationTimeout',
+    o.operationTimeout,
+    WINRM_DEFAULTS.operationTimeoutMs,
+    WINRM_DEFAULTS.minOperationTimeoutMs,
+  );
+  const readTimeoutMs = durationMs(
+    'readTimeout',
+    o.readTimeout,
+    operationTimeoutMs + WINRM_DEFAULTS.readTimeoutMarginMs,
+  );
+  if (readTimeoutMs <= operationTimeoutMs) {
+    bad(
+      'readTimeout',
+      `readTimeout (${readTimeoutMs} ms) must be greater than operationTimeout (${operationTimeoutMs} ms)`,
+      'raise readTimeout or leave it unset (default operationTimeout + 10000)',
+    );
+  }
+  const maxEnvelopeSize = count('maxEnvelopeSize', o.maxEnvelopeSize, DEFAULTS.maxEnvelopeSize, 8192);
+  const maxConcurrentRequests = count(
+    'maxConcurrentRequests',
+    o.maxConcurrentRequests,
+    WINRM_DEFAULTS.maxConcurrentRequests,
+  );
+  const locale = o.locale ?? DEFAULTS.locale;
+  if (typeof locale !== 'string' || !/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(locale)) {
+    bad('locale', `Option locale must be a language tag such as 'en-US', got ${JSON.stringify(locale)}`);
+  }
+  return {
+    url,
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : https ? 443 : 80,
+    https,
+    tls: resolveTls(o.tls),
+    readTimeoutMs,
+    maxResponseBytes: count('maxResponseBytes', o.maxResponseBytes, 4 * maxEnvelopeSize),
+    maxConcurrentRequests,
+    operationTimeoutMs,
+    maxEnvelopeSize,
+    locale,
+    maxCommandsPerShell: count(
+      'maxCommandsPerShell',
+      o.maxCommandsPerShell,
+      WINRM_DEFAULTS.maxCommandsPerShell,
+    ),
+    maxShells: count('maxShells', o.maxShells, Math.max(WINRM_DEFAULTS.maxShells, maxConcurrentRequests)),
+  };
+}
