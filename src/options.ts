@@ -64,6 +64,13 @@ export interface ConnectionOptions {
   allowUnencrypted?: boolean;
   /** TLS trust for HTTPS. Default: Node's CA bundle, hostname verified. */
   tls?: TlsOptions;
+  /**
+   * HTTP proxy as a URL, e.g. `http://proxy:3128` or `http://user:pass@proxy:3128` (Basic proxy credentials,
+   * never logged). Every channel opens its own CONNECT tunnel through it (so NTLM stays bound to one
+   * connection); TLS to an HTTPS endpoint runs inside the tunnel with the same trust checks. HTTP_PROXY and
+   * HTTPS_PROXY in the environment are ignored. Default: none (connect directly).
+   */
+  proxy?: string;
   /** WS-Management OperationTimeout in seconds: how long one Receive may wait for output. Default: 20. */
   operationTimeout?: number;
   /** HTTP read timeout in seconds; must exceed operationTimeout. Default: operationTimeout + 10. */
@@ -109,6 +116,8 @@ export interface ResolvedOptions {
   encrypt: boolean;
   tls: Required<Pick<TlsOptions, 'verifyHostname' | 'insecureAcceptAnyCertificate'>> &
     Pick<TlsOptions, 'ca'> & { fingerprint: { algorithm: 'sha1' | 'sha256'; hex: string } | undefined };
+  /** HTTP proxy for CONNECT tunnels; undefined: direct. */
+  proxy: URL | undefined;
   operationTimeout: number;
   readTimeoutMs: number;
   connectTimeoutMs: number;
@@ -144,6 +153,23 @@ export function parseFingerprint(text: string): { algorithm: 'sha1' | 'sha256'; 
     'The certificate fingerprint must be 40 (SHA-1) or 64 (SHA-256) hex digits',
     'copy the Thumbprint shown by `winrm e winrm/config/listener` or `Get-ChildItem cert:\\LocalMachine\\My`',
   );
+}
+
+function resolveProxy(text: string | undefined): URL | undefined {
+  if (text === undefined) return undefined;
+  const hint = 'write it as http://HOST:PORT or http://USER:PASSWORD@HOST:PORT';
+  let url: URL | undefined;
+  try {
+    url = typeof text === 'string' ? new URL(text) : undefined;
+  } catch {
+    url = undefined;
+  }
+  // The message never repeats the value: it may hold the proxy's password.
+  if (!url?.hostname) return bad('proxy', 'Option proxy is not a URL', hint);
+  if (url.protocol !== 'http:') {
+    return bad('proxy', `Option proxy must be an http: URL (CONNECT proxy), got ${url.protocol}`, hint);
+  }
+  return url;
 }
 
 export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
@@ -260,6 +286,7 @@ export function resolveOptions(o: ConnectionOptions): ResolvedOptions {
       verifyHostname: tlsIn.verifyHostname ?? true,
       insecureAcceptAnyCertificate: tlsIn.insecureAcceptAnyCertificate ?? false,
     },
+    proxy: resolveProxy(o.proxy),
     operationTimeout,
     readTimeoutMs: readTimeout * 1000,
     connectTimeoutMs: positive('connectTimeout', o.connectTimeout, 15) * 1000,
