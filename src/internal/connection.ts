@@ -4,9 +4,6 @@
  */
 
 import type { Readable, Writable } from 'node:stream';
-import { BasicAuth } from '../auth/basic.ts';
-import { NtlmHttpAuth } from '../auth/ntlm-http.ts';
-import type { AuthMechanismImpl } from '../auth/types.ts';
 import { decodeClixml, powerShellStdinCommand, resolveCommand } from '../cmdline.ts';
 import { checkCodepage, decodeCodepage } from '../codepage.ts';
 import type {
@@ -30,6 +27,7 @@ import {
   uploadDirectory,
   uploadFile,
 } from '../transfer/index.ts';
+import { createHttpTransport } from '../transport/http.ts';
 import { WsmanTransport } from '../transport/wsman-transport.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { FAULT } from '../wsman/constants.ts';
@@ -54,11 +52,7 @@ export class WinRmInternalConnection implements Connection {
   constructor(private readonly opts: ResolvedOptions) {
     this.debug = new DebugLog(opts.logger);
     this.debug.addSecret(opts.password);
-    const auth: AuthMechanismImpl =
-      opts.auth === 'ntlm'
-        ? new NtlmHttpAuth({ account: opts.account, password: opts.password, encrypt: opts.encrypt })
-        : new BasicAuth(opts.account, opts.password);
-    this.transport = new WsmanTransport(opts, auth, this.debug);
+    this.transport = new WsmanTransport(opts, createHttpTransport(opts), this.debug);
     this.shells = new ShellPool(this.transport, opts);
   }
 

@@ -3,13 +3,12 @@
  * checks and redacted debug logging happen here, once, for every action.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuthMechanismImpl } from '../auth/types.ts';
 import type { DebugLog } from '../debug.ts';
-import { AuthenticationError, HttpError, WinRmError } from '../errors.ts';
+import { HttpError, WinRmError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { RequestContext } from '../wsman/envelope.ts';
 import { parseResponse, type SoapMessage } from '../wsman/response.ts';
-import { ChannelPool, type HttpResponse } from './http.ts';
+import type { HttpResponse, HttpTransport } from './http.ts';
 
 export interface SendOptions {
   /** Name of the exchange for errors and logs, e.g. 'Receive'. */
@@ -17,10 +16,13 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Check the response's RelatesTo against the request's MessageID. Identify has none. Default: true. */
   checkRelatesTo?: boolean;
+  /** Extra HTTP headers, e.g. `{ WSMANIDENTIFY: 'unauthenticated' }`. Default: none. */
+  headers?: Record<string, string>;
+  /** Authenticate the request; false for an unauthenticated Identify. Default: true. */
+  authenticate?: boolean;
 }
 
 export class WsmanTransport {
-  readonly pool: ChannelPool;
   requestCount = 0;
   /**
    * Bytes of MaxEnvelopeSize kept free when sizing requests: the multipart/encrypted framing, signature and
@@ -30,11 +32,10 @@ export class WsmanTransport {
 
   constructor(
     private readonly opts: ResolvedOptions,
-    private readonly auth: AuthMechanismImpl,
+    readonly http: HttpTransport,
     private readonly debug: DebugLog,
   ) {
-    this.pool = new ChannelPool(opts);
-    this.envelopeReserve = auth.encrypts ? 1024 : 0;
+    this.envelopeReserve = http.encrypts ? 1024 : 0;
   }
 
   /** A fresh header context (new MessageID) for one request. */
@@ -50,20 +51,15 @@ export class WsmanTransport {
 
   /** Send an envelope built with `ctx` and return the parsed, checked response; faults are thrown. */
   async send(ctx: RequestContext, envelope: string, options: SendOptions): Promise<SoapMessage> {
-    const channel = await this.pool.acquire(options.signal);
-    let broken = true;
-    try {
-      this.requestCount++;
-      this.debug.log('wsman', () => `>>> ${options.what} ${envelope}`);
-      const res = await this.auth.exchange(channel, Buffer.from(envelope, 'utf8'), {
-        signal: options.signal,
-      });
-      broken = false;
-      this.debug.log('wsman', () => `<<< ${options.what} HTTP ${res.status} ${res.body.toString('utf8')}`);
-      return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
-    } finally {
-      this.pool.release(channel, broken);
-    }
+    this.requestCount++;
+    this.debug.log('wsman', () => `>>> ${options.what} ${envelope}`);
+    const res = await this.http.post(Buffer.from(envelope, 'utf8'), {
+      signal: options.signal,
+      headers: options.headers,
+      authenticate: options.authenticate,
+    });
+    this.debug.log('wsman', () => `<<< ${options.what} HTTP ${res.status} ${res.body.toString('utf8')}`);
+    return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
   }
 
   private interpret(res: HttpResponse, messageId: string | undefined, what: string): SoapMessage {
@@ -71,7 +67,6 @@ export class WsmanTransport {
     const looksSoap =
       /soap\+xml|text\/xml|application\/xml/i.test(contentType) ||
       /^\s*<(\?xml|[\w-]+:Envelope)/.test(res.body.subarray(0, 200).toString('utf8'));
-    if (res.status === 401) throw this.authError(res);
     if (res.status === 200) {
       return parseResponse(res.body, this.parseOptions(messageId, res.status, what));
     }
@@ -115,39 +110,7 @@ export class WsmanTransport {
     return { relatesTo, maxBytes: this.opts.maxResponseBytes, httpStatus, what: `${what} response` };
   }
 
-  private authError(res: HttpResponse): AuthenticationError {
-    const raw = res.headers['www-authenticate'];
-    const offered = (Array.isArray(raw) ? raw : raw ? [raw] : []).flatMap((h) =>
-      h.split(/,(?=\s*[A-Za-z]+(?:\s|$))/).map((s) => s.trim().split(/\s+/)[0] ?? ''),
-    );
-    const account = this.opts.account;
-    const form =
-      account.kind === 'local' ? `local account "${account.user}"` : `domain account "${account.original}"`;
-    const basicOffered = offered.some((s) => s.toLowerCase() === 'basic');
-    let remedy: string;
-    if (this.auth.scheme === 'Basic' && !basicOffered) {
-      remedy =
-        'the service does not offer Basic authentication; enable it for local accounts with ' +
-        'winrm set winrm/config/service/Auth @{Basic="true"}' +
-        (this.opts.https
-          ? ''
-          : ', and for plain HTTP also winrm set winrm/config/service @{AllowUnencrypted="true"}');
-    } else if (this.auth.scheme === 'Basic') {
-      remedy =
-        'check the password, and that the account is a local account (Basic accepts only local accounts; ' +
-        'write it as USER or .\\USER); Basic must be enabled: winrm set winrm/config/service/Auth @{Basic="true"}' +
-        (this.opts.https ? '' : '; over HTTP the service also needs @{AllowUnencrypted="true"}');
-    } else {
-      remedy = 'check the user name, domain and password';
-    }
-    return new AuthenticationError(
-      `Authentication as ${form} with ${this.auth.scheme} was refused by ${this.opts.url.host} (HTTP 401; ` +
-        `server offers: ${offered.length > 0 ? offered.join(', ') : 'nothing'})`,
-      { remedy, offeredSchemes: offered },
-    );
-  }
-
   close(): void {
-    this.pool.close();
+    this.http.close();
   }
 }

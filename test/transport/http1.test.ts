@@ -1,16 +1,10 @@
 /**
- * HTTP/1.1 framing (src/transport/http1.ts) fed byte by byte and in random splits, and the channel's own socket
- * handling against raw TCP servers: keep-alive reuse, idle close by the server, Connection: close, bad framing,
- * oversized answers, read timeouts and aborts.
+ * HTTP/1.1 framing (src/transport/http1.ts, used by the mock's server only) fed byte by byte and in random
+ * splits. The client's channel is tested in test/http/.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import net from 'node:net';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { AbortError, ConnectionError, ProtocolError, TimeoutError } from '../../src/errors.ts';
-import { resolveOptions } from '../../src/options.ts';
-import { HttpChannel } from '../../src/transport/http.ts';
 import {
   HttpFramingError,
   type ParsedResponse,
@@ -185,146 +179,6 @@ describe('HTTP/1.1 response reader', () => {
     );
     assert.throws(() => requestHead('/wsman', { 'X-A': 'v\r\nInjected: 1' }, 0), /invalid HTTP header/);
     assert.throws(() => requestHead('/wsman', { 'X A': 'v' }, 0), /invalid HTTP header/);
-  });
-});
-
-// --- the channel over real sockets -----------------------------------------------------------------------------
-
-interface RawServer {
-  port: number;
-  connections: number;
-  close(): Promise<void>;
-}
-
-/** A TCP server that answers each complete request (head + Content-Length body) with `answer(n)`. */
-async function rawServer(answer: (n: number, socket: net.Socket) => string | undefined): Promise<RawServer> {
-  const sockets = new Set<net.Socket>();
-  const state = { connections: 0 };
-  let count = 0;
-  const server = net.createServer((socket) => {
-    state.connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    let buf = Buffer.alloc(0);
-    socket.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const len = Number(/content-length: (\d+)/i.exec(buf.toString('latin1', 0, end))?.[1] ?? 0);
-        if (buf.length < end + 4 + len) return;
-        buf = buf.subarray(end + 4 + len);
-        const out = answer(++count, socket);
-        if (out !== undefined) socket.write(out);
-      }
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    get connections() {
-      return state.connections;
-    },
-    async close() {
-      for (const s of sockets) s.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
-const ok = (body: string, extra = '') =>
-  `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
-
-function channel(port: number, more: Record<string, unknown> = {}) {
-  return new HttpChannel(
-    resolveOptions({
-      endpoint: `http://127.0.0.1:${port}/wsman`,
-      username: 'u',
-      password: 'p',
-      allowUnencrypted: true,
-      ...more,
-    }),
-  );
-}
-
-describe('HttpChannel on its own sockets', () => {
-  const servers: RawServer[] = [];
-  after(async () => {
-    for (const s of servers) await s.close();
-  });
-
-  it('reuses one connection for consecutive requests and reports the socket that answered', async () => {
-    const srv = await rawServer((n) => ok(`answer ${n}`));
-    servers.push(srv);
-    const ch = channel(srv.port);
-    const a = await ch.post('x', { headers: {} });
-    const first = ch.lastSocket;
-    const b2 = await ch.post('y', { headers: {} });
-    assert.equal(a.body.toString(), 'answer 1');
-    assert.equal(b2.body.toString(), 'answer 2');
-    assert.equal(ch.lastSocket, first);
-    assert.equal(srv.connections, 1);
-    ch.destroy();
-  });
-
-  it('opens a new connection after the server closes the idle one or answers Connection: close', async () => {
-    const srv = await rawServer((n, socket) => {
-      if (n === 1) {
-        socket.end(ok('one'));
-        return undefined;
-      }
-      return ok(`n${n}`, n === 2 ? 'Connection: close\r\n' : '');
-    });
-    servers.push(srv);
-    const ch = channel(srv.port);
-    assert.equal((await ch.post('a', { headers: {} })).body.toString(), 'one');
-    await new Promise((r) => setTimeout(r, 20)); // the FIN arrives while the socket is idle
-    assert.equal((await ch.post('b', { headers: {} })).body.toString(), 'n2');
-    assert.equal((await ch.post('c', { headers: {} })).body.toString(), 'n3');
-    assert.equal(srv.connections, 3);
-    ch.destroy();
-  });
-
-  it('maps bad framing, oversized answers, silence and aborts to typed errors', async () => {
-    const srv = await rawServer((n) => {
-      if (n === 1) return 'HTTP/1.1 banana\r\n\r\n';
-      if (n === 2) return `HTTP/1.1 200 OK\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`;
-      return undefined; // silence
-    });
-    servers.push(srv);
-    const ch = channel(srv.port, { maxResponseBytes: 1000, readTimeout: 1, operationTimeout: 0.5 });
-    await assert.rejects(ch.post('1', { headers: {} }), (e: unknown) => {
-      return e instanceof ProtocolError && /not valid HTTP\/1\.1: malformed status line/.test(e.message);
-    });
-    await assert.rejects(ch.post('2', { headers: {} }), (e: unknown) => {
-      return (
-        e instanceof ProtocolError && /too large/.test(e.message) && /maxResponseBytes/.test(e.remedy ?? '')
-      );
-    });
-    await assert.rejects(ch.post('3', { headers: {} }), (e: unknown) => e instanceof TimeoutError);
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 50);
-    await assert.rejects(
-      ch.post('4', { headers: {}, signal: ac.signal }),
-      (e: unknown) => e instanceof AbortError,
-    );
-    ch.destroy();
-  });
-
-  it('a reset before the answer is a ConnectionError naming host and port', async () => {
-    const srv = await rawServer((_n, socket) => {
-      socket.destroy();
-      return undefined;
-    });
-    servers.push(srv);
-    const ch = channel(srv.port);
-    await assert.rejects(
-      ch.post('x', { headers: {} }),
-      (e: unknown) => e instanceof ConnectionError && e.message.includes(`127.0.0.1:${srv.port}`),
-    );
-    ch.destroy();
   });
 });
 
