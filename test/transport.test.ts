@@ -4,11 +4,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { BasicAuth } from '../src/auth/basic.ts';
 import { DebugLog } from '../src/debug.ts';
 import { AuthenticationError, ConnectionError, HttpError } from '../src/errors.ts';
 import { generateSelfSignedCertificate } from '../src/mock/tls/certificate.ts';
 import { type ConnectionOptions, resolveOptions } from '../src/options.ts';
+import { createHttpTransport } from '../src/transport/http.ts';
 import { WsmanClient } from '../src/winrm/wsman-client.ts';
 import { buildIdentify } from '../src/wsman/actions/identify.ts';
 
@@ -23,7 +23,7 @@ function transportFor(o: Partial<ConnectionOptions> & { endpoint: string }, line
   const opts = resolveOptions({ username: 'admin', password: 'Sup3r-Secret', ...o });
   const debug = new DebugLog(lines ? (_ns, m) => lines.push(m) : undefined);
   debug.addSecret(opts.password);
-  return new WsmanClient(opts, new BasicAuth(opts.account, opts.password), debug);
+  return new WsmanClient(opts, createHttpTransport(opts), debug);
 }
 
 async function send(t: WsmanClient) {

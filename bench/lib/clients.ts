@@ -90,7 +90,7 @@ export async function oursExecutes(target: Target, options: ConnectionOptions, n
   try {
     await conn.execute('echo warm');
     const before = await snap(target.wire);
-    const reqBefore = conn.requestCount;
+    const reqBefore = conn.stats().requests ?? 0;
     const t0 = performance.now();
     for (let i = 0; i < n; i++) {
       const r = await conn.execute(`echo ${i}`);
@@ -100,7 +100,8 @@ export async function oursExecutes(target: Target, options: ConnectionOptions, n
     const after = await snap(target.wire);
     sample = {
       rate: n / seconds,
-      requestsPer: after && before ? (after.r - before.r) / n : (conn.requestCount - reqBefore) / n,
+      requestsPer:
+        after && before ? (after.r - before.r) / n : ((conn.stats().requests ?? 0) - reqBefore) / n,
     };
   } finally {
     await conn.close();
@@ -118,7 +119,7 @@ export async function oursStdout(target: Target, options: ConnectionOptions, byt
   try {
     await conn.execute('echo warm');
     const before = await snap(target.wire);
-    const reqBefore = conn.requestCount;
+    const reqBefore = conn.stats().requests ?? 0;
     const rssBefore = process.memoryUsage.rss();
     let peak = rssBefore;
     const sampler = setInterval(() => {
@@ -137,7 +138,7 @@ export async function oursStdout(target: Target, options: ConnectionOptions, byt
     const after = await snap(target.wire);
     return {
       rate: bytes / 1048576 / seconds,
-      requestsPer: after && before ? after.r - before.r : conn.requestCount - reqBefore,
+      requestsPer: after && before ? after.r - before.r : (conn.stats().requests ?? 0) - reqBefore,
       rssGrowth: peak - rssBefore,
     };
   } finally {

@@ -1,30 +1,59 @@
-/** HTTP Basic ([RFC 7617]); WinRM accepts it for local accounts only. */
+/** HTTP Basic ([RFC 7617]): the trivial mechanism, one header on every request, no context. WinRM: local accounts. */
 import { type Account, forBasic } from '../account.ts';
-import type { HttpChannel, HttpResponse } from '../transport/http.ts';
-import type { AuthExchangeOptions, AuthMechanismImpl } from './types.ts';
+import type { AuthContext, AuthMechanism } from './mechanism.ts';
 
-export class BasicAuth implements AuthMechanismImpl {
-  readonly scheme = 'Basic';
+export class BasicMechanism implements AuthMechanism {
+  readonly schemes = ['Basic'] as const;
+  readonly connectionBound = false;
   readonly encrypts = false;
-  readonly #header: string;
+  readonly #token: Buffer;
+  readonly #account: Account;
 
   constructor(account: Account, password: string) {
-    this.#header = `Basic ${Buffer.from(`${forBasic(account)}:${password}`, 'utf8').toString('base64')}`;
+    this.#account = account;
+    this.#token = Buffer.from(`${forBasic(account)}:${password}`, 'utf8');
   }
 
-  exchange(channel: HttpChannel, soap: Buffer, options: AuthExchangeOptions): Promise<HttpResponse> {
-    return channel.post(soap, {
-      headers: { Authorization: this.#header, 'Content-Type': 'application/soap+xml;charset=UTF-8' },
-      signal: options.signal,
-    });
+  begin(): AuthContext {
+    const token = this.#token;
+    return {
+      init: () => ({ token, done: true }),
+      step: () => ({ done: true }),
+      securityContext: () => undefined,
+    };
+  }
+
+  describeAccount(): string {
+    return describeAccount(this.#account);
+  }
+
+  refusedRemedy(offered: readonly string[], https: boolean): string {
+    if (!offered.some((s) => s.toLowerCase() === 'basic')) {
+      return (
+        'the service does not offer Basic authentication; enable it for local accounts with ' +
+        'winrm set winrm/config/service/Auth @{Basic="true"}' +
+        (https ? '' : ', and for plain HTTP also winrm set winrm/config/service @{AllowUnencrypted="true"}')
+      );
+    }
+    return (
+      'check the password, and that the account is a local account (Basic accepts only local accounts; ' +
+      'write it as USER or .\\USER); Basic must be enabled: winrm set winrm/config/service/Auth @{Basic="true"}' +
+      (https ? '' : '; over HTTP the service also needs @{AllowUnencrypted="true"}')
+    );
   }
 
   /** Keep the credential out of console.log / util.inspect. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return 'BasicAuth { [credentials redacted] }';
+    return 'BasicMechanism { [credentials redacted] }';
   }
 
   toJSON(): object {
-    return { scheme: this.scheme };
+    return { schemes: this.schemes };
   }
+}
+
+export function describeAccount(account: Account): string {
+  return account.kind === 'local'
+    ? `local account "${account.user}"`
+    : `domain account "${account.original}"`;
 }

@@ -53,7 +53,13 @@ export interface WinRmOptions {
    * socket).
    */
   maxShells?: number;
-  // The HTTP proxy option (a URL string) of the axios branch belongs here.
+  /**
+   * HTTP proxy as a URL, e.g. `http://proxy:3128` or `http://user:pass@proxy:3128` (Basic proxy credentials,
+   * never logged). Every channel opens its own CONNECT tunnel through it (so NTLM stays bound to one
+   * connection); TLS to an HTTPS endpoint runs inside the tunnel with the same trust checks. HTTP_PROXY and
+   * HTTPS_PROXY in the environment are ignored. Default: none (connect directly).
+   */
+  proxy?: string;
 }
 
 export type Fingerprint = { algorithm: 'sha1' | 'sha256'; hex: string };
@@ -73,6 +79,8 @@ export interface WinRmHttpConfig {
   port: number;
   https: boolean;
   tls: TlsConfig;
+  /** HTTP proxy for CONNECT tunnels; undefined: direct. */
+  proxy: URL | undefined;
   readTimeoutMs: number;
   maxResponseBytes: number;
   maxConcurrentRequests: number;
@@ -151,6 +159,23 @@ function resolveTls(t: TlsOptions | undefined): TlsConfig {
   };
 }
 
+function resolveProxy(text: unknown): URL | undefined {
+  if (text === undefined) return undefined;
+  const hint = 'write it as http://HOST:PORT or http://USER:PASSWORD@HOST:PORT';
+  let url: URL | undefined;
+  try {
+    url = typeof text === 'string' ? new URL(text) : undefined;
+  } catch {
+    url = undefined;
+  }
+  // The message never repeats the value: it may hold the proxy's password.
+  if (!url?.hostname) return bad('proxy', 'Option proxy is not a URL', hint);
+  if (url.protocol !== 'http:') {
+    return bad('proxy', `Option proxy must be an http: URL (CONNECT proxy), got ${url.protocol}`, hint);
+  }
+  return url;
+}
+
 /** Resolve the WinRM options; `host` is the common option (the endpoint overrides it). */
 export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmConfig {
   const url = endpointUrl(o, host);
@@ -189,6 +214,7 @@ export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmCo
     port: url.port ? Number(url.port) : https ? 443 : 80,
     https,
     tls: resolveTls(o.tls),
+    proxy: resolveProxy(o.proxy),
     readTimeoutMs,
     maxResponseBytes: count('maxResponseBytes', o.maxResponseBytes, 4 * maxEnvelopeSize),
     maxConcurrentRequests,

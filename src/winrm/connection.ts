@@ -4,14 +4,12 @@
  * the reopen policy around a command's start, and the Send capacity transfers pack stdin to. Execute, PowerShell,
  * transfers and close tracking come from BaseConnection.
  */
-import { BasicAuth } from '../auth/basic.ts';
-import { NtlmHttpAuth } from '../auth/ntlm-http.ts';
-import type { AuthMechanismImpl } from '../auth/types.ts';
 import { checkCodepage } from '../codepage.ts';
 import type { ConnectionStats, ProcessOptions, RemoteProcess } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { BaseConnection } from '../process/base-connection.ts';
+import { createHttpTransport } from '../transport/http.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { faultAction, MAX_REOPENS } from './policy.ts';
 import { type RemoteProcessImpl, startRemoteProcess } from './process.ts';
@@ -31,16 +29,7 @@ export class WinRmInternalConnection extends BaseConnection {
     const debug = new DebugLog(opts.logger);
     debug.addSecret(opts.password);
     super(debug, opts.codepage);
-    const auth: AuthMechanismImpl =
-      opts.auth === 'ntlm'
-        ? new NtlmHttpAuth({
-            account: opts.account,
-            password: opts.password,
-            encrypt: opts.encrypt,
-            channelBinding: opts.channelBinding,
-          })
-        : new BasicAuth(opts.account, opts.password);
-    this.transport = new WsmanClient(opts, auth, this.debug);
+    this.transport = new WsmanClient(opts, createHttpTransport(opts), this.debug);
     this.shells = new ShellPool(this.transport, opts);
   }
 

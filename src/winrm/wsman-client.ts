@@ -5,17 +5,14 @@
  * here, once, for every action. The retry / reopen rules callers apply to its faults are in ./policy.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuthMechanismImpl } from '../auth/types.ts';
 import type { DebugLog } from '../debug.ts';
-import { AuthenticationError, HttpError, InvalidArgumentError, WinRmError } from '../errors.ts';
+import { HttpError, WinRmError } from '../errors.ts';
 import type { ResolvedOptions } from '../options/index.ts';
-import { ChannelPool, type HttpResponse } from '../transport/http.ts';
+import type { HttpResponse, HttpTransport } from '../transport/http.ts';
 import { IDENTIFY_UNAUTHENTICATED_HEADER } from '../wsman/constants.ts';
 import type { RequestContext } from '../wsman/envelope.ts';
 import { parseResponse, type SoapMessage } from '../wsman/response.ts';
 import type { WsmanAction } from './actions.ts';
-
-const SOAP_TYPE = 'application/soap+xml;charset=UTF-8';
 
 export interface SendOptions {
   /** Name of the exchange for errors and logs, e.g. 'Receive'. */
@@ -40,7 +37,6 @@ export interface InvokeOptions extends Omit<SendOptions, 'what' | 'checkRelatesT
 }
 
 export class WsmanClient {
-  readonly pool: ChannelPool;
   /** HTTP requests sent so far (stats().requests). */
   requestCount = 0;
   /**
@@ -51,11 +47,10 @@ export class WsmanClient {
 
   constructor(
     private readonly opts: ResolvedOptions,
-    private readonly auth: AuthMechanismImpl,
+    readonly http: HttpTransport,
     private readonly debug: DebugLog,
   ) {
-    this.pool = new ChannelPool(opts);
-    this.envelopeReserve = auth.encrypts ? 1024 : 0;
+    this.envelopeReserve = http.encrypts ? 1024 : 0;
   }
 
   /** A fresh header context (new MessageID) for one request; OperationTimeout in milliseconds. */
@@ -86,36 +81,17 @@ export class WsmanClient {
   /** Send an envelope built with `ctx` and return the parsed, checked response; faults are thrown. */
   async send(ctx: RequestContext, envelope: string, options: SendOptions): Promise<SoapMessage> {
     const authenticate = options.authenticate ?? true;
-    const headers = { ...options.headers };
-    if (authenticate && options.headers && Object.keys(options.headers).length > 0) {
-      // Today's mechanisms write their own headers; the HTTP facade of the auth-seam branch takes extra ones.
-      throw new InvalidArgumentError(
-        `${options.what}: extra HTTP headers can only go on unauthenticated requests in this release`,
-        {
-          argument: 'headers',
-          remedy: 'send the request with authenticate: false, or without extra headers',
-        },
-      );
-    }
+    const headers: Record<string, string> = { ...options.headers };
     if (!authenticate) headers[IDENTIFY_UNAUTHENTICATED_HEADER.name] = IDENTIFY_UNAUTHENTICATED_HEADER.value;
-    const body = Buffer.from(envelope, 'utf8');
-    const channel = await this.pool.acquire(options.signal);
-    let broken = true;
-    try {
-      this.requestCount++;
-      this.debug.log('wsman', () => `>>> ${options.what} ${envelope}`);
-      const res = authenticate
-        ? await this.auth.exchange(channel, body, { signal: options.signal })
-        : await channel.post(body, {
-            headers: { 'Content-Type': SOAP_TYPE, ...headers },
-            signal: options.signal,
-          });
-      broken = false;
-      this.debug.log('wsman', () => `<<< ${options.what} HTTP ${res.status} ${res.body.toString('utf8')}`);
-      return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
-    } finally {
-      this.pool.release(channel, broken);
-    }
+    this.requestCount++;
+    this.debug.log('wsman', () => `>>> ${options.what} ${envelope}`);
+    const res = await this.http.post(Buffer.from(envelope, 'utf8'), {
+      signal: options.signal,
+      headers,
+      authenticate,
+    });
+    this.debug.log('wsman', () => `<<< ${options.what} HTTP ${res.status} ${res.body.toString('utf8')}`);
+    return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
   }
 
   private interpret(res: HttpResponse, messageId: string | undefined, what: string): SoapMessage {
@@ -123,7 +99,6 @@ export class WsmanClient {
     const looksSoap =
       /soap\+xml|text\/xml|application\/xml/i.test(contentType) ||
       /^\s*<(\?xml|[\w-]+:Envelope)/.test(res.body.subarray(0, 200).toString('utf8'));
-    if (res.status === 401) throw this.authError(res);
     if (res.status === 200) {
       return parseResponse(res.body, this.parseOptions(messageId, res.status, what));
     }
@@ -167,39 +142,7 @@ export class WsmanClient {
     return { relatesTo, maxBytes: this.opts.maxResponseBytes, httpStatus, what: `${what} response` };
   }
 
-  private authError(res: HttpResponse): AuthenticationError {
-    const raw = res.headers['www-authenticate'];
-    const offered = (Array.isArray(raw) ? raw : raw ? [raw] : []).flatMap((h) =>
-      h.split(/,(?=\s*[A-Za-z]+(?:\s|$))/).map((s) => s.trim().split(/\s+/)[0] ?? ''),
-    );
-    const account = this.opts.account;
-    const form =
-      account.kind === 'local' ? `local account "${account.user}"` : `domain account "${account.original}"`;
-    const basicOffered = offered.some((s) => s.toLowerCase() === 'basic');
-    let remedy: string;
-    if (this.auth.scheme === 'Basic' && !basicOffered) {
-      remedy =
-        'the service does not offer Basic authentication; enable it for local accounts with ' +
-        'winrm set winrm/config/service/Auth @{Basic="true"}' +
-        (this.opts.https
-          ? ''
-          : ', and for plain HTTP also winrm set winrm/config/service @{AllowUnencrypted="true"}');
-    } else if (this.auth.scheme === 'Basic') {
-      remedy =
-        'check the password, and that the account is a local account (Basic accepts only local accounts; ' +
-        'write it as USER or .\\USER); Basic must be enabled: winrm set winrm/config/service/Auth @{Basic="true"}' +
-        (this.opts.https ? '' : '; over HTTP the service also needs @{AllowUnencrypted="true"}');
-    } else {
-      remedy = 'check the user name, domain and password';
-    }
-    return new AuthenticationError(
-      `Authentication as ${form} with ${this.auth.scheme} was refused by ${this.opts.url.host} (HTTP 401; ` +
-        `server offers: ${offered.length > 0 ? offered.join(', ') : 'nothing'})`,
-      { remedy, offeredSchemes: offered },
-    );
-  }
-
   close(): void {
-    this.pool.close();
+    this.http.close();
   }
 }

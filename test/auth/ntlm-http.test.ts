@@ -1,19 +1,18 @@
 /**
- * NTLM over HTTP with message encryption, against a bare node:http server that uses the same NTLM core on the
- * server side (the mock endpoint reuses it too). Covers the handshake, sealing both ways, socket re-auth,
- * tampering, replay, clear-text answers and secret hygiene.
+ * NTLM over HTTP with message encryption (NtlmMechanism driven by the HTTP authenticator), against a bare
+ * node:http server that uses the same NTLM core on the server side (the mock endpoint reuses it too). Covers the
+ * handshake, sealing both ways, socket re-auth, tampering, replay, clear-text answers and secret hygiene.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { parseAccount } from '../../src/account.ts';
-import { encryptedContentType, frameEncrypted, parseEncrypted } from '../../src/auth/encryption.ts';
+import { encryptedContentType, frameEncrypted, parseEncrypted } from '../../src/auth/message-encryption.ts';
 import { createNtlmServer, type NtlmSession } from '../../src/auth/ntlm/index.ts';
-import { NtlmHttpAuth } from '../../src/auth/ntlm-http.ts';
 import { DebugLog } from '../../src/debug.ts';
 import { AuthenticationError, ProtocolError, WinRmError } from '../../src/errors.ts';
 import { resolveOptions } from '../../src/options.ts';
+import { createHttpTransport } from '../../src/transport/http.ts';
 import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 import { buildIdentify, buildReply, NS } from '../../src/wsman/index.ts';
 
@@ -72,7 +71,8 @@ describe('NTLM over HTTP with encryption', () => {
           res.writeHead(401, { 'WWW-Authenticate': 'Negotiate' }).end();
           return;
         }
-        const soap = st.session.unwrap(parseEncrypted(body).payload);
+        const parts = parseEncrypted(body);
+        const soap = st.session.unseal(parts.data, parts.header);
         sealedRequests++;
         assert.match(soap.toString(), /Identify/);
         const reply = Buffer.from(
@@ -85,7 +85,8 @@ describe('NTLM over HTTP with encryption', () => {
           res.writeHead(200, { 'Content-Type': 'application/soap+xml;charset=UTF-8' }).end(reply);
           return;
         }
-        let sealed = frameEncrypted(st.session.wrap(reply), reply.length);
+        const { signature, sealed: data } = st.session.seal(reply);
+        let sealed = frameEncrypted({ header: signature, data }, reply.length);
         if (mode === 'tamper')
           sealed.writeUInt8(sealed.readUInt8(sealed.length - 40) ^ 0x01, sealed.length - 40);
         if (mode === 'replay' && lastSealedReply) sealed = lastSealedReply;
@@ -110,11 +111,7 @@ describe('NTLM over HTTP with encryption', () => {
     });
     const debug = new DebugLog(lines ? (_n, m) => lines.push(m) : undefined);
     debug.addSecret(password);
-    return new WsmanClient(
-      opts,
-      new NtlmHttpAuth({ account: parseAccount(username), password, encrypt: opts.encrypt }),
-      debug,
-    );
+    return new WsmanClient(opts, createHttpTransport(opts), debug);
   }
   const identify = (t: WsmanClient) =>
     t.send(t.context(), buildIdentify(), { what: 'Identify', checkRelatesTo: false });
@@ -133,10 +130,14 @@ describe('NTLM over HTTP with encryption', () => {
     const t = transport('alice@corp.example.com');
     const h0 = handshakes;
     await identify(t);
-    const channel = await t.pool.acquire();
-    channel.lastSocket?.destroy();
-    t.pool.release(channel);
+    const channel = await t.http.pool.acquire();
+    const before = channel.generation;
+    channel.destroy(); // the socket closes; the channel opens a new one
+    t.http.pool.release(channel);
     await identify(t);
+    const after = await t.http.pool.acquire();
+    assert.equal(after.generation, before + 1);
+    t.http.pool.release(after);
     assert.equal(handshakes - h0, 2);
     t.close();
   });
@@ -146,6 +147,7 @@ describe('NTLM over HTTP with encryption', () => {
     mode = 'ntlm-only';
     await identify(t);
     await identify(t);
+    assert.equal(t.http.scheme, 'NTLM');
     t.close();
   });
 
@@ -188,30 +190,5 @@ describe('NTLM over HTTP with encryption', () => {
     assert.ok(!all.includes(PASSWORD));
     t.close();
     bad.close();
-  });
-});
-
-describe('encryption framing', () => {
-  it('round-trips and accepts field variants', () => {
-    const payload = Buffer.concat([
-      Buffer.from([16, 0, 0, 0]),
-      Buffer.alloc(16, 7),
-      Buffer.from('sealed-bytes'),
-    ]);
-    const framed = frameEncrypted(payload, 12);
-    assert.deepEqual(parseEncrypted(framed).payload, payload);
-    const variant = Buffer.from(
-      framed
-        .toString('latin1')
-        .replace(/\t/g, '')
-        .replace(/--Encrypted Boundary/g, '-- Encrypted Boundary'),
-      'latin1',
-    );
-    assert.deepEqual(parseEncrypted(variant).payload, payload);
-  });
-  it('refuses a length mismatch and truncation', () => {
-    const payload = Buffer.concat([Buffer.from([16, 0, 0, 0]), Buffer.alloc(16), Buffer.from('abc')]);
-    assert.throws(() => parseEncrypted(frameEncrypted(payload, 4)), /declares 4/);
-    assert.throws(() => parseEncrypted(frameEncrypted(payload, 3).subarray(0, 60)), ProtocolError);
   });
 });

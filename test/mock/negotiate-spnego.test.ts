@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { encryptedContentType, frameEncrypted, parseEncrypted } from '../../src/auth/encryption.ts';
+import { encryptedContentType, frameEncrypted, parseEncrypted } from '../../src/auth/message-encryption.ts';
 import { createNtlmClient } from '../../src/auth/ntlm/index.ts';
 import { authenticateHasMic } from '../../src/auth/ntlm/messages.ts';
 import type { NtlmSession } from '../../src/auth/ntlm/session.ts';
@@ -102,7 +102,8 @@ describe('mock Negotiate: raw NTLM and NTLM in SPNEGO', () => {
 
   function sealed(session: NtlmSession, xml: string, auth?: Buffer): Promise<Reply> {
     const plain = Buffer.from(xml);
-    return post(frameEncrypted(session.wrap(plain), plain.length), {
+    const { signature, sealed } = session.seal(plain);
+    return post(frameEncrypted({ header: signature, data: sealed }, plain.length), {
       'Content-Type': encryptedContentType(),
       ...(auth ? { Authorization: `Negotiate ${auth.toString('base64')}` } : {}),
     });
@@ -111,7 +112,8 @@ describe('mock Negotiate: raw NTLM and NTLM in SPNEGO', () => {
   function open(session: NtlmSession, res: Reply): string {
     assert.equal(res.status, 200, `HTTP ${res.status}`);
     assert.match(String(res.headers['content-type']), /^multipart\/encrypted/);
-    return session.unwrap(parseEncrypted(res.body).payload).toString('utf8');
+    const parts = parseEncrypted(res.body);
+    return session.unseal(parts.data, parts.header).toString('utf8');
   }
 
   const ctx = () => ({ to: mock.url, messageId: `uuid:${randomUUID().toUpperCase()}` });

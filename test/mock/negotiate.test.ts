@@ -1,13 +1,12 @@
 /** The mock's Negotiate/NTLM acceptor: sealed traffic, and refusal of tampered or replayed messages. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseAccount } from '../../src/account.ts';
-import { NtlmHttpAuth } from '../../src/auth/ntlm-http.ts';
 import { DebugLog } from '../../src/debug.ts';
 import { AuthenticationError, HttpError } from '../../src/errors.ts';
+import type { HttpChannel, PostOptions } from '../../src/http/channel.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
 import { resolveOptions } from '../../src/options.ts';
-import type { HttpChannel, PostOptions } from '../../src/transport/http.ts';
+import { createHttpTransport } from '../../src/transport/http.ts';
 import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 import { buildCreateShell, buildDeleteShell, parseCreateShellResponse } from '../../src/wsman/index.ts';
 
@@ -22,11 +21,7 @@ describe('mock Negotiate/NTLM', () => {
 
   function transport(password = USER.password) {
     const opts = resolveOptions({ endpoint: mock.url, username: 'CORP\\alice', password, auth: 'ntlm' });
-    return new WsmanClient(
-      opts,
-      new NtlmHttpAuth({ account: parseAccount('CORP\\alice'), password, encrypt: true }),
-      new DebugLog(),
-    );
+    return new WsmanClient(opts, createHttpTransport(opts), new DebugLog());
   }
 
   async function createShell(t: WsmanClient): Promise<string> {
@@ -37,13 +32,13 @@ describe('mock Negotiate/NTLM', () => {
 
   /** Intercept the next post on the transport's channel. */
   async function onNextPost(t: WsmanClient, change: (body: Buffer) => Buffer): Promise<void> {
-    const channel: HttpChannel = await t.pool.acquire();
+    const channel: HttpChannel = await t.http.pool.acquire();
     const original = channel.post.bind(channel);
-    channel.post = (body: Buffer | string, o: PostOptions) => {
+    channel.post = (body: Buffer, o: PostOptions) => {
       channel.post = original;
       return original(change(Buffer.from(body)), o);
     };
-    t.pool.release(channel);
+    t.http.pool.release(channel);
   }
 
   it('serves sealed requests on an authenticated connection and seals its answers', async () => {

@@ -1,11 +1,14 @@
 /** WsmanClient.invoke against the mock: unauthenticated Identify, typed errors, no request for bad input. */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { BasicAuth } from '../../src/auth/basic.ts';
 import { DebugLog } from '../../src/debug.ts';
-import { AuthenticationError, InvalidArgumentError } from '../../src/errors.ts';
+import { AuthenticationError } from '../../src/errors.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
 import { resolveOptions } from '../../src/options.ts';
+import { createHttpTransport } from '../../src/transport/http.ts';
 import { IDENTIFY } from '../../src/winrm/actions.ts';
 import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 
@@ -21,7 +24,7 @@ describe('WsmanClient.invoke', () => {
       password,
       allowUnencrypted: true,
     });
-    const c = new WsmanClient(opts, new BasicAuth(opts.account, opts.password), new DebugLog(undefined));
+    const c = new WsmanClient(opts, createHttpTransport(opts), new DebugLog(undefined));
     clients.push(c);
     return c;
   };
@@ -48,12 +51,35 @@ describe('WsmanClient.invoke', () => {
     assert.ok(r.securityProfiles.length > 0, JSON.stringify(r));
   });
 
-  it('refuses extra headers on an authenticated request before sending anything', async () => {
-    const c = client(USER.password);
-    await assert.rejects(
-      c.invoke(IDENTIFY, undefined, { headers: { 'X-Test': '1' } }),
-      (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'headers',
-    );
-    assert.equal(c.requestCount, 0);
+  it('extra headers travel on an authenticated request, beside Authorization', async () => {
+    const seen: Array<{ auth: string | undefined; test: string | undefined }> = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ auth: req.headers.authorization, test: req.headers['x-test'] as string | undefined });
+      req.resume();
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="WSMAN"', 'Content-Length': '0' });
+      res.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const opts = resolveOptions({
+      endpoint: `http://127.0.0.1:${port}/wsman`,
+      username: USER.name,
+      password: USER.password,
+      allowUnencrypted: true,
+    });
+    const c = new WsmanClient(opts, createHttpTransport(opts), new DebugLog(undefined));
+    try {
+      await assert.rejects(
+        c.invoke(IDENTIFY, undefined, { headers: { 'X-Test': 'yes' } }),
+        AuthenticationError,
+      );
+    } finally {
+      c.close();
+      server.close();
+    }
+    assert.equal(seen.length, 1);
+    assert.match(seen[0]!.auth ?? '', /^Basic /);
+    assert.equal(seen[0]!.test, 'yes');
   });
 });

@@ -10,7 +10,7 @@ import {
   encryptedContentType,
   frameEncrypted,
   parseEncrypted,
-} from '../../auth/encryption.ts';
+} from '../../auth/message-encryption.ts';
 import {
   createNtlmServer,
   MessageType,
@@ -46,10 +46,15 @@ function ntlmSecurity(session: NtlmSession): SecurityContext {
   return {
     protocol: ENCRYPTED_PROTOCOLS.spnego,
     unwrap(body: Buffer): Buffer {
-      return session.unwrap(parseEncrypted(body).payload);
+      const parts = parseEncrypted(body);
+      return session.unseal(parts.data, parts.header);
     },
     wrap(body: Buffer) {
-      return { body: frameEncrypted(session.wrap(body), body.length), contentType: encryptedContentType() };
+      const { signature, sealed } = session.seal(body);
+      return {
+        body: frameEncrypted({ header: signature, data: sealed }, body.length),
+        contentType: encryptedContentType(),
+      };
     },
   };
 }

@@ -1,0 +1,227 @@
+/**
+ * One HTTP channel: an axios instance over a keep-alive agent that holds exactly one socket, so connection-bound
+ * authentication (NTLM, Kerberos) sees one connection. The channel makes that socket itself (the agent's
+ * `createConnection` hook hands it over), so TLS trust is checked on every connection before a request byte is
+ * written, and the socket's generation and peer certificate are known before the first auth token is made.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { PeerCertificate } from 'node:tls';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { WinRmError } from '../errors.ts';
+import { type ErrorContext, HTTP_ERROR, httpFailure, translateHttpError } from './errors.ts';
+import { describeProxy } from './proxy.ts';
+import { openSocket, type SocketTarget } from './socket.ts';
+
+export interface HttpResponse {
+  status: number;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: Buffer;
+}
+
+export interface ChannelResponse extends HttpResponse {
+  /** Generation of the socket that carried the exchange (see {@link HttpChannel.generation}). */
+  generation: number;
+}
+
+export interface PostOptions {
+  headers: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface ChannelConfig extends SocketTarget {
+  url: URL;
+  readTimeoutMs: number;
+  maxResponseBytes: number;
+}
+
+/** What authentication needs to know about the channel's current connection. */
+export interface ConnectionInfo {
+  /** Grows by one with every new socket; an auth context made for another generation is stale. */
+  generation: number;
+  /** Certificate the server presented on this connection (HTTPS). */
+  peerCertificate: PeerCertificate | undefined;
+}
+
+/** Kept-alive sockets idle longer than this are not reused (HTTP.sys drops them at 120 s). */
+export const MAX_IDLE_REUSE_MS = 100_000;
+
+/**
+ * Bytes allowed above maxResponseBytes for the multipart/encrypted framing of a sealed answer (boundaries, part
+ * headers, signature); the plaintext is capped again when it is parsed.
+ */
+const FRAMING_ALLOWANCE = 64 * 1024;
+
+type CreateConnection = (options: unknown, callback: (err: Error | null, socket?: Socket) => void) => unknown;
+
+export class HttpChannel {
+  /** Free slot for the authenticator's per-connection state. */
+  authState: unknown;
+  readonly #config: ChannelConfig;
+  readonly #agent: http.Agent;
+  readonly #axios: AxiosInstance;
+  readonly #errors: ErrorContext;
+  readonly #maxIdleMs: number;
+  readonly #url: string;
+  #socket: Socket | undefined;
+  #prepared: Socket | undefined;
+  #peer: PeerCertificate | undefined;
+  #generation = 0;
+  #idleSince = 0;
+  #busy = false;
+
+  constructor(config: ChannelConfig, options: { maxIdleReuseMs?: number } = {}) {
+    this.#config = config;
+    this.#maxIdleMs = options.maxIdleReuseMs ?? MAX_IDLE_REUSE_MS;
+    this.#url = config.url.href;
+    this.#errors = {
+      host: config.host,
+      port: config.port,
+      readTimeoutMs: config.readTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+      proxy: config.proxy ? describeProxy(config.proxy) : undefined,
+    };
+    const agentOptions: http.AgentOptions = {
+      keepAlive: true,
+      maxSockets: 1,
+      maxFreeSockets: 1,
+      // Backstop for the idle check in open(): the agent destroys a free socket idle this long.
+      timeout: this.#maxIdleMs,
+    };
+    this.#agent = config.https
+      ? new https.Agent({ ...agentOptions, maxCachedSessions: 0 })
+      : new http.Agent(agentOptions);
+    (this.#agent as unknown as { createConnection: CreateConnection }).createConnection = (_o, callback) => {
+      const ready = this.#prepared;
+      this.#prepared = undefined;
+      if (ready && !ready.destroyed) {
+        callback(null, ready);
+        return undefined;
+      }
+      // The prepared socket died between open() and the request: make another one the same way.
+      this.#connect().then(
+        (s) => callback(null, s),
+        (err: Error) => callback(err),
+      );
+      return undefined;
+    };
+    this.#axios = axios.create({
+      method: 'post',
+      adapter: 'http',
+      httpAgent: config.https ? undefined : this.#agent,
+      httpsAgent: config.https ? this.#agent : undefined,
+      // The endpoint, never an environment proxy: HTTP_PROXY / HTTPS_PROXY must not reroute WinRM traffic.
+      // The `proxy` option is honoured by the socket factory (a CONNECT tunnel per channel).
+      proxy: false,
+      maxRedirects: 0,
+      decompress: false,
+      responseType: 'arraybuffer',
+      transformRequest: [],
+      transformResponse: [],
+      validateStatus: () => true,
+      maxContentLength: config.maxResponseBytes + FRAMING_ALLOWANCE,
+      maxBodyLength: -1,
+      timeout: config.readTimeoutMs,
+      transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+      headers: { Accept: '*/*', 'Accept-Encoding': 'identity', 'User-Agent': 'winrm-connection' },
+    });
+  }
+
+  /** Generation of the current socket (0 before the first). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Certificate of the current connection's server (HTTPS). */
+  get peerCertificate(): PeerCertificate | undefined {
+    return this.#peer;
+  }
+
+  /**
+   * Make sure the channel has a live connection and describe it. A socket idle longer than the reuse limit is
+   * replaced rather than risk writing a request just as the server closes it (a POST cannot be sent twice).
+   */
+  async open(signal?: AbortSignal): Promise<ConnectionInfo> {
+    const s = this.#socket;
+    if (s && this.#prepared !== s && performance.now() - this.#idleSince > this.#maxIdleMs)
+      this.#dropSocket();
+    if (!this.#socket || this.#socket.destroyed) {
+      try {
+        this.#prepared = await this.#connect(signal);
+      } catch (err) {
+        throw translateHttpError(err, this.#errors, signal);
+      }
+    }
+    return { generation: this.#generation, peerCertificate: this.#peer };
+  }
+
+  async #connect(signal?: AbortSignal): Promise<Socket> {
+    const { socket, peerCertificate } = await openSocket(this.#config, signal);
+    this.#socket = socket;
+    this.#peer = peerCertificate;
+    this.#generation++;
+    socket.once('close', () => {
+      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#prepared === socket) this.#prepared = undefined;
+    });
+    return socket;
+  }
+
+  async post(body: Buffer, options: PostOptions): Promise<ChannelResponse> {
+    if (this.#busy) throw new Error('internal: an HttpChannel carries one request at a time');
+    this.#busy = true;
+    try {
+      await this.open(options.signal);
+      let res: AxiosResponse<Buffer>;
+      try {
+        res = await this.#axios.request<Buffer>({
+          url: this.#url,
+          data: body,
+          headers: options.headers,
+          signal: options.signal,
+        });
+      } catch (err) {
+        this.#dropSocket();
+        throw this.#translate(err, options.signal);
+      }
+      const generation = this.#generation;
+      if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) {
+        this.#dropSocket();
+        throw this.#translate(
+          httpFailure(
+            HTTP_ERROR.malformed,
+            `status ${String(res.status).padStart(3, '0')} is not a final HTTP status`,
+          ),
+        );
+      }
+      this.#idleSince = performance.now();
+      const data = res.data;
+      return {
+        status: res.status,
+        headers: res.headers as unknown as Record<string, string | string[] | undefined>,
+        body: Buffer.isBuffer(data) ? data : Buffer.from(data ?? []),
+        generation,
+      };
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #translate(err: unknown, signal?: AbortSignal): WinRmError {
+    return translateHttpError(err, this.#errors, signal);
+  }
+
+  #dropSocket(): void {
+    const s = this.#socket;
+    this.#socket = undefined;
+    this.#prepared = undefined;
+    s?.destroy();
+  }
+
+  /** Close the connection; the channel may open a new one later. */
+  destroy(): void {
+    this.#dropSocket();
+    this.#agent.destroy();
+  }
+}
