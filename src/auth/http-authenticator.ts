@@ -105,10 +105,13 @@ export class HttpAuthenticator {
     attempt: number,
   ): Promise<HttpResponse> {
     const info = await channel.open(signal);
-    const ctx = this.mechanism.begin({
-      peerCertificate: info.peerCertificate,
-      channelBindings: channelBindingsFor(info.peerCertificate),
-    });
+    const ctx = this.mechanism.begin(
+      {
+        peerCertificate: info.peerCertificate,
+        channelBindings: channelBindingsFor(info.peerCertificate),
+      },
+      this.#scheme,
+    );
     let out = ctx.init();
     for (let leg = 0; leg < MAX_LEGS; leg++) {
       if (out.done) {
@@ -117,6 +120,8 @@ export class HttpAuthenticator {
         if (out.token) headers.Authorization = this.#authorization(out.token);
         const res = await channel.post(this.#body(security, soap), { headers, signal });
         if (res.status === 401) throw this.#refused(res, true);
+        const final = this.#serverToken(parseChallenges(res.headers['www-authenticate']));
+        ctx.complete?.(final?.token68 ? Buffer.from(final.token68, 'base64') : undefined);
         channel.authState = { generation: res.generation, security } satisfies ConnectionState;
         return this.#open(security, res);
       }

@@ -5,7 +5,10 @@ import type { AuthMechanism } from './mechanism.ts';
 import { NtlmMechanism } from './ntlm-mechanism.ts';
 
 export function mechanismFor(
-  opts: Pick<ResolvedOptions, 'auth' | 'account' | 'password' | 'encrypt' | 'channelBinding'>,
+  opts: Pick<
+    ResolvedOptions,
+    'auth' | 'account' | 'password' | 'encrypt' | 'channelBinding' | 'negotiateForm'
+  >,
 ): AuthMechanism {
   return opts.auth === 'ntlm'
     ? new NtlmMechanism({
@@ -13,6 +16,7 @@ export function mechanismFor(
         password: opts.password,
         encrypt: opts.encrypt,
         channelBinding: opts.channelBinding,
+        negotiateForm: opts.negotiateForm,
       })
     : new BasicMechanism(opts.account, opts.password);
 }

@@ -36,6 +36,11 @@ export interface AuthContext {
   init(): StepResult;
   /** Consume the server's token; returns the next token, or done. */
   step(serverToken: Buffer): StepResult;
+  /**
+   * The server's token on the answer that completed the handshake (undefined when it sent none); checked before
+   * that answer is unsealed (SPNEGO's mechListMIC, Kerberos' mutual authentication). Default: nothing to check.
+   */
+  complete?(serverToken: Buffer | undefined): void;
   /** The context once the handshake is complete; undefined for mechanisms without one (Basic). */
   securityContext(): SecurityContext | undefined;
 }
@@ -50,21 +55,10 @@ export interface AuthMechanism {
   readonly connectionBound: boolean;
   /** Whether messages will be sealed (decided by the `encryption` option). */
   readonly encrypts: boolean;
-  /** Start the handshake for one connection. */
-  begin(connection: ConnectionContext): AuthContext;
+  /** Start the handshake for one connection, under the header scheme in use (e.g. 'Negotiate'). */
+  begin(connection: ConnectionContext, scheme?: string): AuthContext;
   /** Who is authenticating, for error messages, e.g. `domain account "CORP\alice"`. Never a secret. */
   describeAccount(): string;
   /** Remedy for a final 401, given the schemes the server offered. */
   refusedRemedy(offered: readonly string[], https: boolean): string;
 }
-
-/**
- * A transform applied to a mechanism's tokens on the wire, e.g. wrapping NTLM in SPNEGO ([RFC 4178]):
- * `outgoing` for each client token (leg 0 is the first), `incoming` for each server token.
- */
-export interface TokenTransform {
-  outgoing(token: Buffer, leg: number): Buffer;
-  incoming(token: Buffer): Buffer;
-}
-
-export const IDENTITY_TOKENS: TokenTransform = { outgoing: (t) => t, incoming: (t) => t };

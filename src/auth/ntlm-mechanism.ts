@@ -2,20 +2,14 @@
  * NTLM as a mechanism over the pure core in ./ntlm/: NEGOTIATE, then AUTHENTICATE for the server's CHALLENGE
  * (bound to the TLS certificate when there is one), then an NTLM session as the security context. Header
  * schemes: 'Negotiate' (what Windows' own client sends; raw NTLM is accepted under it) with a fallback to
- * 'NTLM'. SPNEGO wrapping is a TokenTransform passed in `tokens`.
+ * 'NTLM'. `negotiateForm: 'spnego'` wraps the tokens in SPNEGO (./spnego-initiator.ts) with the mechListMIC.
  */
 import { type Account, forNtlm } from '../account.ts';
 import { describeAccount } from './basic.ts';
-import {
-  type AuthContext,
-  type AuthMechanism,
-  type ConnectionContext,
-  IDENTITY_TOKENS,
-  type SecurityContext,
-  type TokenTransform,
-} from './mechanism.ts';
+import type { AuthContext, AuthMechanism, ConnectionContext, SecurityContext } from './mechanism.ts';
 import { createNtlmClient } from './ntlm/index.ts';
 import type { NtlmSession } from './ntlm/session.ts';
+import { type NegotiateForm, negotiateTokens } from './spnego-initiator.ts';
 
 export interface NtlmMechanismOptions {
   account: Account;
@@ -26,8 +20,8 @@ export interface NtlmMechanismOptions {
   channelBinding?: boolean;
   /** Preferred HTTP header scheme: 'Negotiate' or 'NTLM'. Default: 'Negotiate' (then 'NTLM' if only that is offered). */
   headerScheme?: 'Negotiate' | 'NTLM';
-  /** Transform of the NTLM tokens on the wire (SPNEGO). Default: none (raw NTLM). */
-  tokens?: TokenTransform;
+  /** Raw NTLM tokens or NTLM wrapped in SPNEGO under Negotiate. Default: 'ntlm' (raw). */
+  negotiateForm?: NegotiateForm;
 }
 
 export class NtlmMechanism implements AuthMechanism {
@@ -46,7 +40,7 @@ export class NtlmMechanism implements AuthMechanism {
     this.#identity = forNtlm(o.account);
   }
 
-  begin(connection: ConnectionContext): AuthContext {
+  begin(connection: ConnectionContext, scheme?: string): AuthContext {
     const useCbt = (this.#o.channelBinding ?? true) && connection.channelBindings !== undefined;
     const client = createNtlmClient({
       user: this.#identity.user,
@@ -54,15 +48,20 @@ export class NtlmMechanism implements AuthMechanism {
       password: this.#password,
       channelBindings: useCbt ? connection.channelBindings : undefined,
     });
-    const tokens = this.#o.tokens ?? IDENTITY_TOKENS;
+    // SPNEGO only under the Negotiate scheme: a server offering bare NTLM takes raw tokens.
+    const form = negotiateTokens(scheme === 'NTLM' ? 'ntlm' : (this.#o.negotiateForm ?? 'ntlm'));
     const encrypts = this.encrypts;
     let session: NtlmSession | undefined;
     return {
-      init: () => ({ token: tokens.outgoing(client.negotiate(), 0), done: false }),
+      init: () => ({ token: form.initial(client.negotiate()), done: false }),
       step: (serverToken) => {
-        const result = client.authenticate(tokens.incoming(serverToken));
+        const result = client.authenticate(form.challenge(serverToken));
         session = result.session;
-        return { token: tokens.outgoing(result.message, 1), done: true };
+        // final() signs the mechanism list with the session and re-keys its sending state: before any sealing.
+        return { token: form.final(result.message, result.session), done: true };
+      },
+      complete: (serverToken) => {
+        if (session) form.complete(serverToken, session);
       },
       securityContext: () => (session ? ntlmSecurityContext(session, encrypts) : undefined),
     };

@@ -1,4 +1,5 @@
 /** Authentication options: the mechanism, message encryption, the plain-HTTP opt-in, channel binding. */
+import { type NegotiateForm, resolveNegotiateForm } from '../auth/spnego-initiator.ts';
 import { bad, oneOf } from './check.ts';
 
 export type AuthMechanism = 'basic' | 'ntlm' | 'kerberos';
@@ -28,6 +29,11 @@ export interface AuthOptions {
    * RFC 5929 tls-server-end-point), as Windows' CbtHardeningLevel=Strict requires. Default: true.
    */
   channelBinding?: boolean;
+  /**
+   * How NTLM tokens travel under `Authorization: Negotiate`: 'ntlm' sends raw NTLMSSP tokens, 'spnego' wraps
+   * them in SPNEGO ([MS-SPNG]) with a mechListMIC, as pypsrp and Ansible do. Windows accepts both. Default: 'ntlm'.
+   */
+  negotiateForm?: NegotiateForm;
 }
 
 export interface AuthConfig {
@@ -36,6 +42,7 @@ export interface AuthConfig {
   encrypt: boolean;
   allowUnencrypted: boolean;
   channelBinding: boolean;
+  negotiateForm: NegotiateForm;
   /** The password the mechanism uses. */
   password: string;
 }
@@ -94,6 +101,7 @@ export function resolveAuth(o: AuthOptions, t: AuthTransportFacts): AuthConfig {
     encrypt,
     allowUnencrypted,
     channelBinding: o.channelBinding ?? true,
+    negotiateForm: resolveNegotiateForm(o.negotiateForm),
     password: t.password,
   };
 }

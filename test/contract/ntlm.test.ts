@@ -1,7 +1,7 @@
 /**
  * The connection and transfer contracts over NTLM: message encryption on plain HTTP with the mock left at
  * Windows' default AllowUnencrypted=false, and NTLM inside HTTPS (no message encryption, channel bindings
- * required).
+ * required), and NTLM wrapped in SPNEGO (negotiateForm 'spnego', the form pypsrp and Ansible send).
  */
 import { describeConnectionContract } from './connection-contract.ts';
 import { mockEnvironment } from './mock-environment.ts';
@@ -27,3 +27,15 @@ for (const https of [false, true]) {
   describeConnectionContract(name, setup);
   describeTransferContract(name, setup);
 }
+
+// SPNEGO-wrapped NTLM, sealed over HTTP: the mechListMIC re-keys both RC4 handles, so every sealed message of
+// the contract proves both sides agree on the state afterwards.
+describeConnectionContract('WINRM_INTERNAL, NTLM inside SPNEGO with encryption over HTTP', () =>
+  mockEnvironment({ users: [USER], auth: { negotiate: true } }, (mock) => ({
+    endpoint: mock.url,
+    username: `${USER.domain}\\${USER.name}`,
+    password: USER.password,
+    auth: 'ntlm',
+    negotiateForm: 'spnego',
+  })),
+);
