@@ -11,11 +11,10 @@ import { win32 } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type PowerShellEmulationOptions, runPowerShell } from '../transfer/powershell.ts';
-import type { Sink } from './builtins.ts';
 import type { SimpleCommand } from './cmd-parse.ts';
 import { words } from './cmd-parse.ts';
 import type { FileArea } from './files.ts';
-import type { CommandContext } from './types.ts';
+import type { CommandContext, Sink } from './types.ts';
 
 /** State that lives for one command line: `set` and `cd` change it for the commands after them. */
 export interface LineState {

@@ -18,7 +18,7 @@ import {
 import { expandVariables, parseCommandLine, type Redirection, type SimpleCommand } from './cmd-parse.ts';
 import { encodeText } from './codepage.ts';
 import { FileArea, isNulDevice } from './files.ts';
-import type { CommandContext, CommandHost } from './types.ts';
+import type { CommandContext, CommandHost, Sink } from './types.ts';
 
 export interface BuiltinsOptions {
   /** The file area `type`, `cd`, redirections and friends use. Default: the server's (`fileRoot` option). */
@@ -31,11 +31,6 @@ export interface BuiltinsOptions {
    * benchmark-only accept-all mode are set here. Default: `{}`.
    */
   powershell?: PowerShellEmulationOptions;
-}
-
-/** Something output can be written to. */
-export interface Sink {
-  write(data: Buffer | string): Promise<void>;
 }
 
 const PATH_NOT_FOUND = 'The system cannot find the path specified.\r\n';

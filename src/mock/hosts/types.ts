@@ -69,3 +69,8 @@ export interface CommandHost {
   /** Called by server close(). Default: nothing. */
   close?(): Promise<void> | void;
 }
+
+/** Something output can be written to. */
+export interface Sink {
+  write(data: Buffer | string): Promise<void>;
+}
