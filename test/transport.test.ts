@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DebugLog } from '../src/debug.ts';
 import { AuthenticationError, ConnectionError, HttpError } from '../src/errors.ts';
+import { createHttpTransport } from '../src/http/transport.ts';
 import { generateSelfSignedCertificate } from '../src/mock/tls/certificate.ts';
-import { type ConnectionOptions, resolveOptions } from '../src/options.ts';
-import { createHttpTransport } from '../src/transport/http.ts';
+import { type ConnectionOptions, resolveOptions } from '../src/options/index.ts';
 import { WsmanClient } from '../src/winrm/wsman-client.ts';
 import { buildIdentify } from '../src/wsman/actions/identify.ts';
 

@@ -1,5 +1,5 @@
 /** The mechanism for the resolved options: Basic, or NTLM with the encryption the options decided. */
-import type { ResolvedOptions } from '../options.ts';
+import type { ResolvedOptions } from '../options/index.ts';
 import { BasicMechanism } from './basic.ts';
 import type { AuthMechanism } from './mechanism.ts';
 import { NtlmMechanism } from './ntlm-mechanism.ts';

@@ -7,9 +7,9 @@
 import { checkCodepage } from '../codepage.ts';
 import type { ConnectionStats, ProcessOptions, RemoteProcess } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
+import { createHttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { BaseConnection } from '../process/base-connection.ts';
-import { createHttpTransport } from '../transport/http.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { faultAction, MAX_REOPENS } from './policy.ts';
 import { type RemoteProcessImpl, startRemoteProcess } from './process.ts';

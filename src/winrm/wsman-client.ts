@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DebugLog } from '../debug.ts';
 import { HttpError, WinRmError } from '../errors.ts';
+import type { HttpResponse, HttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
-import type { HttpResponse, HttpTransport } from '../transport/http.ts';
 import { IDENTIFY_UNAUTHENTICATED_HEADER } from '../wsman/constants.ts';
 import type { RequestContext } from '../wsman/envelope.ts';
 import { parseResponse, type SoapMessage } from '../wsman/response.ts';

@@ -19,9 +19,9 @@ import {
   isEncryptedContentType,
 } from '../../src/auth/message-encryption.ts';
 import { AuthenticationError } from '../../src/errors.ts';
+import { HttpTransport } from '../../src/http/transport.ts';
 import { generateSelfSignedCertificate } from '../../src/mock/tls/certificate.ts';
-import { resolveOptions } from '../../src/options.ts';
-import { HttpTransport } from '../../src/transport/http.ts';
+import { resolveOptions } from '../../src/options/index.ts';
 
 function padding(): SecurityContext {
   return {

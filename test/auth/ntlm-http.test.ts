@@ -11,8 +11,8 @@ import { encryptedContentType, frameEncrypted, parseEncrypted } from '../../src/
 import { createNtlmServer, type NtlmSession } from '../../src/auth/ntlm/index.ts';
 import { DebugLog } from '../../src/debug.ts';
 import { AuthenticationError, ProtocolError, WinRmError } from '../../src/errors.ts';
-import { resolveOptions } from '../../src/options.ts';
-import { createHttpTransport } from '../../src/transport/http.ts';
+import { createHttpTransport } from '../../src/http/transport.ts';
+import { resolveOptions } from '../../src/options/index.ts';
 import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 import { buildIdentify, buildReply, NS } from '../../src/wsman/index.ts';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { HttpChannel } from '../../src/http/channel.ts';
-import { type ConnectionOptions, resolveOptions } from '../../src/options.ts';
+import { type ConnectionOptions, resolveOptions } from '../../src/options/index.ts';
 
 export interface RawServer {
   port: number;

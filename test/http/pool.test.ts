@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AbortError, ConnectionError } from '../../src/errors.ts';
 import { ChannelPool } from '../../src/http/pool.ts';
-import { resolveOptions } from '../../src/options.ts';
+import { resolveOptions } from '../../src/options/index.ts';
 
 const config = resolveOptions({
   endpoint: 'http://127.0.0.1:9/wsman',

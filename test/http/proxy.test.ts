@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ConnectionError, InvalidArgumentError } from '../../src/errors.ts';
 import { generateSelfSignedCertificate } from '../../src/mock/tls/certificate.ts';
-import { resolveOptions } from '../../src/options.ts';
+import { resolveOptions } from '../../src/options/index.ts';
 import { type ConnectProxy, channelFor, connectProxy, ok, type RawServer, rawServer } from './helpers.ts';
 
 const x = Buffer.from('x');

@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { DebugLog } from '../../src/debug.ts';
 import { AuthenticationError, HttpError } from '../../src/errors.ts';
 import type { HttpChannel, PostOptions } from '../../src/http/channel.ts';
+import { createHttpTransport } from '../../src/http/transport.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
-import { resolveOptions } from '../../src/options.ts';
-import { createHttpTransport } from '../../src/transport/http.ts';
+import { resolveOptions } from '../../src/options/index.ts';
 import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 import { buildCreateShell, buildDeleteShell, parseCreateShellResponse } from '../../src/wsman/index.ts';
 

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DebugLog } from '../../src/debug.ts';
 import { AuthenticationError } from '../../src/errors.ts';
+import { createHttpTransport } from '../../src/http/transport.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
-import { resolveOptions } from '../../src/options.ts';
-import { createHttpTransport } from '../../src/transport/http.ts';
+import { resolveOptions } from '../../src/options/index.ts';
 import { IDENTIFY } from '../../src/winrm/actions.ts';
 import { WsmanClient } from '../../src/winrm/wsman-client.ts';
 

@@ -7,11 +7,11 @@
 import { HttpAuthenticator } from '../auth/http-authenticator.ts';
 import { mechanismFor } from '../auth/index.ts';
 import type { AuthMechanism } from '../auth/mechanism.ts';
-import type { ChannelConfig, HttpResponse } from '../http/channel.ts';
-import { ChannelPool } from '../http/pool.ts';
-import type { ResolvedOptions } from '../options.ts';
+import type { ResolvedOptions } from '../options/index.ts';
+import type { ChannelConfig, HttpResponse } from './channel.ts';
+import { ChannelPool } from './pool.ts';
 
-export type { HttpResponse } from '../http/channel.ts';
+export type { HttpResponse } from './channel.ts';
 
 export interface HttpPostOptions {
   signal?: AbortSignal;
