@@ -3,20 +3,27 @@
  *
  * Rules for an argv array (each element reaches the program as exactly that argument, through cmd /c):
  * 1. Each argument is quoted the way the Microsoft C runtime parses a command line: wrapped in double quotes
- *    when it is empty or contains whitespace or `"`; inside, `"` becomes `\"` and backslashes that precede a
- *    quote (or the closing quote) are doubled.
+ *    when it is empty or contains whitespace or `"`, or ends in `%` (see 3); inside, `"` becomes `\"` and
+ *    backslashes that precede a quote (or the closing quote) are doubled.
  * 2. Then every cmd.exe metacharacter, the quotes included, is escaped with `^`, so cmd.exe treats none of
- *    `( ) % ! ^ " < > & | ; , = *?` specially and expands no `%VAR%`. cmd removes the carets before starting the
- *    program. The program name (first element) gets rule 1 only when needed and rule 2 always.
+ *    `( ) ! ^ " < > & | ; , = * ?` specially. cmd removes the carets before starting the program. Because every
+ *    quote is escaped, cmd never enters its quoted state, where carets would be literal.
+ * 3. `%`: cmd expands `%NAME%`, `%NAME:a=b%` and `%NAME:~n,m%` in its first phase, before the caret pass, so a
+ *    caret cannot escape `%` (`^%OS:W=w^%` still expands). Instead a caret is put right after every `%`: the
+ *    text cmd could take for a variable name then starts with `^`, names no variable, and cmd leaves it as typed
+ *    (on a command line, unlike in a batch file, an undefined variable is not removed); the caret pass then
+ *    removes the caret. An argument ending in `%` is quoted, so that even its last `%` is followed by `^"`.
+ *    Limit: a variable whose name starts with `^` (possible, e.g. `set "^OS=x"`) would still expand.
+ * The program name (first element) follows the same rules.
  * A plain string is passed to cmd.exe unchanged: that is how you use redirection, pipes and variables.
+ * Sources: `cmd /?`, `set /?`, and the "How does the Windows Command Interpreter (CMD.EXE) parse scripts"
+ * analysis (phase 1 percent expansion in command-line mode, phase 2 caret and quote handling).
  */
 import { InvalidArgumentError } from './errors.ts';
 
-const CMD_META = /([()%!^"<>&|;,=*?])/g;
+const CMD_META = /([()!^"<>&|;,=*?])/g;
 
-/** Quote one argument for the Microsoft C runtime's command-line parser. */
-export function quoteMsvcrt(arg: string): string {
-  if (arg !== '' && !/[\s"]/.test(arg)) return arg;
+function wrapMsvcrt(arg: string): string {
   let out = '"';
   let backslashes = 0;
   for (const ch of arg) {
@@ -33,9 +40,25 @@ export function quoteMsvcrt(arg: string): string {
   return `${out}${'\\'.repeat(backslashes * 2)}"`;
 }
 
-/** Escape cmd.exe metacharacters with a caret. */
+/** Quote one argument for the Microsoft C runtime's command-line parser. */
+export function quoteMsvcrt(arg: string): string {
+  if (arg !== '' && !/[\s"]/.test(arg)) return arg;
+  return wrapMsvcrt(arg);
+}
+
+/**
+ * Escape cmd.exe metacharacters with a caret, and put a caret after every `%` that something follows, so that
+ * no `%NAME%` pair can form (see the module comment). A `%` at the very end of `text` cannot be broken this way:
+ * it is safe only where no `%` follows it on the line (argument quoting avoids the case by quoting arguments
+ * that end in `%`).
+ */
 export function escapeCmdMeta(text: string): string {
-  return text.replace(CMD_META, '^$1');
+  return text.replace(CMD_META, '^$1').replace(/%(?=[^^])/g, '%^');
+}
+
+/** One argument as it goes on a cmd.exe line: MSVCRT-quoted (always when it ends in `%`), then escaped. */
+function quoteForCmd(arg: string): string {
+  return escapeCmdMeta(arg.endsWith('%') ? wrapMsvcrt(arg) : quoteMsvcrt(arg));
 }
 
 function checkArg(arg: unknown, index: number): string {
@@ -61,7 +84,7 @@ export function argvToCmdLine(argv: readonly string[]): string {
       remedy: 'pass at least the program name, e.g. ["ipconfig", "/all"]',
     });
   }
-  return argv.map((a, i) => escapeCmdMeta(quoteMsvcrt(checkArg(a, i)))).join(' ');
+  return argv.map((a, i) => quoteForCmd(checkArg(a, i))).join(' ');
 }
 
 interface Part {
@@ -109,7 +132,7 @@ export class CmdLine {
     if (this.parts.length === 0)
       throw new InvalidArgumentError('The CmdLine is empty', { argument: 'command' });
     return this.parts
-      .map((p) => (p.kind === 'raw' ? p.value : escapeCmdMeta(quoteMsvcrt(p.value))))
+      .map((p) => (p.kind === 'raw' ? p.value : quoteForCmd(p.value)))
       .join(' ');
   }
 
@@ -117,7 +140,7 @@ export class CmdLine {
   toString(): string {
     return this.parts
       .map((p) =>
-        p.kind === 'raw' ? p.value : p.kind === 'secret' ? '********' : escapeCmdMeta(quoteMsvcrt(p.value)),
+        p.kind === 'raw' ? p.value : p.kind === 'secret' ? '********' : quoteForCmd(p.value),
       )
       .join(' ');
   }

@@ -48,6 +48,56 @@ function msvcrtSplit(line: string): string[] {
 /** cmd.exe's caret pass: ^x becomes x. */
 const uncaret = (s: string) => s.replace(/\^(.)/g, '$1');
 
+/**
+ * Reference model of cmd.exe's phase 1 on a `cmd /c` command line (not a batch file), written from `set /?` and
+ * the "How does the Windows Command Interpreter (CMD.EXE) parse scripts" analysis: `%NAME%` and
+ * `%NAME:s=r%`, `%NAME:*s=r%`, `%NAME:~n,m%` expand when NAME is defined (case-insensitive); otherwise the
+ * first `%` is kept and the scan goes on from the next character. Carets mean nothing in this phase.
+ */
+function phase1(line: string, env: Record<string, string>): string {
+  const get = (n: string) => Object.entries(env).find(([k]) => k.toLowerCase() === n.toLowerCase())?.[1];
+  let out = '';
+  for (let i = 0; i < line.length; ) {
+    const close = line[i] === '%' ? line.indexOf('%', i + 1) : -1;
+    if (close < 0) {
+      out += line[i++];
+      continue;
+    }
+    const body = line.slice(i + 1, close);
+    const [name, mod] = body.includes(':') ? [body.slice(0, body.indexOf(':')), body.slice(body.indexOf(':') + 1)] : [body, undefined];
+    const v = get(name);
+    let r: string | undefined;
+    if (v !== undefined && mod === undefined) r = v;
+    else if (v !== undefined && mod?.includes('=')) {
+      const [s, rep] = [mod.slice(0, mod.indexOf('=')), mod.slice(mod.indexOf('=') + 1)];
+      const re = new RegExp(s.startsWith('*') ? `^[\\s\\S]*?${esc(s.slice(1))}` : esc(s), s.startsWith('*') ? 'i' : 'gi');
+      if (s.replace(/^\*/, '') !== '') r = v.replace(re, () => rep);
+    } else if (v !== undefined && mod !== undefined && /^~-?\d+(,-?\d+)?$/.test(mod)) {
+      const [n, m] = mod.slice(1).split(',').map(Number) as [number, number | undefined];
+      const start = n < 0 ? Math.max(0, v.length + n) : Math.min(n, v.length);
+      const end = m === undefined ? v.length : m < 0 ? v.length + m : start + m;
+      r = v.slice(start, Math.max(start, end));
+    }
+    if (r === undefined) out += line[i++];
+    else {
+      out += r;
+      i = close + 1;
+    }
+  }
+  return out;
+}
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Variables a Windows host defines, plus names with a blank, to catch every way a `%` could pair. */
+const HOST_ENV: Record<string, string> = {
+  OS: 'Windows_NT',
+  PATH: 'C:\\Windows',
+  COMPUTERNAME: 'WIN',
+  A: 'x',
+  ' OS': 'blank-name',
+  'b ': 'trailing-blank',
+};
+
 describe('cmd.exe quoting', () => {
   const cases: string[][] = [
     ['echo', 'hello'],
@@ -77,8 +127,25 @@ describe('cmd.exe quoting', () => {
       const line = argvToCmdLine(argv);
       // After cmd.exe strips carets, the program sees exactly the original arguments.
       assert.deepEqual(msvcrtSplit(uncaret(line)), argv);
-      // No metacharacter is left unescaped for cmd.exe.
-      assert.doesNotMatch(line.replace(/\^./g, ''), /[&|<>()%!^"]/);
+      // No metacharacter is left unescaped for cmd.exe; every % is followed by a caret.
+      assert.doesNotMatch(line.replace(/\^./g, '').replace(/%/g, ''), /[&|<>()!^"]/);
+      assert.doesNotMatch(line, /%(?!\^)/);
+    });
+  }
+  const percentCases: string[][] = [
+    ['prog', '%OS:W=w%'],
+    ['prog', '%OS%', '%path%', '%OS:~0,3%', '%OS:*_=x%', '%OS:Windows=Linux%'],
+    ['prog', '100%', 'OS%', '%A'],
+    ['prog', '%%OS%%', '%', '%%', 'a % b', 'x%OS%y'],
+    ['prog', 'b%', ' OS%'],
+    ['prog', '"%OS%"', '%"OS"%', '%^OS%', '% OS%'],
+    ['%OS%', '%COMPUTERNAME%'],
+  ];
+  for (const argv of percentCases) {
+    it(`neutralises % through cmd's phase 1: ${JSON.stringify(argv)}`, () => {
+      const line = argvToCmdLine(argv);
+      // Phase 1 (variables) runs before the caret pass, so a caret cannot escape % itself.
+      assert.deepEqual(msvcrtSplit(uncaret(phase1(line, HOST_ENV))), argv);
     });
   }
   it('leaves simple arguments bare', () => assert.equal(quoteMsvcrt('simple'), 'simple'));
