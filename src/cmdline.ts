@@ -131,17 +131,13 @@ export class CmdLine {
   toCommandLine(): string {
     if (this.parts.length === 0)
       throw new InvalidArgumentError('The CmdLine is empty', { argument: 'command' });
-    return this.parts
-      .map((p) => (p.kind === 'raw' ? p.value : quoteForCmd(p.value)))
-      .join(' ');
+    return this.parts.map((p) => (p.kind === 'raw' ? p.value : quoteForCmd(p.value))).join(' ');
   }
 
   /** The command line with secrets masked: safe to log. */
   toString(): string {
     return this.parts
-      .map((p) =>
-        p.kind === 'raw' ? p.value : p.kind === 'secret' ? '********' : quoteForCmd(p.value),
-      )
+      .map((p) => (p.kind === 'raw' ? p.value : p.kind === 'secret' ? '********' : quoteForCmd(p.value)))
       .join(' ');
   }
 }

@@ -64,13 +64,18 @@ function phase1(line: string, env: Record<string, string>): string {
       continue;
     }
     const body = line.slice(i + 1, close);
-    const [name, mod] = body.includes(':') ? [body.slice(0, body.indexOf(':')), body.slice(body.indexOf(':') + 1)] : [body, undefined];
+    const [name, mod] = body.includes(':')
+      ? [body.slice(0, body.indexOf(':')), body.slice(body.indexOf(':') + 1)]
+      : [body, undefined];
     const v = get(name);
     let r: string | undefined;
     if (v !== undefined && mod === undefined) r = v;
     else if (v !== undefined && mod?.includes('=')) {
       const [s, rep] = [mod.slice(0, mod.indexOf('=')), mod.slice(mod.indexOf('=') + 1)];
-      const re = new RegExp(s.startsWith('*') ? `^[\\s\\S]*?${esc(s.slice(1))}` : esc(s), s.startsWith('*') ? 'i' : 'gi');
+      const re = new RegExp(
+        s.startsWith('*') ? `^[\\s\\S]*?${esc(s.slice(1))}` : esc(s),
+        s.startsWith('*') ? 'i' : 'gi',
+      );
       if (s.replace(/^\*/, '') !== '') r = v.replace(re, () => rep);
     } else if (v !== undefined && mod !== undefined && /^~-?\d+(,-?\d+)?$/.test(mod)) {
       const [n, m] = mod.slice(1).split(',').map(Number) as [number, number | undefined];
