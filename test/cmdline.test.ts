@@ -45,9 +45,6 @@ function msvcrtSplit(line: string): string[] {
   return args;
 }
 
-/** cmd.exe's caret pass: ^x becomes x. */
-const uncaret = (s: string) => s.replace(/\^(.)/g, '$1');
-
 /**
  * Reference model of cmd.exe's phase 1 on a `cmd /c` command line (not a batch file), written from `set /?` and
  * the "How does the Windows Command Interpreter (CMD.EXE) parse scripts" analysis: `%NAME%` and
@@ -93,6 +90,36 @@ function phase1(line: string, env: Record<string, string>): string {
 }
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * What a program gets from `cmd /c LINE`: the /c quote rule (`cmd /?` rule 2: a leading quote and the last
+ * quote go; rule 1 needs exactly two quotes and none of &<>()@^| between them, which no quoted argv line has),
+ * phase 1, the caret pass (carets are literal inside quotes; an escaped quote does not open them), then the C
+ * runtime's split, whose program name (argv[0]) rule differs: quotes toggle, backslashes are literal.
+ */
+function throughCmd(line: string, env: Record<string, string>): string[] {
+  const stripped = line.startsWith('"')
+    ? line.slice(1, line.lastIndexOf('"')) + line.slice(line.lastIndexOf('"') + 1)
+    : line;
+  const expanded = phase1(stripped, env);
+  // The caret pass; cmd's command token (what it searches for) ends at the first blank that is neither
+  // escaped nor inside unescaped quotes.
+  let text = '';
+  let quoted = false;
+  let tokenEnd = -1;
+  for (let i = 0; i < expanded.length; i++) {
+    const c = expanded[i]!;
+    if (c === '^' && !quoted && i + 1 < expanded.length) text += expanded[++i];
+    else {
+      if (c === '"') quoted = !quoted;
+      if (tokenEnd < 0 && !quoted && (c === ' ' || c === '\t')) tokenEnd = text.length;
+      text += c;
+    }
+  }
+  if (tokenEnd < 0) tokenEnd = text.length;
+  // cmd removes the quotes of the command token to find the file; the C runtime's argv[0] rule does the same.
+  return [text.slice(0, tokenEnd).replace(/"/g, ''), ...msvcrtSplit(text.slice(tokenEnd))];
+}
+
 /** Variables a Windows host defines, plus names with a blank, to catch every way a `%` could pair. */
 const HOST_ENV: Record<string, string> = {
   OS: 'Windows_NT',
@@ -130,11 +157,12 @@ describe('cmd.exe quoting', () => {
   for (const argv of cases) {
     it(`round-trips ${JSON.stringify(argv)}`, () => {
       const line = argvToCmdLine(argv);
-      // After cmd.exe strips carets, the program sees exactly the original arguments.
-      assert.deepEqual(msvcrtSplit(uncaret(line)), argv);
-      // No metacharacter is left unescaped for cmd.exe; every % is followed by a caret.
-      assert.doesNotMatch(line.replace(/\^./g, '').replace(/%/g, ''), /[&|<>()!^"]/);
-      assert.doesNotMatch(line, /%(?!\^)/);
+      // After cmd.exe's /c rule, phase 1 and caret pass, the program sees exactly the original arguments.
+      assert.deepEqual(throughCmd(line, HOST_ENV), argv);
+      // In the arguments no metacharacter is left unescaped for cmd.exe; every % is followed by a caret.
+      const args = argvToCmdLine(['prog', ...argv.slice(1)]);
+      assert.doesNotMatch(args.replace(/\^./g, '').replace(/%/g, ''), /[&|<>()!^"]/);
+      assert.doesNotMatch(args, /%(?!\^)/);
     });
   }
   const percentCases: string[][] = [
@@ -150,7 +178,21 @@ describe('cmd.exe quoting', () => {
     it(`neutralises % through cmd's phase 1: ${JSON.stringify(argv)}`, () => {
       const line = argvToCmdLine(argv);
       // Phase 1 (variables) runs before the caret pass, so a caret cannot escape % itself.
-      assert.deepEqual(msvcrtSplit(uncaret(phase1(line, HOST_ENV))), argv);
+      assert.deepEqual(throughCmd(line, HOST_ENV), argv);
+    });
+  }
+  // A program path with a blank: cmd finds the command by its first token, and an escaped quote (^") does not
+  // group, so the name must be in real quotes; the /c rule then needs the line wrapped in one more pair.
+  const programCases: string[][] = [
+    ['C:\\Program Files\\tool.exe'],
+    ['C:\\Program Files\\tool.exe', 'a b', '"q"', '%OS%'],
+    ['C:\\My (x86) & Co!\\t;o,o=l.exe', '&'],
+    ['C:\\a b\\%OS%\\x%.exe', '%'],
+  ];
+  for (const argv of programCases) {
+    it(`sends a program name with a blank so cmd and the C runtime see it whole: ${JSON.stringify(argv)}`, () => {
+      const line = argvToCmdLine(argv);
+      assert.deepEqual(throughCmd(line, HOST_ENV), argv);
     });
   }
   it('leaves simple arguments bare', () => assert.equal(quoteMsvcrt('simple'), 'simple'));
@@ -169,6 +211,15 @@ describe('CmdLine', () => {
     assert.doesNotMatch(c.toString(), /S3cr/);
     assert.match(c.toString(), /\*{8} >nul$/);
     assert.deepEqual(resolveCommand(c).secrets, ['S3cr&t!']);
+  });
+  it('quotes a program name with a blank by the program rule, secrets still masked', () => {
+    const c = CmdLine.of('C:\\Program Files\\x.exe', 'a b').addPassword('p %OS% w').addRaw('>nul');
+    assert.deepEqual(throughCmd(c.toCommandLine().replace(/ >nul"$/, '"'), HOST_ENV), [
+      'C:\\Program Files\\x.exe',
+      'a b',
+      'p %OS% w',
+    ]);
+    assert.equal(c.toString(), '""C:\\Program Files\\x.exe" ^"a b^" ******** >nul"');
   });
 });
 

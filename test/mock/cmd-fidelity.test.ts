@@ -51,6 +51,14 @@ describe('argv quoting through the mock', () => {
   });
 });
 
+describe('a program name with a blank', () => {
+  it('reaches cmd as one name (real quotes; the /c rule removes the extra pair)', async () => {
+    // The mock runs no .exe files, so cmd's "not recognized" answer shows the name it looked for.
+    const r = await conn.execute(['C:\\Tools\\my tool.exe', 'a b']);
+    assert.match(r.stderrText, /^'C:\\Tools\\my tool\.exe' is not recognized/);
+  });
+});
+
 describe('what other clients send', () => {
   it('a quoted Command (Ruby WinRM gem) runs: cmd /c strips the outer quotes', async () => {
     const r = await raw.run('"echo hello"');
