@@ -14,7 +14,8 @@
  *    (on a command line, unlike in a batch file, an undefined variable is not removed); the caret pass then
  *    removes the caret. An argument ending in `%` is quoted, so that even its last `%` is followed by `^"`.
  *    Limit: a variable whose name starts with `^` (possible, e.g. `set "^OS=x"`) would still expand.
- * The program name (first element) follows the same rules.
+ * The program name (first element) follows the same rules unless it contains a blank: then it goes in real quotes
+ * and the line in one more pair, see {@link quoteProgramForCmd} and {@link joinLine}.
  * A plain string is passed to cmd.exe unchanged: that is how you use redirection, pipes and variables.
  * Sources: `cmd /?`, `set /?`, and the "How does the Windows Command Interpreter (CMD.EXE) parse scripts"
  * analysis (phase 1 percent expansion in command-line mode, phase 2 caret and quote handling).
