@@ -220,6 +220,12 @@ describe('builtins host (cmd.exe emulation)', () => {
       '"x"\r\n',
       'no leading quote: nothing stripped',
     );
+    assert.equal((await run(host, 'cmd /d /s /c  "echo a & echo b"')).stdout.toString(), 'a \r\nb\r\n');
+    assert.equal(
+      (await run(host, 'cmd /c "echo "a b""')).stdout.toString(),
+      '"a b"\r\n',
+      'more than two quotes',
+    );
   });
 
   it('rule 1 of cmd /?: two quotes around an executable file name with a blank are kept', async () => {
