@@ -62,6 +62,29 @@ function quoteForCmd(arg: string): string {
   return escapeCmdMeta(arg.endsWith('%') ? wrapMsvcrt(arg) : quoteMsvcrt(arg));
 }
 
+/**
+ * The program name (first element). cmd finds the program by its first token, which ends at a blank outside
+ * quotes, and an escaped quote (`^"`) does not group: a name with a blank goes in real quotes instead. Inside
+ * them cmd's metacharacters and carets are literal, so nothing is escaped (a file name cannot contain `"`),
+ * except `%`, which phase 1 expands inside quotes too: each `%` is followed by `""` (close and reopen), so the
+ * text after it starts with a quote and names no variable. Backslashes stay as typed (the C runtime's rule for
+ * argv[0] has no escapes). Names without a blank, or with a `"`, follow the argument rules.
+ */
+function quoteProgramForCmd(name: string): { text: string; quoted: boolean } {
+  if (!/[ \t]/.test(name) || name.includes('"')) return { text: quoteForCmd(name), quoted: false };
+  return { text: `"${name.replace(/%/g, '%""')}"`, quoted: true };
+}
+
+/**
+ * Join the parts of a line whose first part may be a quoted program name. `cmd /c` removes a leading quote and
+ * the last quote of the line unless exactly two quotes surround an existing executable (`cmd /?`), so a line
+ * that starts with a quote is wrapped in one more pair, which that rule then removes whatever the host has.
+ */
+function joinLine(program: { text: string; quoted: boolean }, rest: string[]): string {
+  const line = [program.text, ...rest].join(' ');
+  return program.quoted ? `"${line}"` : line;
+}
+
 function checkArg(arg: unknown, index: number): string {
   if (typeof arg !== 'string') {
     throw new InvalidArgumentError(`Command argument ${index} is ${typeof arg}, expected a string`, {
@@ -85,7 +108,8 @@ export function argvToCmdLine(argv: readonly string[]): string {
       remedy: 'pass at least the program name, e.g. ["ipconfig", "/all"]',
     });
   }
-  return argv.map((a, i) => quoteForCmd(checkArg(a, i))).join(' ');
+  const [program, ...args] = argv.map((a, i) => checkArg(a, i));
+  return joinLine(quoteProgramForCmd(program!), args.map(quoteForCmd));
 }
 
 interface Part {
@@ -132,14 +156,21 @@ export class CmdLine {
   toCommandLine(): string {
     if (this.parts.length === 0)
       throw new InvalidArgumentError('The CmdLine is empty', { argument: 'command' });
-    return this.parts.map((p) => (p.kind === 'raw' ? p.value : quoteForCmd(p.value))).join(' ');
+    return this.render(false);
   }
 
   /** The command line with secrets masked: safe to log. */
   toString(): string {
-    return this.parts
-      .map((p) => (p.kind === 'raw' ? p.value : p.kind === 'secret' ? '********' : quoteForCmd(p.value)))
-      .join(' ');
+    return this.render(true);
+  }
+
+  /** A first part that is an argument is the program name (quoted by the program rules). */
+  private render(maskSecrets: boolean): string {
+    const [first, ...rest] = this.parts;
+    const text = (p: Part) =>
+      p.kind === 'raw' ? p.value : p.kind === 'secret' && maskSecrets ? '********' : quoteForCmd(p.value);
+    if (first?.kind !== 'arg') return this.parts.map(text).join(' ');
+    return joinLine(quoteProgramForCmd(first.value), rest.map(text));
   }
 }
 
