@@ -3,20 +3,28 @@
  *
  * Rules for an argv array (each element reaches the program as exactly that argument, through cmd /c):
  * 1. Each argument is quoted the way the Microsoft C runtime parses a command line: wrapped in double quotes
- *    when it is empty or contains whitespace or `"`; inside, `"` becomes `\"` and backslashes that precede a
- *    quote (or the closing quote) are doubled.
+ *    when it is empty or contains whitespace or `"`, or ends in `%` (see 3); inside, `"` becomes `\"` and
+ *    backslashes that precede a quote (or the closing quote) are doubled.
  * 2. Then every cmd.exe metacharacter, the quotes included, is escaped with `^`, so cmd.exe treats none of
- *    `( ) % ! ^ " < > & | ; , = *?` specially and expands no `%VAR%`. cmd removes the carets before starting the
- *    program. The program name (first element) gets rule 1 only when needed and rule 2 always.
+ *    `( ) ! ^ " < > & | ; , = * ?` specially. cmd removes the carets before starting the program. Because every
+ *    quote is escaped, cmd never enters its quoted state, where carets would be literal.
+ * 3. `%`: cmd expands `%NAME%`, `%NAME:a=b%` and `%NAME:~n,m%` in its first phase, before the caret pass, so a
+ *    caret cannot escape `%` (`^%OS:W=w^%` still expands). Instead a caret is put right after every `%`: the
+ *    text cmd could take for a variable name then starts with `^`, names no variable, and cmd leaves it as typed
+ *    (on a command line, unlike in a batch file, an undefined variable is not removed); the caret pass then
+ *    removes the caret. An argument ending in `%` is quoted, so that even its last `%` is followed by `^"`.
+ *    Limit: a variable whose name starts with `^` (possible, e.g. `set "^OS=x"`) would still expand.
+ * The program name (first element) follows the same rules unless it contains a blank: then it goes in real quotes
+ * and the line in one more pair, see {@link quoteProgramForCmd} and {@link joinLine}.
  * A plain string is passed to cmd.exe unchanged: that is how you use redirection, pipes and variables.
+ * Sources: `cmd /?`, `set /?`, and the "How does the Windows Command Interpreter (CMD.EXE) parse scripts"
+ * analysis (phase 1 percent expansion in command-line mode, phase 2 caret and quote handling).
  */
 import { InvalidArgumentError } from './errors.ts';
 
-const CMD_META = /([()%!^"<>&|;,=*?])/g;
+const CMD_META = /([()!^"<>&|;,=*?])/g;
 
-/** Quote one argument for the Microsoft C runtime's command-line parser. */
-export function quoteMsvcrt(arg: string): string {
-  if (arg !== '' && !/[\s"]/.test(arg)) return arg;
+function wrapMsvcrt(arg: string): string {
   let out = '"';
   let backslashes = 0;
   for (const ch of arg) {
@@ -33,9 +41,48 @@ export function quoteMsvcrt(arg: string): string {
   return `${out}${'\\'.repeat(backslashes * 2)}"`;
 }
 
-/** Escape cmd.exe metacharacters with a caret. */
+/** Quote one argument for the Microsoft C runtime's command-line parser. */
+export function quoteMsvcrt(arg: string): string {
+  if (arg !== '' && !/[\s"]/.test(arg)) return arg;
+  return wrapMsvcrt(arg);
+}
+
+/**
+ * Escape cmd.exe metacharacters with a caret, and put a caret after every `%` that something follows, so that
+ * no `%NAME%` pair can form (see the module comment). A `%` at the very end of `text` cannot be broken this way:
+ * it is safe only where no `%` follows it on the line (argument quoting avoids the case by quoting arguments
+ * that end in `%`).
+ */
 export function escapeCmdMeta(text: string): string {
-  return text.replace(CMD_META, '^$1');
+  return text.replace(CMD_META, '^$1').replace(/%(?=[^^])/g, '%^');
+}
+
+/** One argument as it goes on a cmd.exe line: MSVCRT-quoted (always when it ends in `%`), then escaped. */
+function quoteForCmd(arg: string): string {
+  return escapeCmdMeta(arg.endsWith('%') ? wrapMsvcrt(arg) : quoteMsvcrt(arg));
+}
+
+/**
+ * The program name (first element). cmd finds the program by its first token, which ends at a blank outside
+ * quotes, and an escaped quote (`^"`) does not group: a name with a blank goes in real quotes instead. Inside
+ * them cmd's metacharacters and carets are literal, so nothing is escaped (a file name cannot contain `"`),
+ * except `%`, which phase 1 expands inside quotes too: each `%` is followed by `""` (close and reopen), so the
+ * text after it starts with a quote and names no variable. Backslashes stay as typed (the C runtime's rule for
+ * argv[0] has no escapes). Names without a blank, or with a `"`, follow the argument rules.
+ */
+function quoteProgramForCmd(name: string): { text: string; quoted: boolean } {
+  if (!/[ \t]/.test(name) || name.includes('"')) return { text: quoteForCmd(name), quoted: false };
+  return { text: `"${name.replace(/%/g, '%""')}"`, quoted: true };
+}
+
+/**
+ * Join the parts of a line whose first part may be a quoted program name. `cmd /c` removes a leading quote and
+ * the last quote of the line unless exactly two quotes surround an existing executable (`cmd /?`), so a line
+ * that starts with a quote is wrapped in one more pair, which that rule then removes whatever the host has.
+ */
+function joinLine(program: { text: string; quoted: boolean }, rest: string[]): string {
+  const line = [program.text, ...rest].join(' ');
+  return program.quoted ? `"${line}"` : line;
 }
 
 function checkArg(arg: unknown, index: number): string {
@@ -61,7 +108,8 @@ export function argvToCmdLine(argv: readonly string[]): string {
       remedy: 'pass at least the program name, e.g. ["ipconfig", "/all"]',
     });
   }
-  return argv.map((a, i) => escapeCmdMeta(quoteMsvcrt(checkArg(a, i)))).join(' ');
+  const [program, ...args] = argv.map((a, i) => checkArg(a, i));
+  return joinLine(quoteProgramForCmd(program!), args.map(quoteForCmd));
 }
 
 interface Part {
@@ -108,18 +156,21 @@ export class CmdLine {
   toCommandLine(): string {
     if (this.parts.length === 0)
       throw new InvalidArgumentError('The CmdLine is empty', { argument: 'command' });
-    return this.parts
-      .map((p) => (p.kind === 'raw' ? p.value : escapeCmdMeta(quoteMsvcrt(p.value))))
-      .join(' ');
+    return this.render(false);
   }
 
   /** The command line with secrets masked: safe to log. */
   toString(): string {
-    return this.parts
-      .map((p) =>
-        p.kind === 'raw' ? p.value : p.kind === 'secret' ? '********' : escapeCmdMeta(quoteMsvcrt(p.value)),
-      )
-      .join(' ');
+    return this.render(true);
+  }
+
+  /** A first part that is an argument is the program name (quoted by the program rules). */
+  private render(maskSecrets: boolean): string {
+    const [first, ...rest] = this.parts;
+    const text = (p: Part) =>
+      p.kind === 'raw' ? p.value : p.kind === 'secret' && maskSecrets ? '********' : quoteForCmd(p.value);
+    if (first?.kind !== 'arg') return this.parts.map(text).join(' ');
+    return joinLine(quoteProgramForCmd(first.value), rest.map(text));
   }
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { argvToCmdLine } from '../../src/cmdline.ts';
 import { expandVariables, parseCommandLine } from '../../src/mock/hosts/cmd-parse.ts';
 import {
   builtinsHost,
@@ -103,6 +104,36 @@ describe('cmd line parsing', () => {
   it('expands %VAR% case-insensitively and leaves unknown ones', () => {
     assert.equal(expandVariables('%temp%\\x %NOPE% %%', { TEMP: 'C:\\T' }), 'C:\\T\\x %NOPE% %%');
   });
+
+  it('expands %VAR:a=b%, %VAR:*a=b% and %VAR:~n,m% as cmd /c does (set /?)', () => {
+    const env = { OS: 'Windows_NT', P: 'C:\\Windows\\System32' };
+    assert.equal(expandVariables('%OS:W=w%', env), 'windows_NT', 'substitution matches case-insensitively');
+    assert.equal(expandVariables('%os:windows=Linux%', env), 'Linux_NT');
+    assert.equal(expandVariables('%P:\\=/%', env), 'C:/Windows/System32', 'every occurrence is replaced');
+    assert.equal(expandVariables('%OS:_NT=%', env), 'Windows', 'an empty replacement deletes');
+    assert.equal(expandVariables('%P:*\\=%', env), 'Windows\\System32', '*str: up to the first match only');
+    assert.equal(expandVariables('%OS:*zz=y%', env), 'Windows_NT', '*str not found: the value as is');
+    assert.equal(expandVariables('%OS:~0,3%', env), 'Win');
+    assert.equal(expandVariables('%OS:~-2%', env), 'NT');
+    assert.equal(expandVariables('%OS:~0,-3%', env), 'Windows');
+    assert.equal(expandVariables('%OS:~3%', env), 'dows_NT');
+    assert.equal(expandVariables('%OS:~20%', env), '');
+  });
+
+  it('on a command line an undefined name keeps its first % and the scan goes on from there', () => {
+    // The pairing examples of the CMD.EXE parsing analysis: with b=a, `%a %b% c%` gives `%a a c%`;
+    // with a variable named "a " (trailing blank) defined as b, it gives `bb% c%`.
+    assert.equal(expandVariables('echo %a %b% c%', { b: 'a' }), 'echo %a a c%');
+    assert.equal(expandVariables('echo %a %b% c%', { 'a ': 'b' }), 'echo bb% c%');
+    assert.equal(expandVariables('%%OS%%', { OS: 'Windows_NT' }), '%Windows_NT%');
+    assert.equal(
+      expandVariables('%NOPE:a=b% %^OS% %^OS:W=w%', { OS: 'Windows_NT' }),
+      '%NOPE:a=b% %^OS% %^OS:W=w%',
+    );
+    // Carets mean nothing in this phase.
+    assert.equal(expandVariables('^%OS^%', { OS: 'Windows_NT' }), '^%OS^%');
+    assert.equal(expandVariables('^%OS%', { OS: 'Windows_NT' }), '^Windows_NT');
+  });
 });
 
 describe('builtins host (cmd.exe emulation)', () => {
@@ -173,6 +204,97 @@ describe('builtins host (cmd.exe emulation)', () => {
   it('cmd /c runs a nested line; quotes around it are stripped', async () => {
     assert.equal((await run(host, 'cmd /c "echo nested & exit /b 4"')).exitCode, 4);
     assert.equal((await run(host, 'cmd.exe /C echo hi')).stdout.toString(), 'hi\r\n');
+  });
+
+  it('the line runs as `cmd /c LINE`: rule 2 of cmd /? strips the first quote and the last one', async () => {
+    // The Ruby WinRM gem sends every command quoted, e.g. "echo hello".
+    assert.equal((await run(host, '"echo hello"')).stdout.toString(), 'hello\r\n');
+    assert.equal((await run(host, '"hostname"')).stdout.toString(), 'WIN-MOCK\r\n');
+    // Text after the last quote is kept; only one pair goes.
+    assert.equal((await run(host, '"echo" hello')).stdout.toString(), 'hello\r\n');
+    assert.equal((await run(host, '"echo a" b')).stdout.toString(), 'a b\r\n');
+    assert.equal((await run(host, '"echo "x""')).stdout.toString(), '"x"\r\n');
+    assert.equal((await run(host, '"echo x')).stdout.toString(), 'x\r\n', 'a lone leading quote goes too');
+    assert.equal(
+      (await run(host, 'echo "x"')).stdout.toString(),
+      '"x"\r\n',
+      'no leading quote: nothing stripped',
+    );
+    assert.equal((await run(host, 'cmd /d /s /c  "echo a & echo b"')).stdout.toString(), 'a \r\nb\r\n');
+    assert.equal(
+      (await run(host, 'cmd /c "echo "a b""')).stdout.toString(),
+      '"a b"\r\n',
+      'more than two quotes',
+    );
+  });
+
+  it('rule 1 of cmd /?: two quotes around an executable file name with a blank are kept', async () => {
+    await mkdir(join(root, 'C', 'Tools'), { recursive: true });
+    await writeFile(join(root, 'C', 'Tools', 'my tool.exe'), 'MZ');
+    const notRecognized = (name: string) =>
+      `'${name}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n`;
+    // Kept: the whole quoted name is the command (the mock cannot run .exe files, so cmd's answer names it).
+    assert.equal(
+      (await run(host, '"C:\\Tools\\my tool.exe"')).stderr.toString(),
+      notRecognized('C:\\Tools\\my tool.exe'),
+    );
+    assert.equal(
+      (await run(host, '"C:\\Tools\\my tool"')).stderr.toString(),
+      notRecognized('C:\\Tools\\my tool'),
+      'PATHEXT applies',
+    );
+    assert.equal(
+      (await run(host, 'cmd /c "C:\\Tools\\my tool.exe"')).stderr.toString(),
+      notRecognized('C:\\Tools\\my tool.exe'),
+    );
+    // Any condition unmet: rule 2 strips the quotes, and the name ends at the blank.
+    assert.equal(
+      (await run(host, '"C:\\Tools\\my tool.exe" "x"')).stderr.toString(),
+      notRecognized('C:\\Tools\\my'),
+      'four quotes',
+    );
+    assert.equal(
+      (await run(host, '"C:\\Tools\\no such.exe"')).stderr.toString(),
+      notRecognized('C:\\Tools\\no'),
+      'no such file',
+    );
+    assert.equal(
+      (await run(host, 'cmd /s /c "C:\\Tools\\my tool.exe"')).stderr.toString(),
+      notRecognized('C:\\Tools\\my'),
+      '/S',
+    );
+    await writeFile(join(root, 'C', 'Tools', 'a&b c.exe'), 'MZ');
+    // A special character between the quotes: stripped, and the & becomes an operator.
+    assert.match(
+      (await run(host, '"C:\\Tools\\a&b c.exe"')).stderr.toString(),
+      /^'C:\\Tools\\a' is not recognized/,
+    );
+  });
+
+  it('%VAR:a=b% and friends expand on the line; argv quoting survives them (round trip)', async () => {
+    assert.equal(
+      (await run(host, 'echo %COMPUTERNAME:MOCK=box% %computername:~0,3%')).stdout.toString(),
+      'WIN-box WIN\r\n',
+    );
+    const argv = ['%COMPUTERNAME:MOCK=box%', '%TEMP%', '100%', 'a "b" %OS%', '%%', '&|<>^!', 'C:\\dir\\'];
+    const r = await run(host, argvToCmdLine(['mock-argv', ...argv]));
+    assert.equal(r.stderr.toString(), '');
+    assert.equal(r.stdout.toString(), argv.map((a) => `${a}\r\n`).join(''));
+    // echo prints its raw text: an argument ending in % is sent quoted (docs/commands.md, rule 3).
+    assert.equal(
+      (await run(host, argvToCmdLine(['echo', '%COMPUTERNAME:MOCK=box%', '%OS%x']))).stdout.toString(),
+      '"%COMPUTERNAME:MOCK=box%" %OS%x\r\n',
+    );
+  });
+
+  it('%CD% and %ERRORLEVEL% are dynamic; a nested cmd starts with ERRORLEVEL 0', async () => {
+    // Expanded once for the whole line, before `cd` runs.
+    assert.equal((await run(host, 'cd C:\\ & echo %CD%')).stdout.toString(), 'C:\\Users\\vagrant\r\n');
+    assert.equal((await run(host, 'echo %errorlevel%')).stdout.toString(), '0\r\n');
+    // Neither form is expanded by the outer line (which expands before `exit 3` runs); the new cmd.exe process
+    // has its own ERRORLEVEL, 0. The blank before & reaches the nested line and echo prints it.
+    const nested = await run(host, 'cmd /c exit 3 & cmd /c echo %^ERRORLEVEL% & cmd /c echo ^%ERRORLEVEL^%');
+    assert.equal(nested.stdout.toString(), '0 \r\n0\r\n');
   });
 
   it('set, cd, md, del work on the line and the file area', async () => {

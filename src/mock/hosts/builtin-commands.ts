@@ -4,7 +4,9 @@
  * - `mock-output BYTES [stderr]` writes BYTES bytes of a fixed ASCII pattern, fast (throughput tests);
  * - `mock-sleep MS` waits MS milliseconds silently (OperationTimeout tests); ctrl_c ends it;
  * - `mock-cat` copies stdin to stdout until stdin ends (Send tests);
- * - `mock-memory MB` reports MB of memory use (MaxMemoryPerShellMB tests).
+ * - `mock-memory MB` reports MB of memory use (MaxMemoryPerShellMB tests);
+ * - `mock-argv ARGS` prints each argument as a program built with the Microsoft C runtime would get it, one per
+ *   line (quoting round-trip tests).
  */
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { win32 } from 'node:path';
@@ -12,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type PowerShellEmulationOptions, runPowerShell } from '../transfer/powershell.ts';
 import type { SimpleCommand } from './cmd-parse.ts';
-import { words } from './cmd-parse.ts';
+import { applySlashCQuotes, msvcrtArgs, words } from './cmd-parse.ts';
 import type { FileArea } from './files.ts';
 import type { CommandContext, Sink } from './types.ts';
 
@@ -101,17 +103,51 @@ const type: Builtin = async ({ cmd, state, out, err }) => {
   return code;
 };
 
+/** A variable's value, its name matched case-insensitively as cmd does. */
+export function envGet(env: Readonly<Record<string, string>>, name: string): string | undefined {
+  const key = Object.keys(env).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : env[key];
+}
+
+/**
+ * The /C quote rule's "is the name of an executable file" test, against the file area: the name as typed
+ * when its extension is in PATHEXT, else the name with each PATHEXT extension; looked up relative to the
+ * current directory and, for a bare name, in each PATH directory (cmd's search order).
+ */
+export async function isExecutableFile(name: string, state: LineState): Promise<boolean> {
+  const exts = (envGet(state.env, 'PATHEXT') ?? '.COM;.EXE;.BAT;.CMD')
+    .split(';')
+    .filter((e) => e !== '')
+    .map((e) => e.toLowerCase());
+  const ext = win32.extname(name).toLowerCase();
+  const candidates = exts.includes(ext) ? [name] : exts.map((e) => name + e);
+  const bare = !/[\\/:]/.test(name);
+  const dirs = bare
+    ? [state.cwd, ...(envGet(state.env, 'PATH') ?? '').split(';').filter((d) => d !== '')]
+    : [state.cwd];
+  for (const dir of dirs) {
+    for (const c of candidates) {
+      const path = state.files.resolve(c, dir);
+      if (path && (await stat(path).catch(() => undefined))?.isFile()) return true;
+    }
+  }
+  return false;
+}
+
 const cmdExe: Builtin = async (io) => {
-  const m = /^((?:\/[a-z](?::\w*)?\s*)*?)\/([ck])\s?([\s\S]*)$/i.exec(io.cmd.argText.trim());
+  const m = /^((?:\/[a-z](?::\w*)?\s*)*?)\/([ck])([\s\S]*)$/i.exec(io.cmd.argText.replace(/^\s+/, ''));
   if (!m) {
     // Interactive cmd is not emulated: it reads stdin to the end and exits.
     for await (const _ of io.stdin) {
     }
     return 0;
   }
-  let rest = m[3]!;
-  if (rest.startsWith('"') && rest.endsWith('"') && rest.length >= 2) rest = rest.slice(1, -1);
-  const nested: LineState = { ...io.state, env: { ...io.state.env } };
+  // A new cmd.exe process: its own copy of the environment, ERRORLEVEL 0.
+  const nested: LineState = { ...io.state, env: { ...io.state.env }, lastExit: 0 };
+  const rest = await applySlashCQuotes(m[3]!, {
+    slashS: /\/s(?![:\w])/i.test(m[1]!),
+    isExecutable: (name) => isExecutableFile(name, nested),
+  });
   try {
     return await io.runLine(rest, io.ctx, nested, io.stdin, io.out, io.err);
   } catch (e) {
@@ -233,6 +269,15 @@ const mockCat: Builtin = async ({ stdin, out }) => {
   return 0;
 };
 
+const mockArgv: Builtin = async ({ cmd, out }) => {
+  await out.write(
+    msvcrtArgs(cmd.argText)
+      .map((a) => `${a}\r\n`)
+      .join(''),
+  );
+  return 0;
+};
+
 const mockMemory: Builtin = async ({ cmd, ctx }) => {
   ctx.reportMemory(Number(words(cmd.argText)[0] ?? 0));
   if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -270,4 +315,5 @@ export const BUILTIN_COMMANDS: Readonly<Record<string, Builtin>> = {
   'mock-sleep': mockSleep,
   'mock-cat': mockCat,
   'mock-memory': mockMemory,
+  'mock-argv': mockArgv,
 };

@@ -12,10 +12,17 @@ import {
   BUILTIN_COMMANDS,
   type BuiltinIo,
   ExitRequest,
+  isExecutableFile,
   type LineState,
   notRecognized,
 } from './builtin-commands.ts';
-import { expandVariables, parseCommandLine, type Redirection, type SimpleCommand } from './cmd-parse.ts';
+import {
+  applySlashCQuotes,
+  expandVariables,
+  parseCommandLine,
+  type Redirection,
+  type SimpleCommand,
+} from './cmd-parse.ts';
 import { encodeText } from './codepage.ts';
 import { FileArea, isNulDevice } from './files.ts';
 import type { CommandContext, CommandHost, Sink } from './types.ts';
@@ -50,7 +57,12 @@ export function builtinsHost(options: BuiltinsOptions = {}): CommandHost {
       const out: Sink = ctx.stdout;
       const err: Sink = ctx.stderr;
       try {
-        return await runLine(ctx.commandLine, ctx, state, ctx.stdin, out, err);
+        // Windows runs `cmd.exe /c LINE` (no /S), so cmd's /C quote rule applies to the line first.
+        const line = await applySlashCQuotes(ctx.commandLine, {
+          slashS: false,
+          isExecutable: (name) => isExecutableFile(name, state),
+        });
+        return await runLine(line, ctx, state, ctx.stdin, out, err);
       } catch (e) {
         if (e instanceof ExitRequest) return e.code;
         throw e;
@@ -68,7 +80,10 @@ export async function runLine(
   out: Sink,
   err: Sink,
 ): Promise<number> {
-  const pipelines = parseCommandLine(expandVariables(line, state.env));
+  // Dynamic variables (set /?): used only when the environment does not define the name; the environment's
+  // entries come last, so they win in expandVariables' case-insensitive map.
+  const vars = { CD: state.cwd, ERRORLEVEL: String(state.lastExit), ...state.env };
+  const pipelines = parseCommandLine(expandVariables(line, vars));
   for (const p of pipelines) {
     if (p.op === '&&' && state.lastExit !== 0) continue;
     if (p.op === '||' && state.lastExit === 0) continue;

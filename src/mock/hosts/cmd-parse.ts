@@ -1,5 +1,6 @@
 /**
- * The part of cmd.exe's command-line parsing the builtins host needs: %VAR% expansion, the operators
+ * The part of cmd.exe's command-line parsing the builtins host needs: the /C quote rule, %VAR% expansion
+ * (with `:str=repl` and `:~n,m`), the operators
  * `&`, `&&`, `||`, `|`, redirections (`>`, `>>`, `<`, `2>`, `2>&1`) and `^` escapes, with cmd's quirks kept
  * (`echo a & echo b` prints "a " with the blank; `echo x > f` writes "x \r\n").
  */
@@ -31,10 +32,158 @@ export interface Pipeline {
   op: Exclude<Operator, '|'> | undefined;
 }
 
-/** Expand %NAME% (case-insensitive) from env; unknown names stay as typed, as in `cmd /c`. */
+/** Case-insensitive indexOf, code unit by code unit (cmd compares names and search strings ignoring case). */
+function indexOfIgnoreCase(hay: string, needle: string, from: number): number {
+  const h = hay.toLowerCase();
+  const n = needle.toLowerCase();
+  // toLowerCase keeps the length for all but a few letters (e.g. U+0130); fall back to an exact search then.
+  if (h.length !== hay.length || n.length !== needle.length) return hay.indexOf(needle, from);
+  return h.indexOf(n, from);
+}
+
+/** `%NAME:~n,m%` on a value (set /?: a negative offset or length counts from the end). */
+function substring(value: string, spec: string): string | undefined {
+  const m = /^~(-?\d+)(?:,(-?\d+))?$/.exec(spec);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const start = n < 0 ? Math.max(0, value.length + n) : Math.min(n, value.length);
+  const len = m[2] === undefined ? undefined : Number(m[2]);
+  const end = len === undefined ? value.length : len < 0 ? value.length + len : start + len;
+  return value.slice(start, Math.max(start, end));
+}
+
+/** `%NAME:str=repl%` and `%NAME:*str=repl%` on a value (set /?), matching case-insensitively. */
+function substitute(value: string, spec: string): string | undefined {
+  const eq = spec.indexOf('=');
+  if (eq < 0) return undefined;
+  const star = spec.startsWith('*');
+  const search = spec.slice(star ? 1 : 0, eq);
+  const repl = spec.slice(eq + 1);
+  // An empty search string is not a substitution cmd documents; the mock leaves such text as typed.
+  if (search === '') return undefined;
+  if (star) {
+    const at = indexOfIgnoreCase(value, search, 0);
+    return at < 0 ? value : repl + value.slice(at + search.length);
+  }
+  let out = '';
+  let from = 0;
+  for (let at = indexOfIgnoreCase(value, search, 0); at >= 0; at = indexOfIgnoreCase(value, search, from)) {
+    out += value.slice(from, at) + repl;
+    from = at + search.length;
+  }
+  return out + value.slice(from);
+}
+
+/**
+ * Phase 1 of cmd.exe's parser for a command line given to `cmd /c` (command-line mode, not a batch file), as
+ * described by `set /?` and the "How does the Windows Command Interpreter (CMD.EXE) parse scripts" analysis:
+ * - a `%` pairs with the next `%`; the text between is NAME, `NAME:str=repl`, `NAME:*str=repl` or
+ *   `NAME:~n[,m]`; NAME is looked up case-insensitively (it may contain blanks) and the whole `%...%` becomes
+ *   the (edited) value;
+ * - when NAME is not defined (or the edit is not one of those forms), the first `%` stays as typed and the scan
+ *   goes on from the next character, so the closing `%` may open the next pair (`%a %b% c%` with b=a gives
+ *   `%a a c%`); a batch file would remove the undefined variable instead, and would turn `%%` into `%`;
+ * - carets mean nothing here: this phase runs before the caret pass, so `^` cannot escape `%`.
+ * `env` holds the environment; dynamic variables (%CD%, %ERRORLEVEL%) are passed in it by the caller.
+ */
 export function expandVariables(line: string, env: Readonly<Record<string, string>>): string {
   const lower = new Map(Object.entries(env).map(([k, v]) => [k.toLowerCase(), v]));
-  return line.replace(/%([^%\s=]+)%/g, (whole, name: string) => lower.get(name.toLowerCase()) ?? whole);
+  let out = '';
+  let i = 0;
+  while (i < line.length) {
+    const close = line[i] === '%' ? line.indexOf('%', i + 1) : -1;
+    if (close < 0) {
+      out += line[i++];
+      continue;
+    }
+    const body = line.slice(i + 1, close);
+    const colon = body.indexOf(':');
+    const name = colon < 0 ? body : body.slice(0, colon);
+    const value = name === '' ? undefined : lower.get(name.toLowerCase());
+    let result: string | undefined;
+    if (value !== undefined) {
+      if (colon < 0) result = value;
+      else {
+        const spec = body.slice(colon + 1);
+        result = spec.startsWith('~') ? substring(value, spec) : substitute(value, spec);
+      }
+    }
+    if (result === undefined) {
+      out += '%';
+      i++;
+    } else {
+      out += result;
+      i = close + 1;
+    }
+  }
+  return out;
+}
+
+/** The characters cmd /? lists as "special" for its /C quote rule. */
+const SLASH_C_SPECIAL = /[&<>()@^|]/;
+
+/**
+ * How `cmd /c TEXT` (and /k) treats quotes, exactly as `cmd /?` documents it. Quotes are kept when all of:
+ * no /S switch; exactly two quote characters; none of `&<>()@^|` between them; at least one whitespace
+ * character between them; and the text between them names an executable file (`isExecutable`). Otherwise,
+ * if the first character is a quote, it is removed, and so is the last quote character on the line; text
+ * after that last quote stays. Leading blanks after the switch are skipped first.
+ */
+export async function applySlashCQuotes(
+  text: string,
+  options: { slashS: boolean; isExecutable: (name: string) => Promise<boolean> },
+): Promise<string> {
+  const t = text.replace(/^[ \t]+/, '');
+  const first = t.indexOf('"');
+  const second = first < 0 ? -1 : t.indexOf('"', first + 1);
+  if (!options.slashS && second > 0 && t.indexOf('"', second + 1) < 0) {
+    const inner = t.slice(first + 1, second);
+    if (!SLASH_C_SPECIAL.test(inner) && /[ \t]/.test(inner) && (await options.isExecutable(inner))) return t;
+  }
+  if (!t.startsWith('"')) return t;
+  const last = t.lastIndexOf('"');
+  return last === 0 ? t.slice(1) : t.slice(1, last) + t.slice(last + 1);
+}
+
+/**
+ * Split a program's command-line tail into arguments by the Microsoft C runtime's rules ("Parsing C++
+ * command-line arguments"): blanks separate; quotes group and are removed; 2n backslashes before a quote give
+ * n and the quote toggles, 2n+1 give n and a literal quote; other backslashes are literal; inside quotes,
+ * `""` is one literal quote.
+ */
+export function msvcrtArgs(text: string): string[] {
+  const args: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (text[i] === ' ' || text[i] === '\t') i++;
+    if (i >= text.length) break;
+    let arg = '';
+    let quoted = false;
+    for (; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '\\') {
+        let n = 0;
+        while (text[i + n] === '\\') n++;
+        if (text[i + n] === '"') {
+          arg += '\\'.repeat(Math.floor(n / 2));
+          i += n;
+          if (n % 2 === 1) arg += '"';
+          else i--;
+        } else {
+          arg += '\\'.repeat(n);
+          i += n - 1;
+        }
+      } else if (c === '"') {
+        if (quoted && text[i + 1] === '"') {
+          arg += '"';
+          i++;
+        } else quoted = !quoted;
+      } else if ((c === ' ' || c === '\t') && !quoted) break;
+      else arg += c;
+    }
+    args.push(arg);
+  }
+  return args;
 }
 
 /** Split a line into top-level pieces separated by operators, honouring quotes and `^`. */
