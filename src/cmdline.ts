@@ -121,6 +121,16 @@ export class CmdLine {
       )
       .join(' ');
   }
+
+  /** `console.log` / `util.inspect` show the masked line, never a secret argument. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `CmdLine { ${this.toString()} }`;
+  }
+
+  /** `JSON.stringify` gives the masked line. */
+  toJSON(): string {
+    return this.toString();
+  }
 }
 
 /** Normalize any accepted command form into the text sent and the secrets to redact. */

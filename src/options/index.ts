@@ -4,7 +4,8 @@
  * live with the group they concern; the few that span groups (account syntax for strategy and mechanism, Basic
  * over plain HTTP) are checked where the groups meet, below. Every duration is in milliseconds.
  */
-import { type AccountAuth, validateForStrategy } from '../account.ts';
+import { type AccountAuth, forBasic, validateForStrategy } from '../account.ts';
+import { Secret } from '../debug.ts';
 import { type AuthConfig, type AuthOptions, resolveAuth } from './auth.ts';
 import { bad } from './check.ts';
 import { type CommonConfig, type CommonOptions, resolveCommon } from './common.ts';
@@ -50,7 +51,11 @@ export function resolveWinRmInternal(o: ConnectionOptions): ResolvedOptions {
   validateForStrategy(common.account, common.connectionType, auth.mechanism as AccountAuth);
   const { host: _host, password: _password, ...rest } = common;
   const { mechanism, ...authRest } = auth;
-  return { ...rest, ...winrm, ...authRest, auth: mechanism };
+  // Basic sends base64(user:password): a redactor masks that string's forms too, not only the password's.
+  const plain = auth.password.reveal();
+  const password =
+    mechanism === 'basic' ? new Secret(plain, { related: [`${forBasic(common.account)}:${plain}`] }) : auth.password;
+  return { ...rest, ...winrm, ...authRest, password, auth: mechanism };
 }
 
 /** @deprecated name kept for the HTTP and auth tests; use {@link resolveWinRmInternal}. */

@@ -113,11 +113,11 @@ export class WsmanClient {
       }
       throw new HttpError(
         res.status,
-        this.debug.redact(res.body.subarray(0, 512).toString('utf8')),
+        this.debug.excerpt(res.body),
         `HTTP ${res.status} from ${this.opts.url.host} for ${what} without a ${parsed ? 'SOAP fault' : 'readable body'}`,
       );
     }
-    const excerpt = this.debug.redact(res.body.subarray(0, 512).toString('utf8'));
+    const excerpt = this.debug.excerpt(res.body);
     if (res.status === 413) {
       throw new HttpError(
         res.status,
