@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { DebugLog } from '../src/debug.ts';
 import {
   AbortError,
   AuthenticationError,
@@ -14,6 +18,7 @@ import {
   WinRmError,
   WsmanFaultError,
 } from '../src/errors.ts';
+import { connect } from '../src/index.ts';
 import { KNOWN_FAULTS } from '../src/wsman/faults.ts';
 
 describe('error classes', () => {
@@ -69,5 +74,76 @@ describe('docs/errors.md', () => {
   }
   it('every error class is documented', () => {
     for (const c of Object.values(ErrorCodes)) if (c !== 'WINRM_ERROR') assert.ok(doc.includes(c), c);
+  });
+});
+
+describe('error excerpts of a server body are redacted (issue #11 item 11)', () => {
+  const USER = { name: 'echoed', password: 'Pr0xy&Echo!2024' };
+  const TOKEN = Buffer.from(`${USER.name}:${USER.password}`).toString('base64');
+  // A misbehaving proxy or middlebox that answers every request with its request headers in the body.
+  const shapes: Record<string, (headers: Record<string, unknown>) => { type: string; body: string }> = {
+    json: (h) => ({ type: 'application/json', body: JSON.stringify({ error: 'bad gateway', headers: h }) }),
+    'token across the 512-character excerpt edge': (h) => ({
+      type: 'text/plain',
+      // The excerpt keeps 16 characters of the token: masked before the cut, none of them may show.
+      body: `${'x'.repeat(512 - 1 - 16)} ${String(h.authorization).slice('Basic '.length)}`,
+    }),
+    'echoed credentials without a header name': (h) => ({
+      type: 'text/plain',
+      body: `you sent ${String(h.authorization).slice(6)} (${USER.password})`,
+    }),
+  };
+  let server: Server;
+  let shape = 'json';
+  before(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const { type, body } = shapes[shape]!(req.headers);
+        res.writeHead(502, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  for (const name of Object.keys(shapes)) {
+    it(`HttpError and the log hide base64(user:password) and the password (${name})`, async () => {
+      shape = name;
+      const lines: string[] = [];
+      const conn = await connect({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        username: USER.name,
+        password: USER.password,
+        allowUnencrypted: true,
+        logger: (ns, m) => lines.push(`${ns} ${m}`),
+      });
+      let caught: unknown;
+      try {
+        await conn.execute('echo hi');
+      } catch (err) {
+        caught = err;
+      } finally {
+        await conn.close();
+      }
+      assert.ok(caught instanceof HttpError, `expected an HttpError, got ${String(caught)}`);
+      assert.equal(caught.status, 502);
+      assert.ok(caught.bodyExcerpt.length > 0, 'the excerpt is kept');
+      const shown = [caught.message, caught.bodyExcerpt, inspect(caught), ...lines].join('\n');
+      for (const s of [TOKEN, TOKEN.slice(0, 12), USER.password]) {
+        assert.ok(!shown.includes(s), `the error or log shows ${s}:\n${shown}`);
+      }
+      assert.match(caught.bodyExcerpt, /\[redacted\]/);
+    });
+  }
+
+  it('DebugLog.excerpt masks any Authorization value, also one echoed as JSON', () => {
+    const log = new DebugLog();
+    const ntlm = 'TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==';
+    const out = log.excerpt(Buffer.from(JSON.stringify({ Authorization: `Negotiate ${ntlm}`, other: 'kept' })));
+    assert.equal(out, '{"Authorization":"Negotiate [redacted]","other":"kept"}');
+    assert.equal(log.redact('proxy-authorization: Basic Zm9vOmJhcg== rest'), 'proxy-authorization: Basic [redacted] rest');
   });
 });
