@@ -54,7 +54,11 @@ describe('secrets in every encoded form (issue #11 item 10)', () => {
     for (const form of ['Pa$$w0rd^&amp;2024^!', 'Pa$$w0rd', 'Pa$$w0rd^&2024^!', 'w0rd&amp;2024', 'w0rd']) {
       assert.ok(!all.includes(form), `the log shows ${form}`);
     }
-    assert.match(all, /<rsp:Command>echo \[redacted\]<\/rsp:Command>/, 'the Command request is logged, masked');
+    assert.match(
+      all,
+      /<rsp:Command>echo \[redacted\]<\/rsp:Command>/,
+      'the Command request is logged, masked',
+    );
   });
 
   it('masks the quoted, caret-escaped, XML-escaped, base64 and UTF-16LE base64 forms', () => {
@@ -169,7 +173,10 @@ describe('payloads are summarised in the log (issue #11 item 18)', () => {
     const body = `<s:Envelope><s:Body>${'<p:Item>x</p:Item>'.repeat(2000)}</s:Body></s:Envelope>`;
     log.log('wsman', () => `<<< Receive ${body}`);
     assert.ok(lines[0]!.startsWith('<<< Receive <s:Envelope><s:Body><p:Item>'));
-    assert.ok(lines[0]!.endsWith(`... (${Buffer.byteLength(`<<< Receive ${body}`)} bytes)`), lines[0]!.slice(-80));
+    assert.ok(
+      lines[0]!.endsWith(`... (${Buffer.byteLength(`<<< Receive ${body}`)} bytes)`),
+      lines[0]!.slice(-80),
+    );
     assert.ok(lines[0]!.length < 4200);
     const stream = Buffer.from('secret-free but long payload '.repeat(100)).toString('base64');
     log.log('wsman', `<rsp:Send><rsp:Stream Name="stdin" CommandId="C">${stream}</rsp:Stream></rsp:Send>`);

@@ -142,8 +142,13 @@ describe('error excerpts of a server body are redacted (issue #11 item 11)', () 
   it('DebugLog.excerpt masks any Authorization value, also one echoed as JSON', () => {
     const log = new DebugLog();
     const ntlm = 'TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==';
-    const out = log.excerpt(Buffer.from(JSON.stringify({ Authorization: `Negotiate ${ntlm}`, other: 'kept' })));
+    const out = log.excerpt(
+      Buffer.from(JSON.stringify({ Authorization: `Negotiate ${ntlm}`, other: 'kept' })),
+    );
     assert.equal(out, '{"Authorization":"Negotiate [redacted]","other":"kept"}');
-    assert.equal(log.redact('proxy-authorization: Basic Zm9vOmJhcg== rest'), 'proxy-authorization: Basic [redacted] rest');
+    assert.equal(
+      log.redact('proxy-authorization: Basic Zm9vOmJhcg== rest'),
+      'proxy-authorization: Basic [redacted] rest',
+    );
   });
 });

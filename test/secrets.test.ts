@@ -3,8 +3,8 @@
  * depth Infinity) or JSON.stringify, shows no password, no base64(user:password) and no CmdLine secret.
  */
 import assert from 'node:assert/strict';
-import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { CmdLine, type Connection, connect } from '../src/index.ts';
 import { type MockServer, startMockServer } from '../src/mock/index.ts';
 import { resolveOptions } from '../src/options/index.ts';
@@ -31,7 +31,11 @@ function assertNoSecret(value: unknown, secrets: readonly string[]): void {
 describe('secrets stay out of inspect and JSON output', () => {
   let mock: MockServer;
   before(async () => {
-    mock = await startMockServer({ users: [USER], auth: { basic: true, negotiate: true }, allowUnencrypted: true });
+    mock = await startMockServer({
+      users: [USER],
+      auth: { basic: true, negotiate: true },
+      allowUnencrypted: true,
+    });
   });
   after(() => mock.close());
 
@@ -57,7 +61,12 @@ describe('secrets stay out of inspect and JSON output', () => {
   }
 
   it('resolved options print the password as [redacted] but still give it to the mechanism', () => {
-    const opts = resolveOptions({ host: 'h', username: USER.name, password: USER.password, allowUnencrypted: true });
+    const opts = resolveOptions({
+      host: 'h',
+      username: USER.name,
+      password: USER.password,
+      allowUnencrypted: true,
+    });
     assertNoSecret(opts, [USER.password, BASIC_TOKEN]);
     assert.match(inspect(opts), /password: Secret \[redacted\]/);
     assert.equal(opts.password.reveal(), USER.password);

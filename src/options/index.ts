@@ -54,7 +54,9 @@ export function resolveWinRmInternal(o: ConnectionOptions): ResolvedOptions {
   // Basic sends base64(user:password): a redactor masks that string's forms too, not only the password's.
   const plain = auth.password.reveal();
   const password =
-    mechanism === 'basic' ? new Secret(plain, { related: [`${forBasic(common.account)}:${plain}`] }) : auth.password;
+    mechanism === 'basic'
+      ? new Secret(plain, { related: [`${forBasic(common.account)}:${plain}`] })
+      : auth.password;
   return { ...rest, ...winrm, ...authRest, password, auth: mechanism };
 }
 
