@@ -152,3 +152,36 @@ describe('error excerpts of a server body are redacted (issue #11 item 11)', () 
     );
   });
 });
+
+describe('typed HTTP errors keep no request headers (issue #11 item 9)', () => {
+  it('a ConnectionError from a reset connection prints no base64(user:password), even at depth Infinity', async () => {
+    const password = 'Res3t&Conn!2024';
+    const token = Buffer.from(`resetter:${password}`).toString('base64');
+    // Reads the request, then drops the connection without an answer: axios fails with the request in hand.
+    const server = createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const conn = await connect({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      username: 'resetter',
+      password,
+      allowUnencrypted: true,
+    });
+    let caught: unknown;
+    try {
+      await conn.execute('echo hi');
+    } catch (err) {
+      caught = err;
+    } finally {
+      await conn.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    assert.ok(caught instanceof ConnectionError, `expected a ConnectionError, got ${String(caught)}`);
+    assert.equal(caught.syscallCode, 'ECONNRESET');
+    assert.ok(caught.cause instanceof Error, 'the cause is kept');
+    for (const text of [inspect(caught), inspect(caught, { depth: Infinity, showHidden: true })]) {
+      assert.ok(!text.includes(token), 'inspect(err) shows the Basic credentials');
+      assert.ok(!text.includes(password), 'inspect(err) shows the password');
+    }
+  });
+});
