@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
+import { DebugLog } from '../src/debug.ts';
 import { CmdLine, type Connection, connect } from '../src/index.ts';
 import { type MockServer, startMockServer } from '../src/mock/index.ts';
 import { resolveOptions } from '../src/options/index.ts';
@@ -70,6 +71,23 @@ describe('secrets stay out of inspect and JSON output', () => {
     assertNoSecret(opts, [USER.password, BASIC_TOKEN]);
     assert.match(inspect(opts), /password: Secret \[redacted\]/);
     assert.equal(opts.password.reveal(), USER.password);
+  });
+
+  it('the proxy URL prints without its credentials, and the redactor masks them', () => {
+    const opts = resolveOptions({
+      host: 'h',
+      username: USER.name,
+      password: USER.password,
+      allowUnencrypted: true,
+      proxy: 'http://proxyuser:Pr%26xyPw99@127.0.0.1:3128',
+    });
+    const proxyToken = Buffer.from('proxyuser:Pr&xyPw99').toString('base64');
+    assertNoSecret(opts, ['Pr%26xyPw99', 'Pr&xyPw99', proxyToken, USER.password]);
+    assert.equal(inspect(opts.proxy), 'URL http://[redacted]@127.0.0.1:3128/');
+    assert.equal(opts.proxy?.password, 'Pr%26xyPw99', 'the transport still reads the credentials');
+    const log = new DebugLog();
+    log.addSecret(opts.password);
+    assert.equal(log.redact(`sent ${proxyToken} for Pr&xyPw99`), 'sent [redacted] for [redacted]');
   });
 
   it('a CmdLine prints its secret arguments masked', () => {
