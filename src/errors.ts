@@ -106,7 +106,11 @@ export class WsmanFaultError extends WinRmError {
 /** An HTTP answer that is neither a SOAP response nor a SOAP fault. */
 export class HttpError extends WinRmError {
   readonly status: number;
-  /** First bytes of the body (at most 512 characters), for diagnosis. */
+  /**
+   * First characters of the body (at most 512), for diagnosis. The connection masks its secrets, their
+   * encoded forms and any Authorization value before the cut (DebugLog.excerpt), so a server or proxy that
+   * echoes the request cannot put the credentials here.
+   */
   readonly bodyExcerpt: string;
 
   constructor(status: number, bodyExcerpt: string, message?: string, options: WinRmErrorOptions = {}) {
