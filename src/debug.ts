@@ -159,9 +159,10 @@ export function encodedForms(value: string): string[] {
 }
 
 // `Authorization: Basic xyz`, `Proxy-Authorization: NTLM xyz`, `"authorization":"Negotiate xyz"` (echoed as
-// JSON by a proxy), `authorization=xyz`: the scheme stays, the credentials go.
+// JSON by a proxy), `authorization: [ 'Basic xyz' ]` (util.inspect of headers), `authorization=xyz`: the scheme
+// stays, the credentials go.
 const AUTHORIZATION =
-  /(authorization["']?\s*[:=]\s*["']?)(?:(Basic|Negotiate|NTLM|Kerberos|Bearer|Digest)[ \t]+)?([^\s"',;]+)/gi;
+  /(authorization["']?\s*[:=]\s*(?:\[\s*)?["']?)(?:([A-Za-z][\w-]*)[ \t]+(?=[\w+/=.~-]))?([\w+/=.~-]+)/gi;
 
 const STREAM = /(<(?:[\w-]+:)?Stream\b[^>]*>)([^<]*)(<\/(?:[\w-]+:)?Stream>)/g;
 

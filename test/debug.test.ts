@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { CmdLine, encodePowerShell, escapeCmdMeta, quoteMsvcrt } from '../src/cmdline.ts';
 import { DebugLog } from '../src/debug.ts';
 import { connect } from '../src/index.ts';
@@ -18,6 +19,25 @@ describe('debug log redaction', () => {
     const all = lines.join('\n');
     assert.doesNotMatch(all, /Hunter2|dXNlcjpIdW50ZXIyIQ|SHVudGVyMiE/);
     assert.match(all, /Authorization: Basic \[redacted\]/);
+  });
+  it('masks Authorization values in JSON and util.inspect shapes, keeping the scheme', () => {
+    const log = new DebugLog();
+    const token = 'TlRMTVNTUAADAAAAGAAYAEAAAAA=';
+    for (const [text, want] of [
+      [inspect({ Authorization: `Negotiate ${token}` }), "{ Authorization: 'Negotiate [redacted]' }"],
+      [inspect({ authorization: [`NTLM ${token}`] }), "{ authorization: [ 'NTLM [redacted]' ] }"],
+      [
+        JSON.stringify({ 'Proxy-Authorization': `Basic ${token}` }),
+        '{"Proxy-Authorization":"Basic [redacted]"}',
+      ],
+      [`authorization=${token}&x=1`, 'authorization=[redacted]&x=1'],
+      [
+        `Authorization: Custom-Scheme ${token}\r\nHost: h`,
+        'Authorization: Custom-Scheme [redacted]\r\nHost: h',
+      ],
+    ] as const) {
+      assert.equal(log.redact(text), want);
+    }
   });
   it('is silent without a logger or DEBUG', () => {
     const saved = process.env.DEBUG;
