@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DebugLog } from '../debug.ts';
-import { HttpError, WinRmError } from '../errors.ts';
+import { HttpError, redactError, WinRmError } from '../errors.ts';
 import type { HttpResponse, HttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { IDENTIFY_UNAUTHENTICATED_HEADER } from '../wsman/constants.ts';
@@ -91,7 +91,11 @@ export class WsmanClient {
       authenticate,
     });
     this.debug.log('wsman', () => `<<< ${options.what} HTTP ${res.status} ${res.body.toString('utf8')}`);
-    return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
+    try {
+      return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
+    } catch (err) {
+      throw redactError(err, (text) => this.debug.redact(text));
+    }
   }
 
   private interpret(res: HttpResponse, messageId: string | undefined, what: string): SoapMessage {
