@@ -18,7 +18,8 @@ import {
   WinRmError,
   WsmanFaultError,
 } from '../src/errors.ts';
-import { connect } from '../src/index.ts';
+import { CmdLine, connect } from '../src/index.ts';
+import { startMockServer } from '../src/mock/index.ts';
 import { KNOWN_FAULTS } from '../src/wsman/faults.ts';
 
 describe('error classes', () => {
@@ -183,5 +184,40 @@ describe('typed HTTP errors keep no request headers (issue #11 item 9)', () => {
       assert.ok(!text.includes(token), 'inspect(err) shows the Basic credentials');
       assert.ok(!text.includes(password), 'inspect(err) shows the password');
     }
+  });
+});
+
+describe('fault texts are redacted (issue #11 item 11)', () => {
+  it('a fault that echoes a CmdLine secret shows it masked in every field', async () => {
+    const user = { name: 'faulty', password: 'Fault-Passw0rd' };
+    const secret = 'Pa$$w0rd&2024!';
+    const mock = await startMockServer({ users: [user], auth: { basic: true }, allowUnencrypted: true });
+    // A provider that repeats the command line it was given in its fault text (the caret-escaped form).
+    mock.inject({
+      match: { action: 'Command' },
+      once: true,
+      kind: 'fault',
+      fault: { wsmanCode: 2150858817, message: `cannot run net use X: Pa$$w0rd^&2024^! (${user.password})` },
+    });
+    const conn = await connect({
+      endpoint: mock.url,
+      username: user.name,
+      password: user.password,
+      allowUnencrypted: true,
+    });
+    let caught: unknown;
+    try {
+      await conn.execute(CmdLine.of('net', 'use', 'X:').addPassword(secret));
+    } catch (err) {
+      caught = err;
+    } finally {
+      await conn.close();
+      await mock.close();
+    }
+    assert.ok(caught instanceof WsmanFaultError, `expected a WsmanFaultError, got ${String(caught)}`);
+    assert.equal(caught.faultCode, 2150858817);
+    assert.equal(caught.faultMessage, 'cannot run net use X: [redacted] ([redacted])');
+    const shown = [caught.message, String(caught.stack), inspect(caught, { depth: Infinity })].join('\n');
+    for (const s of ['Pa$$w0rd', 'w0rd^&2024', user.password]) assert.ok(!shown.includes(s), `shows ${s}`);
   });
 });
