@@ -172,6 +172,16 @@ export class CmdLine {
     if (first?.kind !== 'arg') return this.parts.map(text).join(' ');
     return joinLine(quoteProgramForCmd(first.value), rest.map(text));
   }
+
+  /** `console.log` / `util.inspect` show the masked line, never a secret argument. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `CmdLine { ${this.toString()} }`;
+  }
+
+  /** `JSON.stringify` gives the masked line. */
+  toJSON(): string {
+    return this.toString();
+  }
 }
 
 /** Normalize any accepted command form into the text sent and the secrets to redact. */

@@ -103,10 +103,37 @@ export class WsmanFaultError extends WinRmError {
   }
 }
 
+/**
+ * Mask secrets, in place, in an error built from a server's answer: its message, stack and every string field
+ * (fault reason, message, provider fault, WMI error fields, body excerpt). A server that echoes what it was sent
+ * (a command line in a fault, request headers in a proxy's error page) cannot put a secret into it. Errors that
+ * are not {@link WinRmError}s are returned untouched.
+ */
+export function redactError<E>(err: E, redact: (text: string) => string): E {
+  if (!(err instanceof WinRmError)) return err;
+  const fields = err as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (key === 'code' || key === 'name') continue; // ours, never the server's
+    const value = fields[key];
+    if (typeof value === 'string') fields[key] = redact(value);
+    else if (key === 'wmiError' && value && typeof value === 'object') {
+      const wmi = value as Record<string, unknown>;
+      for (const k of Object.keys(wmi)) if (typeof wmi[k] === 'string') wmi[k] = redact(wmi[k] as string);
+    }
+  }
+  err.message = redact(err.message);
+  if (err.stack) err.stack = redact(err.stack);
+  return err;
+}
+
 /** An HTTP answer that is neither a SOAP response nor a SOAP fault. */
 export class HttpError extends WinRmError {
   readonly status: number;
-  /** First bytes of the body (at most 512 characters), for diagnosis. */
+  /**
+   * First characters of the body (at most 512), for diagnosis. The connection masks its secrets, their
+   * encoded forms and any Authorization value before the cut (DebugLog.excerpt), so a server or proxy that
+   * echoes the request cannot put the credentials here.
+   */
   readonly bodyExcerpt: string;
 
   constructor(status: number, bodyExcerpt: string, message?: string, options: WinRmErrorOptions = {}) {

@@ -187,3 +187,21 @@ describe('connect() registry', () => {
     }
   });
 });
+
+describe('the resolved password is a Secret (issue #11 item 9)', () => {
+  it('prints [redacted] in String, JSON and inspect, and reveals the value to the mechanism only', async () => {
+    const { inspect } = await import('node:util');
+    const auth = resolveAuth({ auth: 'ntlm' }, { https: false, where: 'h:5985', password: 'Opt-Passw0rd!' });
+    assert.equal(String(auth.password), '[redacted]');
+    assert.equal(JSON.stringify(auth), JSON.stringify({ ...auth, password: '[redacted]' }));
+    assert.ok(!inspect(auth, { depth: Infinity, showHidden: true }).includes('Opt-Passw0rd!'));
+    assert.equal(auth.password.reveal(), 'Opt-Passw0rd!');
+    const basic = resolve({
+      host: 'h',
+      username: 'deploy',
+      password: 'Opt-Passw0rd!',
+      allowUnencrypted: true,
+    });
+    assert.deepEqual(basic.password.related(), ['deploy:Opt-Passw0rd!']);
+  });
+});

@@ -13,10 +13,10 @@ export function mechanismFor(
   return opts.auth === 'ntlm'
     ? new NtlmMechanism({
         account: opts.account,
-        password: opts.password,
+        password: opts.password.reveal(),
         encrypt: opts.encrypt,
         channelBinding: opts.channelBinding,
         negotiateForm: opts.negotiateForm,
       })
-    : new BasicMechanism(opts.account, opts.password);
+    : new BasicMechanism(opts.account, opts.password.reveal());
 }

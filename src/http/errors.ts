@@ -50,6 +50,21 @@ function unwrap(err: unknown): CodedError {
   return e ?? {};
 }
 
+/**
+ * The cause a typed error keeps: never axios' own error, whose `config.headers`, `request` and `response` hold
+ * the Authorization header we sent (for Basic, base64 of user:password) and would print it through
+ * `util.inspect(err)` at any depth. The Node error inside it is kept, or a plain copy of message and code.
+ */
+export function safeCause(err: unknown): unknown {
+  const outer = err as CodedError | undefined;
+  if (!outer || typeof outer !== 'object' || !outer.isAxiosError) return err;
+  const inner = unwrap(err);
+  if (inner !== outer && !inner.isAxiosError) return inner;
+  const copy = new Error(outer.message ?? 'the HTTP request failed');
+  copy.name = 'AxiosError';
+  return Object.assign(copy, outer.code === undefined ? {} : { code: outer.code });
+}
+
 function codeOf(outer: CodedError, inner: CodedError): string {
   const code = inner.code ?? outer.code ?? '';
   const message = `${outer.message ?? ''} ${inner.message ?? ''}`;
@@ -67,16 +82,17 @@ export function translateHttpError(err: unknown, ctx: ErrorContext, signal?: Abo
   const inner = unwrap(err);
   const code = codeOf(outer, inner);
   const message = inner.message ?? String(err);
-  const hp = { host: ctx.host, port: ctx.port, syscallCode: code, cause: err };
+  const cause = safeCause(err);
+  const hp = { host: ctx.host, port: ctx.port, syscallCode: code, cause };
   switch (code) {
     case HTTP_ERROR.aborted:
-      return new AbortError('The request was aborted', { cause: err });
+      return new AbortError('The request was aborted', { cause });
     case 'ETIMEDOUT':
       return new TimeoutError(
         `No HTTP response from ${where} within the read timeout (${ctx.readTimeoutMs / 1000} s)`,
         {
           timeoutMs: ctx.readTimeoutMs,
-          cause: err,
+          cause,
           remedy: 'raise readTimeout; it must exceed operationTimeout',
         },
       );
@@ -115,12 +131,12 @@ export function translateHttpError(err: unknown, ctx: ErrorContext, signal?: Abo
       return proxyRefused(inner.status ?? 0, message, ctx, hp);
     case HTTP_ERROR.tooLarge:
       return new ProtocolError(`The response from ${where} is too large: ${message}`, {
-        cause: err,
+        cause,
         remedy: 'raise maxResponseBytes if the server legitimately sends larger envelopes',
       });
     case HTTP_ERROR.malformed:
       return new ProtocolError(`The response from ${where} is not valid HTTP/1.1: ${message}`, {
-        cause: err,
+        cause,
         remedy: `check that ${where} is a WinRM listener and that nothing between (a proxy) rewrites its answers`,
       });
     default:

@@ -1,5 +1,6 @@
 /** Authentication options: the mechanism, message encryption, the plain-HTTP opt-in, channel binding. */
 import { type NegotiateForm, resolveNegotiateForm } from '../auth/spnego-initiator.ts';
+import { Secret } from '../debug.ts';
 import { bad, oneOf } from './check.ts';
 
 export type AuthMechanism = 'basic' | 'ntlm' | 'kerberos';
@@ -43,8 +44,11 @@ export interface AuthConfig {
   allowUnencrypted: boolean;
   channelBinding: boolean;
   negotiateForm: NegotiateForm;
-  /** The password the mechanism uses. */
-  password: string;
+  /**
+   * The password the mechanism uses, held so that `console.log`, `util.inspect` and `JSON.stringify` of the
+   * options (or of a connection holding them) print `[redacted]`; `password.reveal()` gives the value.
+   */
+  password: Secret;
 }
 
 /** What the transport tells the auth resolver: HTTPS or not, and where (for messages). */
@@ -102,6 +106,6 @@ export function resolveAuth(o: AuthOptions, t: AuthTransportFacts): AuthConfig {
     allowUnencrypted,
     channelBinding: o.channelBinding ?? true,
     negotiateForm: resolveNegotiateForm(o.negotiateForm),
-    password: t.password,
+    password: new Secret(t.password),
   };
 }

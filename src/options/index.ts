@@ -4,7 +4,10 @@
  * live with the group they concern; the few that span groups (account syntax for strategy and mechanism, Basic
  * over plain HTTP) are checked where the groups meet, below. Every duration is in milliseconds.
  */
-import { type AccountAuth, validateForStrategy } from '../account.ts';
+
+import { inspect } from 'node:util';
+import { type AccountAuth, forBasic, validateForStrategy } from '../account.ts';
+import { REDACTED, Secret } from '../debug.ts';
 import { type AuthConfig, type AuthOptions, resolveAuth } from './auth.ts';
 import { bad } from './check.ts';
 import { type CommonConfig, type CommonOptions, resolveCommon } from './common.ts';
@@ -50,7 +53,37 @@ export function resolveWinRmInternal(o: ConnectionOptions): ResolvedOptions {
   validateForStrategy(common.account, common.connectionType, auth.mechanism as AccountAuth);
   const { host: _host, password: _password, ...rest } = common;
   const { mechanism, ...authRest } = auth;
-  return { ...rest, ...winrm, ...authRest, auth: mechanism };
+  // Masked along with the password wherever the connection redacts: for Basic, base64(user:password) is sent;
+  // the proxy's credentials travel base64-encoded in Proxy-Authorization.
+  const plain = auth.password.reveal();
+  const related: string[] = [];
+  if (mechanism === 'basic') related.push(`${forBasic(common.account)}:${plain}`);
+  if (winrm.proxy?.password) {
+    const proxyPassword = decodeURIComponent(winrm.proxy.password);
+    related.push(proxyPassword, `${decodeURIComponent(winrm.proxy.username)}:${proxyPassword}`);
+  }
+  const password = related.length > 0 ? new Secret(plain, { related }) : auth.password;
+  const proxy = winrm.proxy && withoutCredentialsShown(winrm.proxy);
+  return { ...rest, ...winrm, ...authRest, proxy, password, auth: mechanism };
+}
+
+/**
+ * The same URL, printed by `util.inspect`, `console.log` and `JSON.stringify` without its user name and
+ * password (`http://[redacted]@proxy:3128/`); its properties still give them to the code that sends them.
+ */
+function withoutCredentialsShown(url: URL): URL {
+  const shown = (): string => {
+    if (!url.username && !url.password) return url.href;
+    const copy = new URL(url.href);
+    copy.username = '';
+    copy.password = '';
+    return copy.href.replace('//', `//${REDACTED}@`);
+  };
+  Object.defineProperties(url, {
+    [inspect.custom]: { value: () => `URL ${shown()}` },
+    toJSON: { value: shown },
+  });
+  return url;
 }
 
 /** @deprecated name kept for the HTTP and auth tests; use {@link resolveWinRmInternal}. */

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DebugLog } from '../debug.ts';
-import { HttpError, WinRmError } from '../errors.ts';
+import { HttpError, redactError, WinRmError } from '../errors.ts';
 import type { HttpResponse, HttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { IDENTIFY_UNAUTHENTICATED_HEADER } from '../wsman/constants.ts';
@@ -91,7 +91,11 @@ export class WsmanClient {
       authenticate,
     });
     this.debug.log('wsman', () => `<<< ${options.what} HTTP ${res.status} ${res.body.toString('utf8')}`);
-    return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
+    try {
+      return this.interpret(res, options.checkRelatesTo === false ? undefined : ctx.messageId, options.what);
+    } catch (err) {
+      throw redactError(err, (text) => this.debug.redact(text));
+    }
   }
 
   private interpret(res: HttpResponse, messageId: string | undefined, what: string): SoapMessage {
@@ -113,11 +117,11 @@ export class WsmanClient {
       }
       throw new HttpError(
         res.status,
-        this.debug.redact(res.body.subarray(0, 512).toString('utf8')),
+        this.debug.excerpt(res.body),
         `HTTP ${res.status} from ${this.opts.url.host} for ${what} without a ${parsed ? 'SOAP fault' : 'readable body'}`,
       );
     }
-    const excerpt = this.debug.redact(res.body.subarray(0, 512).toString('utf8'));
+    const excerpt = this.debug.excerpt(res.body);
     if (res.status === 413) {
       throw new HttpError(
         res.status,
