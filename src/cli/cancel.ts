@@ -1,8 +1,10 @@
 /**
  * Ctrl-C and SIGTERM for the CLI. The first signal aborts the running operation through the library (its
- * AbortSignal) and closes the connection, so the remote command is terminated, its shell deleted and an upload's
- * temporary file removed; the CLI then exits 130 (SIGINT) or 143 (SIGTERM), as shells report 128 + signal number.
- * A second signal exits at once, after destroy() on any connection that has one.
+ * AbortSignal: the command is terminated, an upload removes its temporary file), and once the operation has
+ * settled the command closes the connection (the shell is deleted); the CLI then exits 130 (SIGINT) or 143
+ * (SIGTERM), as shells report 128 + signal number. Should the operation not settle within
+ * {@link CANCEL_GRACE_MS}, the connection is closed under it. A second signal exits at once, after destroy() on
+ * any connection that has one.
  */
 import type { Connection } from '../connection.ts';
 
@@ -24,25 +26,40 @@ export class Interrupted extends Error {
   }
 }
 
+/**
+ * How long the aborted operation may take to clean up (terminate, remove the temporary file) before the
+ * connection is closed under it, in milliseconds. Closing earlier would cut the cleanup short. Default: 10000.
+ */
+export const CANCEL_GRACE_MS = 10_000;
+
 /** Connections open right now, for the second signal's destroy(). */
 const live = new Set<Connection>();
 
 /**
- * Tie a fresh connection to the CLI's cancel signal: on abort it is closed (which terminates what runs on it and
- * deletes its shell). Throws the abort reason when the signal fired while connecting. Returns the release function.
+ * Tie a fresh connection to the CLI's cancel signal. The caller passes the same signal to the operation and
+ * closes the connection when the operation has settled (call the returned release function first); on abort the
+ * connection is closed anyway after `graceMs` (default {@link CANCEL_GRACE_MS}). Throws the abort reason (after
+ * closing the connection) when the signal fired while connecting.
  */
-export function bindCancel(conn: Connection, signal: AbortSignal | undefined): () => void {
+export function bindCancel(
+  conn: Connection,
+  signal: AbortSignal | undefined,
+  graceMs: number = CANCEL_GRACE_MS,
+): () => void {
   live.add(conn);
+  let timer: NodeJS.Timeout | undefined;
   const onAbort = () => {
-    void conn.close().catch(() => undefined);
+    timer = setTimeout(() => void conn.close().catch(() => undefined), graceMs);
+    timer.unref();
   };
   const release = () => {
     live.delete(conn);
     signal?.removeEventListener('abort', onAbort);
+    if (timer) clearTimeout(timer);
   };
   if (signal?.aborted) {
-    onAbort();
     release();
+    void conn.close().catch(() => undefined);
     throw signal.reason;
   }
   signal?.addEventListener('abort', onAbort, { once: true });
