@@ -68,14 +68,14 @@ describe('winrm-connection exec: stdin', () => {
   after(() => mock.close());
   const flags = () => ['--endpoint', mock.url, '-u', USER.name, '--fingerprint', mock.thumbprints!.sha1];
 
-  it('streams piped stdin to the command and ends it at EOF (in-process)', async () => {
+  it('streams piped stdin to the command and ends it at EOF (in-process)', { timeout: 60_000 }, async () => {
     const t = io({ WINRM_PASSWORD: USER.password });
     const stdin = Readable.from([Buffer.from('one\n'), Buffer.from('two\n')]);
     assert.equal(await main(['exec', ...flags(), '--', 'mock-cat'], { ...t.io, stdin }), 0);
     assert.equal(t.out().toString(), 'one\ntwo\n');
   });
 
-  it('echo x | winrm-connection exec -- mock-cat prints x', async () => {
+  it('echo x | winrm-connection exec -- mock-cat prints x', { timeout: 60_000 }, async () => {
     const cli = spawnCli(['exec', ...flags(), '--', 'mock-cat'], { WINRM_PASSWORD: USER.password });
     cli.child.stdin!.end('x\n');
     assert.deepEqual(await cli.exited, { code: 0, signal: null }, cli.err());
@@ -110,10 +110,11 @@ describe('winrm-connection: SIGINT / SIGTERM cancel the remote work', () => {
       });
       await waitFor('the remote command to run', () => running().length === 1);
       cli.child.kill(signal);
-      assert.deepEqual(await cli.exited, { code, signal: null }, cli.err());
-      assert.match(cli.err(), new RegExp(`interrupted by ${signal}`));
+      const exited = await cli.exited;
       assert.deepEqual(running(), []);
       assert.equal(mock.shells().length, 0);
+      assert.deepEqual(exited, { code, signal: null }, cli.err());
+      assert.match(cli.err(), new RegExp(`interrupted by ${signal}`));
     });
   }
 
@@ -131,9 +132,10 @@ describe('winrm-connection: SIGINT / SIGTERM cancel the remote work', () => {
       );
       await waitFor('the temporary file', async () => (await readdir(dir)).length > 0);
       cli.child.kill('SIGINT');
-      assert.deepEqual(await cli.exited, { code: 130, signal: null }, cli.err());
+      const exited = await cli.exited;
       assert.deepEqual(await readdir(dir), []);
       assert.equal(mock.shells().length, 0);
+      assert.deepEqual(exited, { code: 130, signal: null }, cli.err());
     } finally {
       mock.clearInjections();
     }

@@ -97,6 +97,7 @@ describe('progress renderer (pure)', () => {
     { bytes: 0, total: 5.4 * MB, elapsed: 0 },
     { bytes: 1.2 * MB, total: 5.4 * MB, elapsed: 1000 },
     { bytes: 5.3 * MB, total: 5.4 * MB, elapsed: 60_000 },
+    { bytes: 123.4 * MB, total: 500 * MB, elapsed: 10_000 },
     { bytes: 999 * MB, total: 1000 * MB, elapsed: 7 },
     { bytes: 10, total: undefined, elapsed: 3 },
   ];
