@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../connect.ts';
 import { InvalidArgumentError, WinRmError } from '../errors.ts';
-import { bindCancel, installSignalHandlers, Interrupted, interruptCode } from './cancel.ts';
+import { bindCancel, type Interrupted, installSignalHandlers, interruptCode } from './cancel.ts';
 import { CONNECTION_USAGE, cliMessage, parseCli, toConnectionOptions, UsageError } from './options.ts';
 import { runTransferCli, TRANSFER_USAGE } from './transfer.ts';
 

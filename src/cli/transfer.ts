@@ -86,7 +86,9 @@ export async function runTransferCli(
   const { values, positionals } = parseCli(argv, FLAGS);
   if (values.help) {
     const line = TRANSFER_USAGE.split('\n').findIndex((l) => l.trimStart().startsWith(command));
-    const usage = TRANSFER_USAGE.split('\n').slice(line, line + 2).join('\n');
+    const usage = TRANSFER_USAGE.split('\n')
+      .slice(line, line + 2)
+      .join('\n');
     io.stdout.write(`Usage: winrm-connection\n${usage}\n\n${CONNECTION_USAGE}\n`);
     return 0;
   }
