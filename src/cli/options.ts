@@ -23,17 +23,60 @@ export const CONNECTION_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * The one table from library option syntax to CLI flags. Library errors name API options in their remedies
+ * (`allowUnencrypted: true`, `tls.ca`); {@link cliMessage} rewrites them to the flag a CLI user types.
+ * `bare`: the name alone is rewritten too (only for names that cannot be ordinary words in a sentence);
+ * otherwise only `name: value` / `name 'value'` forms are.
+ */
+export const OPTION_FLAGS: ReadonlyArray<{ option: string; flag: string; value?: string; bare?: boolean }> = [
+  { option: 'tls.insecureAcceptAnyCertificate', flag: '--insecure', bare: true },
+  { option: 'insecureAcceptAnyCertificate', flag: '--insecure', bare: true },
+  { option: 'tls.fingerprint', flag: '--fingerprint', value: 'HEX', bare: true },
+  { option: 'tls.ca', flag: '--ca', value: 'FILE', bare: true },
+  { option: 'allowUnencrypted', flag: '--allow-unencrypted', bare: true },
+  { option: 'operationTimeout', flag: '--operation-timeout', value: 'MS', bare: true },
+  { option: 'connectionType', flag: '--type', bare: true },
+  { option: 'https', flag: '--https' },
+  { option: 'auth', flag: '--auth' },
+  { option: 'port', flag: '--port' },
+  { option: 'host', flag: '--host' },
+  { option: 'endpoint', flag: '--endpoint' },
+  { option: 'username', flag: '--username' },
+  { option: 'password', flag: '--password' },
+  { option: 'timeout', flag: '--timeout' },
+  { option: 'chunkSize', flag: '--chunk-size', value: 'N', bare: true },
+];
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A library message with its API option syntax replaced by CLI flags, using {@link OPTION_FLAGS}:
+ * `allowUnencrypted: true` -> `--allow-unencrypted`, `auth 'ntlm'` -> `--auth ntlm`, `https: true` -> `--https`,
+ * `tls.ca` -> `--ca FILE`. `WinRM`'s own `@{AllowUnencrypted="true"}` server syntax is left as it is.
+ */
+export function cliMessage(message: string): string {
+  let out = message;
+  for (const { option, flag, value, bare } of OPTION_FLAGS) {
+    const name = `(?<![\\w.{@-])${escapeRe(option)}(?![\\w])`;
+    out = out.replace(new RegExp(`${name}:? (true)\\b`, 'g'), flag);
+    out = out.replace(new RegExp(`${name}:? '([^']*)'`, 'g'), `${flag} $1`);
+    out = out.replace(new RegExp(`${name}:? (\\d+)\\b`, 'g'), `${flag} $1`);
+    if (bare) out = out.replace(new RegExp(name, 'g'), value ? `${flag} ${value}` : flag);
+  }
+  return out;
+}
+
 export const CONNECTION_USAGE = `Connection flags:
   --endpoint URL            full endpoint, e.g. https://host:5986/wsman
   --host H [--port N] [--https]
   -u, --username USER       USER, .\\USER, DOMAIN\\USER or USER@FULL.DOMAIN
   -p, --password PW         or set WINRM_PASSWORD (preferred: not visible in the process list)
-  --auth basic|ntlm|kerberos   (default basic)
+  --auth basic|ntlm         (default basic)
   --allow-unencrypted       allow Basic over plain HTTP
   --ca FILE                 trust this CA bundle (PEM)
   --fingerprint HEX         pin the server certificate (SHA-1 or SHA-256 thumbprint)
   --insecure                accept any certificate (INSECURE)
-  --type internal|native    strategy (default internal)
   --operation-timeout MS    WS-Management OperationTimeout in milliseconds (default 20000)
   --timeout MS              overall deadline for the command, in milliseconds (default none)`;
 
