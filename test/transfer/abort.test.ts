@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AbortError, connect, TimeoutError } from '../../src/index.ts';
+import { AbortError, ConnectionError, connect, TimeoutError } from '../../src/index.ts';
 import { pseudoRandom, sha, type TransferEnv, tempFiles, transferEnv, USER } from './helpers.ts';
 
 const HOME = 'C:\\Users\\mover';
@@ -42,9 +42,13 @@ async function readOr(path: string): Promise<Buffer | undefined> {
 }
 
 /** The stop for run `i`: alternately an AbortController fired after `ms` and the `timeout` option. */
-function stopFor(i: number, ms: number): { options: { signal?: AbortSignal; timeout?: number }; fired: () => void } {
+function stopFor(
+  i: number,
+  ms: number,
+): { options: { signal?: AbortSignal; timeout?: number }; fired: () => void } {
   if (i % 3 === 0) return { options: { timeout: Math.max(1, ms) }, fired: () => undefined };
-  if (i % 3 === 1) return { options: { signal: AbortSignal.timeout(Math.max(1, ms)) }, fired: () => undefined };
+  if (i % 3 === 1)
+    return { options: { signal: AbortSignal.timeout(Math.max(1, ms)) }, fired: () => undefined };
   const ac = new AbortController();
   const t = setTimeout(() => ac.abort(), ms);
   return { options: { signal: ac.signal }, fired: () => clearTimeout(t) };
@@ -99,8 +103,13 @@ describe('transfer: a stop at a random moment never gives a false success or a p
   it('uploadDirectory(): 20 runs, stop at 0..span ms; every file old or new, all new on success', async () => {
     const src = join(local, 'tree');
     await mkdir(join(src, 'sub'), { recursive: true });
-    const files = { 'a.bin': pseudoRandom(400_000, 31), 'sub\\b.bin': pseudoRandom(600_000, 32), 'c.txt': Buffer.from('c') };
-    for (const [rel, content] of Object.entries(files)) await writeFile(join(src, ...rel.split('\\')), content);
+    const files = {
+      'a.bin': pseudoRandom(400_000, 31),
+      'sub\\b.bin': pseudoRandom(600_000, 32),
+      'c.txt': Buffer.from('c'),
+    };
+    for (const [rel, content] of Object.entries(files))
+      await writeFile(join(src, ...rel.split('\\')), content);
     const remoteDir = `${HOME}\\random-tree`;
     const t0 = performance.now();
     await env.conn.uploadDirectory(src, remoteDir);
@@ -194,7 +203,11 @@ describe('transfer: close() after an abort waits for the remote cleanup', () => 
         if (p.bytes > 600_000) closing ??= conn.close();
       },
     });
-    await assert.rejects(upload);
+    await assert.rejects(upload, (e: unknown) => {
+      assert.ok(e instanceof ConnectionError, String(e));
+      assert.match(e.message, /stopped because the connection was closed .*no temporary file remains/);
+      return true;
+    });
     await closing;
     await conn.close();
     assert.equal(await readFile(env.host(remote), 'utf8'), 'before close');
