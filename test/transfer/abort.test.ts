@@ -213,4 +213,21 @@ describe('transfer: close() after an abort waits for the remote cleanup', () => 
     assert.equal(await readFile(env.host(remote), 'utf8'), 'before close');
     await assertNoTemps('close-mid');
   });
+
+  it('close() in the middle of a download: the download rejects, nothing partial is kept locally', async () => {
+    const remote = `${HOME}\\close-down.bin`;
+    await env.conn.upload(pseudoRandom(3_000_000, 7), remote);
+    const conn = await open();
+    const dest = join(local, 'close-down.bin');
+    let closing: Promise<void> | undefined;
+    const download = conn.download(remote, dest, {
+      onProgress: (p) => {
+        if (p.bytes > 0) closing ??= conn.close();
+      },
+    });
+    await assert.rejects(download, ConnectionError);
+    await closing;
+    assert.equal(await readOr(dest), undefined, 'no local file');
+    assert.deepEqual(await tempFiles(local), [], 'no local temporary file');
+  });
 });
