@@ -119,14 +119,20 @@ export async function runUpload(
 
     let bytes = 0;
     let midFile = false;
-    let sentAll = false;
+    /** Entries whose last record (#D, or a file's #E) was handed on: all of them, and a stop cannot undo it. */
+    let done = 0;
     let localError: WinRmError | undefined;
     let stdinFailed = false;
     try {
       for (const entry of entries) {
         if (control.stopped || remote) break;
         if (entry.kind === 'dir') {
-          await session.send(controlLine('#D', field(entry.remotePath)));
+          const record = controlLine('#D', field(entry.remotePath));
+          try {
+            await session.send(record);
+          } finally {
+            if (session.lastAccepted === record) done++;
+          }
           continue;
         }
         const rec: FileRecord = {
@@ -179,13 +185,16 @@ export async function runUpload(
           await session.send(trailer);
         } finally {
           // Once #E is out the remote verifies and renames: a #A after it would be a protocol error.
-          if (session.lastAccepted === trailer) midFile = false;
+          if (session.lastAccepted === trailer) {
+            midFile = false;
+            done++;
+          }
         }
       }
-      sentAll = !control.stopped && !remote && !localError;
     } catch (err) {
       if (!(err instanceof SessionStopped)) stdinFailed = true;
     }
+    const sentAll = done === entries.length && !localError;
     stopWriting();
     // A stop from here on (or a cancel after a local error) only bounds the goodbye and the exit.
     const offGrace = control.onStop(armGrace);
