@@ -43,6 +43,11 @@ export abstract class BaseConnection implements Connection {
   /** Commands still starting: close() lets them finish (or fail) before it terminates what runs. */
   private readonly starting = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
+  /** Transfers in progress: close() stops them (closeSignal) and waits until they removed their temp files. */
+  private readonly transfers = new Set<Promise<unknown>>();
+  private readonly closeSignal = new AbortController();
+  /** close() is waiting for transfers: they may still start their cleanup processes. */
+  private draining = false;
 
   /** `codepage`: the connection's default console code page, to decode execute() output. */
   constructor(
@@ -81,16 +86,22 @@ export abstract class BaseConnection implements Connection {
     return proc;
   }
 
-  private start(command: CommandInput, options: ProcessOptions): Promise<RemoteProcess> {
-    const p = this.open(command, options);
+  private start(command: CommandInput, options: ProcessOptions, forTransfer = false): Promise<RemoteProcess> {
+    const p = this.open(command, options, forTransfer);
     this.starting.add(p);
     const forget = () => this.starting.delete(p);
     p.then(forget, forget);
     return p;
   }
 
-  private async open(command: CommandInput, options: ProcessOptions): Promise<RemoteProcess> {
-    if (this.closing) throw new ConnectionError('The connection is closed');
+  private async open(
+    command: CommandInput,
+    options: ProcessOptions,
+    forTransfer: boolean,
+  ): Promise<RemoteProcess> {
+    if (this.closing && !(forTransfer && this.draining)) {
+      throw new ConnectionError('The connection is closed');
+    }
     const { line, secrets } = resolveCommand(command);
     for (const s of secrets) this.debug.addSecret(s);
     checkDeadline(options.timeout);
@@ -152,9 +163,19 @@ export abstract class BaseConnection implements Connection {
 
   private get transferPeer(): TransferPeer {
     return {
-      startProcess: (command, options) => this.startProcess(command, options),
+      startProcess: (command, options = {}) => this.start(command, options, true),
       stdinCapacity: () => this.stdinCapacity(),
+      closing: this.closeSignal.signal,
     };
+  }
+
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new ConnectionError('The connection is closed'));
+    const p = work();
+    this.transfers.add(p);
+    const forget = () => this.transfers.delete(p);
+    p.then(forget, forget);
+    return p;
   }
 
   upload(
@@ -162,7 +183,7 @@ export abstract class BaseConnection implements Connection {
     remotePath: string,
     options?: TransferOptions,
   ): Promise<TransferResult> {
-    return uploadFile(this.transferPeer, source, remotePath, options);
+    return this.track(() => uploadFile(this.transferPeer, source, remotePath, options));
   }
 
   download(
@@ -170,7 +191,7 @@ export abstract class BaseConnection implements Connection {
     destination: string | Writable,
     options?: TransferOptions,
   ): Promise<TransferResult> {
-    return downloadFile(this.transferPeer, remotePath, destination, options);
+    return this.track(() => downloadFile(this.transferPeer, remotePath, destination, options));
   }
 
   uploadDirectory(
@@ -178,7 +199,7 @@ export abstract class BaseConnection implements Connection {
     remoteDir: string,
     options?: TransferOptions,
   ): Promise<DirectoryTransferResult> {
-    return uploadDirectory(this.transferPeer, localDir, remoteDir, options);
+    return this.track(() => uploadDirectory(this.transferPeer, localDir, remoteDir, options));
   }
 
   downloadDirectory(
@@ -186,12 +207,17 @@ export abstract class BaseConnection implements Connection {
     localDir: string,
     options?: TransferOptions,
   ): Promise<DirectoryTransferResult> {
-    return downloadDirectory(this.transferPeer, remoteDir, localDir, options);
+    return this.track(() => downloadDirectory(this.transferPeer, remoteDir, localDir, options));
   }
 
   /** Terminate running commands, wait for them, then release every remote resource and socket. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Transfers stop as on a cancel and remove their temporary files first (each bounded by its own grace).
+      this.draining = true;
+      this.closeSignal.abort();
+      await Promise.allSettled([...this.transfers]);
+      this.draining = false;
       // Commands waiting for room fail now; one already on the wire becomes a running process.
       this.stopAccepting();
       await Promise.allSettled([...this.starting]);

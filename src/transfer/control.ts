@@ -29,23 +29,28 @@ export function checkOptions(options: TransferOptions): void {
   }
 }
 
-export type StopReason = 'abort' | 'timeout';
+/** 'close': the connection's close() began while the transfer ran (TransferPeer.closing). */
+export type StopReason = 'abort' | 'timeout' | 'close';
 
-/** Turns the AbortSignal and the deadline into one stop notification. */
+/** Turns the AbortSignal, the deadline and the connection's close() into one stop notification. */
 export class StopControl {
   reason: StopReason | undefined;
   cause: unknown;
   private readonly listeners = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private readonly onAbort = () => this.stop('abort', this.signal?.reason);
+  private readonly onClose = () => this.stop('close', undefined);
 
   constructor(
     private readonly signal: AbortSignal | undefined,
     readonly timeoutMs: number | undefined,
+    private readonly closing?: AbortSignal,
   ) {
     if (timeoutMs !== undefined) this.timer = setTimeout(() => this.stop('timeout', undefined), timeoutMs);
     if (signal?.aborted) this.stop('abort', signal.reason);
     else signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (closing?.aborted) this.stop('close', undefined);
+    else closing?.addEventListener('abort', this.onClose, { once: true });
   }
 
   get stopped(): boolean {
@@ -73,5 +78,6 @@ export class StopControl {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
+    this.closing?.removeEventListener('abort', this.onClose);
   }
 }

@@ -154,7 +154,7 @@ export async function runDownload(
     if (typeof t.destination === 'string')
       await checkLocalDestination(t.destination, overwrite, t.remotePath);
   }
-  const control = new StopControl(options.signal, options.timeout);
+  const control = new StopControl(options.signal, options.timeout, peer.closing);
   let bytes = 0;
   let index = 0;
   let sink: Sink | undefined;

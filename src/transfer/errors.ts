@@ -1,6 +1,6 @@
 /** Turning protocol error codes and local failures into errors that say what happened and what to do. */
 import { win32 } from 'node:path';
-import { AbortError, TimeoutError, TransferError, type WinRmError } from '../errors.ts';
+import { AbortError, ConnectionError, TimeoutError, TransferError, type WinRmError } from '../errors.ts';
 
 export type Operation = 'upload' | 'download' | 'list' | 'cleanup';
 
@@ -81,9 +81,9 @@ export function remoteError(op: Operation, code: string, detail: string, path: s
   }
 }
 
-/** The error for a stop the caller asked for (AbortSignal or timeout). */
+/** The error for a stop the caller asked for (AbortSignal, timeout, or close() of the connection). */
 export function stopError(
-  reason: 'abort' | 'timeout',
+  reason: 'abort' | 'timeout' | 'close',
   op: Operation,
   path: string,
   bytes: number,
@@ -92,6 +92,11 @@ export function stopError(
 ): WinRmError {
   const what = `The ${op} of "${path}"`;
   const tail = `after ${bytes} bytes; the target was left as it was and no temporary file remains`;
+  if (reason === 'close') {
+    return new ConnectionError(`${what} was stopped because the connection was closed ${tail}`, {
+      remedy: 'let transfers finish (await them) before calling close()',
+    });
+  }
   return reason === 'timeout'
     ? new TimeoutError(`${what} did not finish within ${timeoutMs} ms and was stopped ${tail}`, { timeoutMs })
     : new AbortError(`${what} was cancelled ${tail}`, { cause });

@@ -14,6 +14,12 @@ export interface TransferPeer {
   startProcess(command: string, options?: ProcessOptions): Promise<RemoteProcess>;
   /** Raw stdin bytes that fit into one Send under the negotiated MaxEnvelopeSize (empty envelope measured). */
   stdinCapacity(): number;
+  /**
+   * Aborted when the connection's close() begins. A transfer then stops as on a cancel, removes its temporary
+   * files (a cleanup process may still be started while close() waits for transfers) and settles; close() waits
+   * for that before it terminates processes. Optional: a peer without it has transfers stopped by the kill.
+   */
+  readonly closing?: AbortSignal;
 }
 
 /** Longest line either side accepts: data lines are at most one envelope; 16 MiB leaves room for chunkSize. */
@@ -35,6 +41,8 @@ export class ScriptSession {
   private stdinError: Error | undefined;
   private stopWaiters = new Set<() => void>();
   private stopped = false;
+  /** The last line handed on (queued for packing or written to stdin): a line given to send() that threw may still go out. */
+  lastAccepted: Buffer | undefined;
 
   private constructor(
     private readonly proc: RemoteProcess,
@@ -72,10 +80,11 @@ export class ScriptSession {
   /** Queue a line; lines are packed into writes of at most one Send's capacity. */
   async send(line: Buffer): Promise<void> {
     if (this.pendingSize > 0 && this.pendingSize + line.length > this.capacity) await this.flush();
-    if (line.length >= this.capacity) await this.write(line);
+    if (line.length >= this.capacity) await this.write(line, line);
     else {
       this.pending.push(line);
       this.pendingSize += line.length;
+      this.lastAccepted = line;
     }
   }
 
@@ -94,12 +103,15 @@ export class ScriptSession {
     if (!stdin.destroyed && !stdin.writableEnded) stdin.end();
   }
 
-  private async write(data: Buffer): Promise<void> {
+  private async write(data: Buffer, line?: Buffer): Promise<void> {
     const stdin = this.proc.stdin;
     if (this.stdinError || stdin.destroyed || stdin.writableEnded) {
       throw this.stdinError ?? new SessionStopped('stdin is closed');
     }
-    if (stdin.write(data)) return;
+    const flowing = stdin.write(data);
+    // Written means queued in the stream: it goes out even when the wait for 'drain' below is interrupted.
+    if (line) this.lastAccepted = line;
+    if (flowing) return;
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error) => {
         stdin.off('drain', onDrain);

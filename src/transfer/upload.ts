@@ -21,8 +21,17 @@ import {
 import { type ExitOutcome, ScriptSession, SessionStopped, type TransferPeer } from './session.ts';
 import { chunksOf, type UploadSource } from './sources.ts';
 
-/** How long a cancelled upload may take to remove its temporary file before the process is killed. */
+/**
+ * How long a stopped upload (AbortSignal, timeout, close()) may take, from the stop, to send its cancel record,
+ * let the remote remove its temporary file and exit, before the process is killed: 10,000 ms.
+ */
 export const CANCEL_GRACE_MS = 10_000;
+
+/**
+ * How long cleanup.ps1 may take to remove the temporary files of a killed or failed upload: 15,000 ms (the script
+ * retries a file still in use for about 5 s). After it the upload rejects naming the files left.
+ */
+export const CLEANUP_TIMEOUT_MS = 15_000;
 
 export type UploadEntry =
   | { kind: 'file'; remotePath: string; source: UploadSource; size: number | undefined }
@@ -58,19 +67,28 @@ export async function runUpload(
 ): Promise<UploadBatchResult> {
   checkOptions(options);
   const overwrite = options.overwrite ?? true;
-  const control = new StopControl(options.signal, options.timeout);
+  const control = new StopControl(options.signal, options.timeout, peer.closing);
   const firstPath = entries.find((e) => e.kind === 'file')?.remotePath ?? entries[0]?.remotePath ?? '';
   try {
     if (control.reason)
       throw stopError(control.reason, 'upload', firstPath, 0, control.timeoutMs, control.cause);
+    // A stop while the process starts is acted on once it runs: it is told to finish, and the upload rejects.
     const session = await ScriptSession.open(peer, 'upload');
     const chunk = options.chunkSize ?? chunkForCapacity(session.capacity);
     const files: FileRecord[] = [];
     const acks: Ack[] = [];
     const directories: string[] = [];
     let remote: { code: string; message: string } | undefined;
-    const stopWriting = control.onStop(() => session.interrupt());
-
+    // From the stop on, the cancel (the #A record, the remote removing its temporary file, the exit) has
+    // CANCEL_GRACE_MS; then the process is killed and cleanup.ps1 removes what it left.
+    let grace: NodeJS.Timeout | undefined;
+    const armGrace = () => {
+      grace ??= setTimeout(() => void session.kill(), CANCEL_GRACE_MS);
+    };
+    const stopWriting = control.onStop(() => {
+      session.interrupt();
+      armGrace();
+    });
     const reader = (async () => {
       for await (const line of session.lines) {
         const f = line.split(' ');
@@ -101,13 +119,20 @@ export async function runUpload(
 
     let bytes = 0;
     let midFile = false;
+    /** Entries whose last record (#D, or a file's #E) was handed on: all of them, and a stop cannot undo it. */
+    let done = 0;
     let localError: WinRmError | undefined;
     let stdinFailed = false;
     try {
       for (const entry of entries) {
         if (control.stopped || remote) break;
         if (entry.kind === 'dir') {
-          await session.send(controlLine('#D', field(entry.remotePath)));
+          const record = controlLine('#D', field(entry.remotePath));
+          try {
+            await session.send(record);
+          } finally {
+            if (session.lastAccepted === record) done++;
+          }
           continue;
         }
         const rec: FileRecord = {
@@ -117,9 +142,16 @@ export async function runUpload(
           sha256: '',
           startedAt: performance.now(),
         };
-        files.push(rec);
-        await session.send(controlLine('#F', field(entry.remotePath), overwrite ? 1 : 0, rec.id));
-        midFile = true;
+        const header = controlLine('#F', field(entry.remotePath), overwrite ? 1 : 0, rec.id);
+        try {
+          await session.send(header);
+        } finally {
+          // A line handed to stdin goes out even when send() was interrupted: the remote opens the file.
+          if (session.lastAccepted === header) {
+            files.push(rec);
+            midFile = true;
+          }
+        }
         const hash = createHash('sha256');
         const pieces = chunksOf(entry.source, chunk)[Symbol.asyncIterator]();
         try {
@@ -148,16 +180,28 @@ export async function runUpload(
         }
         if (localError || control.stopped || remote) break;
         rec.sha256 = hash.digest('hex');
-        await session.send(controlLine('#E', rec.bytes, rec.sha256));
-        midFile = false;
+        const trailer = controlLine('#E', rec.bytes, rec.sha256);
+        try {
+          await session.send(trailer);
+        } finally {
+          // Once #E is out the remote verifies and renames: a #A after it would be a protocol error.
+          if (session.lastAccepted === trailer) {
+            midFile = false;
+            done++;
+          }
+        }
       }
     } catch (err) {
       if (!(err instanceof SessionStopped)) stdinFailed = true;
     }
+    const sentAll = done === entries.length && !localError;
     stopWriting();
+    // A stop from here on (or a cancel after a local error) only bounds the goodbye and the exit.
+    const offGrace = control.onStop(armGrace);
 
     // Finish the conversation: cancel the file in progress, or just say goodbye.
     const cancelling = midFile && !remote;
+    if (cancelling) armGrace();
     if (!stdinFailed && !remote) {
       session.resume();
       try {
@@ -170,7 +214,13 @@ export async function runUpload(
     } else {
       await session.end().catch(() => undefined);
     }
-    const exit = await waitForExit(session, control, cancelling);
+    let exit: ExitOutcome;
+    try {
+      exit = await session.exited;
+    } finally {
+      offGrace();
+      if (grace) clearTimeout(grace);
+    }
     const readError = await readerDone;
     if (readError instanceof ProtocolError) throw readError;
 
@@ -204,7 +254,8 @@ export async function runUpload(
         throw mismatchError('upload', r.remotePath, r, a, 'the remote host had already replaced the target');
       }
     }
-    if (unacked.length === 0 && exit.code === 0 && !localError) {
+    // Success only when every entry went out and was answered: a stop before the last #E is never a success.
+    if (sentAll && unacked.length === 0 && exit.code === 0) {
       return {
         files: files.map((r, i) => ({
           bytes: r.bytes,
@@ -248,32 +299,17 @@ function lastDir(entries: readonly UploadEntry[], done: readonly string[]): stri
   return dirs[done.length]?.remotePath ?? dirs.at(-1)?.remotePath ?? '';
 }
 
-/** Wait for the process; after a cancel (or a stop while waiting) give it CANCEL_GRACE_MS, then kill it. */
-async function waitForExit(
-  session: ScriptSession,
-  control: StopControl,
-  cancelling: boolean,
-): Promise<ExitOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    timer ??= setTimeout(() => void session.kill(), CANCEL_GRACE_MS);
-  };
-  if (cancelling) arm();
-  const off = control.onStop(arm);
-  try {
-    return await session.exited;
-  } finally {
-    off();
-    if (timer) clearTimeout(timer);
-  }
-}
-
-/** Run cleanup.ps1 for uploads that did not report; returns the temp files it could not confirm removed. */
+/**
+ * Run cleanup.ps1 for uploads that did not report; returns the temp files it could not confirm removed. Bounded
+ * by CLEANUP_TIMEOUT_MS (then the cleanup process is killed and the temp files are named in the error).
+ */
 async function removeLeftovers(peer: TransferPeer, records: readonly FileRecord[]): Promise<string[]> {
   const temps = records.map((r) => win32.join(win32.dirname(r.remotePath), `.wrcp-${r.id}.tmp`));
   if (records.length === 0) return [];
-  try {
-    const session = await ScriptSession.open(peer, 'cleanup');
+  let session: ScriptSession | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const work = (async () => {
+    session = await ScriptSession.open(peer, 'cleanup');
     for (const r of records) await session.send(controlLine('#C', field(r.remotePath), r.id));
     await session.send(controlLine('#Q'));
     await session.end();
@@ -281,7 +317,20 @@ async function removeLeftovers(peer: TransferPeer, records: readonly FileRecord[
     for await (const line of session.lines) if (line.startsWith('#OK ')) ok++;
     const exit = await session.exited;
     return exit.code === 0 && ok === records.length ? [] : temps.slice(ok);
+  })();
+  const expired = new Promise<string[]>((resolve) => {
+    timer = setTimeout(() => {
+      void session?.kill();
+      resolve(temps);
+    }, CLEANUP_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work, expired]);
   } catch {
     return temps;
+  } finally {
+    clearTimeout(timer);
+    // A cleanup still starting when the time ran out settles on its own; its outcome is no longer awaited.
+    work.catch(() => undefined);
   }
 }

@@ -106,6 +106,8 @@ describe('the npm package', { timeout: 300_000 }, () => {
       'package.json',
       'dist/index.js',
       'dist/index.d.ts',
+      // The client's copy of the scripts (the .ps1 files are read by the mock only).
+      'dist/transfer/scripts.generated.js',
     ]) {
       assert.ok(listed.includes(f), f);
     }

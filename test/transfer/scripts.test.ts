@@ -4,15 +4,20 @@
  * WebAssembly, not the native tree-sitter binding, so `npm ci` compiles nothing (no C++ compiler needed).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Language, type Node, Parser } from 'web-tree-sitter';
+import { SCRIPT_ASSETS } from '../../src/transfer/scripts.generated.ts';
 import { INCLUDE_COMMON, scriptText, transferCommandLine } from '../../src/transfer/scripts.ts';
 
 const dir = fileURLToPath(new URL('../../src/transfer/', import.meta.url));
+const buildScript = fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url));
 const assets = readdirSync(dir).filter((f) => f.endsWith('.ps1'));
 const grammar = createRequire(import.meta.url).resolve(
   '@vscode/tree-sitter-wasm/wasm/tree-sitter-powershell.wasm',
@@ -100,6 +105,43 @@ describe('transfer scripts (.ps1 assets)', () => {
         .filter((l) => !l.trimStart().startsWith('#'))
         .join('\n');
       assert.doesNotMatch(text, /ConvertFrom-Json|ConvertTo-Json|\.CopyTo\(|::new\(|-Raw\b|\?\?/, name);
+    }
+  });
+
+  it('scripts.generated.ts holds exactly the .ps1 files (what the client sends comes from it)', () => {
+    const names = assets.map((f) => f.slice(0, -'.ps1'.length)).sort();
+    assert.deepEqual(Object.keys(SCRIPT_ASSETS).sort(), names);
+    for (const name of names) {
+      assert.equal(
+        SCRIPT_ASSETS[name],
+        readFileSync(`${dir}${name}.ps1`, 'utf8'),
+        `${name}.ps1 embedded as is`,
+      );
+    }
+    const common = readFileSync(`${dir}common.ps1`, 'utf8');
+    const upload = readFileSync(`${dir}upload.ps1`, 'utf8').replace(`${INCLUDE_COMMON}\n`, common);
+    assert.equal(scriptText('upload'), upload);
+  });
+
+  it('build.mjs --check-scripts passes here and fails once a .ps1 changes (negative control)', () => {
+    const here = spawnSync(process.execPath, [buildScript, '--check-scripts'], { encoding: 'utf8' });
+    assert.equal(here.status, 0, here.stderr);
+    const copy = mkdtempSync(join(tmpdir(), 'wrcp-gen-'));
+    try {
+      mkdirSync(join(copy, 'scripts'));
+      cpSync(buildScript, join(copy, 'scripts', 'build.mjs'));
+      cpSync(dir, join(copy, 'src', 'transfer'), { recursive: true });
+      writeFileSync(
+        join(copy, 'src', 'transfer', 'list.ps1'),
+        `${readFileSync(`${dir}list.ps1`, 'utf8')}# changed\n`,
+      );
+      const stale = spawnSync(process.execPath, [join(copy, 'scripts', 'build.mjs'), '--check-scripts'], {
+        encoding: 'utf8',
+      });
+      assert.equal(stale.status, 1);
+      assert.match(stale.stderr, /does not match the \.ps1 files: run node scripts\/build\.mjs --scripts/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 });
