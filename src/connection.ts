@@ -11,7 +11,11 @@ export type CommandInput = string | readonly string[] | CmdLine;
 export type RemoteSignal = 'ctrl_c' | 'ctrl_break' | 'terminate';
 
 export interface ProcessOptions {
-  /** Bytes for the process's stdin; a Readable is streamed. Default: no stdin (closed at once). */
+  /**
+   * Bytes for the process's stdin; a Readable is streamed, and stdin is ended after it. Default: none; execute()
+   * then closes stdin at once (End="true"), while startProcess() leaves `stdin` open for the caller to write and
+   * `end()`.
+   */
   stdin?: string | Buffer | Readable;
   /** Extra environment variables for the shell running the command. Default: none. */
   env?: Readonly<Record<string, string>>;

@@ -30,7 +30,7 @@ import {
   uploadDirectory,
   uploadFile,
 } from '../transfer/index.ts';
-import { collectOutput, feedStdin } from './io.ts';
+import { closeStdin, collectOutput, feedStdin } from './io.ts';
 import { checkDeadline } from './lifecycle.ts';
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
@@ -104,6 +104,7 @@ export abstract class BaseConnection implements Connection {
   async execute(command: CommandInput, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const proc = await this.start(command, options);
     if (options.stdin !== undefined) feedStdin(proc.stdin, options.stdin);
+    else closeStdin(proc.stdin);
     const codepage = options.codepage ?? this.defaultCodepage;
     const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
     const outP = collectOutput(proc.stdout, maxBuffer, options.onStdout);
