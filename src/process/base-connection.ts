@@ -22,7 +22,8 @@ import type {
   TransferResult,
 } from '../connection.ts';
 import type { DebugLog } from '../debug.ts';
-import { ConnectionError, InvalidArgumentError } from '../errors.ts';
+import { ConnectionError, InvalidArgumentError, TimeoutError, type WinRmError } from '../errors.ts';
+import { COMMON_DEFAULTS } from '../options/common.ts';
 import {
   downloadDirectory,
   downloadFile,
@@ -32,6 +33,15 @@ import {
 } from '../transfer/index.ts';
 import { closeStdin, collectOutput, feedStdin } from './io.ts';
 import { checkDeadline } from './lifecycle.ts';
+
+/** A process that can be failed with a given error (destroy() fails running commands with a ConnectionError). */
+export interface Abortable {
+  abortWith(err: WinRmError): void;
+}
+
+function isAbortable(p: RemoteProcess): p is RemoteProcess & Abortable {
+  return typeof (p as Partial<Abortable>).abortWith === 'function';
+}
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 /** Stdin bytes per write for strategies that do not know better. */
@@ -43,6 +53,8 @@ export abstract class BaseConnection implements Connection {
   /** Commands still starting: close() lets them finish (or fail) before it terminates what runs. */
   private readonly starting = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
+  /** Bound of close() in milliseconds (the closeTimeout option); a strategy sets it from its options. */
+  protected closeTimeoutMs: number = COMMON_DEFAULTS.closeTimeoutMs;
 
   /** `codepage`: the connection's default console code page, to decode execute() output. */
   constructor(
@@ -190,9 +202,17 @@ export abstract class BaseConnection implements Connection {
     return downloadDirectory(this.transferPeer, remoteDir, localDir, options);
   }
 
-  /** Terminate running commands, wait for them, then release every remote resource and socket. Idempotent. */
+  /**
+   * Terminate running commands, wait for them, then release every remote resource and socket, within
+   * closeTimeout; past it, destroy() and reject with what was left behind. Idempotent.
+   */
   close(): Promise<void> {
-    this.closing ??= (async () => {
+    this.closing ??= this.closeWithin(this.closeTimeoutMs);
+    return this.closing;
+  }
+
+  private async closeWithin(ms: number): Promise<void> {
+    const graceful = (async () => {
       // Commands waiting for room fail now; one already on the wire becomes a running process.
       this.stopAccepting();
       await Promise.allSettled([...this.starting]);
@@ -200,7 +220,58 @@ export abstract class BaseConnection implements Connection {
       await Promise.allSettled([...this.running].map((p) => p.exited));
       await this.releaseResources();
     })();
-    return this.closing;
+    graceful.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    });
+    try {
+      if ((await Promise.race([graceful.then(() => 'done' as const), outOfTime])) === 'done') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.drop(new ConnectionError(`close() did not finish within ${ms} ms; the connection was destroyed`));
+    const cause = new TimeoutError(`close() did not finish within ${ms} ms (closeTimeout)`, { timeoutMs: ms });
+    throw this.leftBehind(cause) ?? cause;
+  }
+
+  /**
+   * Drop everything at once: no more requests, every socket destroyed; running and starting commands reject
+   * with a ConnectionError. Remote shells are not deleted (a later close() rejects with a ShellCleanupError
+   * naming them). Idempotent.
+   */
+  destroy(): void {
+    if (this.destroyed) return;
+    const err = new ConnectionError('The connection was destroyed');
+    if (!this.closing) {
+      this.closing = (async () => {
+        const left = this.leftBehind();
+        if (left) throw left;
+      })();
+      this.closing.catch(() => undefined);
+    }
+    this.drop(err);
+  }
+
+  private destroyed = false;
+
+  private drop(err: WinRmError): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.stopAccepting();
+    for (const p of this.running) {
+      if (isAbortable(p)) p.abortWith(err);
+      else void p.kill('terminate').catch(() => undefined);
+    }
+    this.dropResources();
+  }
+
+  /** destroy(): drop every socket and refuse further requests at once. Default: nothing to drop. */
+  protected dropResources(): void {}
+
+  /** The error naming what may be left on the far side after close() or destroy(); undefined: nothing. */
+  protected leftBehind(_cause?: unknown): WinRmError | undefined {
+    return undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
