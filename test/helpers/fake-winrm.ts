@@ -24,6 +24,10 @@ export interface FakeWinRm {
 
 export const replies = {
   create: () =>
+    '<x:ResourceCreated><a:Address>http://127.0.0.1/wsman</a:Address><a:ReferenceParameters>' +
+    '<w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd</w:ResourceURI>' +
+    `<w:SelectorSet><w:Selector Name="ShellId">${SHELL_ID}</w:Selector></w:SelectorSet>` +
+    '</a:ReferenceParameters></x:ResourceCreated>' +
     `<rsp:Shell xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><rsp:ShellId>${SHELL_ID}</rsp:ShellId></rsp:Shell>`,
   command: () => `<rsp:CommandResponse><rsp:CommandId>${COMMAND_ID}</rsp:CommandId></rsp:CommandResponse>`,
   running: () => `<rsp:ReceiveResponse>${commandStateElement(COMMAND_ID, 'Running')}</rsp:ReceiveResponse>`,

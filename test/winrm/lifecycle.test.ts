@@ -1,7 +1,46 @@
 /** Execution lifecycle against the mock: stdin closing, aborts, deadlines, close() and destroy(). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { connectTo, startMock } from '../helpers/winrm-mock.ts';
+import {
+  AbortError,
+  ConnectionError,
+  connect,
+  ShellCleanupError,
+  TimeoutError,
+} from '../../src/index.ts';
+import type { MockServer } from '../../src/mock/index.ts';
+import { RECEIVE_BACKOFF_MAX_MS, receiveBackoffMs } from '../../src/winrm/process.ts';
+import { replies, startFakeWinRm } from '../helpers/fake-winrm.ts';
+import { connectTo, eventually, startMock, USER } from '../helpers/winrm-mock.ts';
+
+/** Generous "does not hang" bound for calls that must settle within a second or two. */
+const NO_HANG_MS = 10_000;
+
+const running = (mock: MockServer, prefix: string) =>
+  mock
+    .shells()
+    .flatMap((s) => s.commands)
+    .filter((c) => c.state === 'Running' && c.commandLine.startsWith(prefix));
+
+/** How `p` settled, and whether it did within `ms` (a "does not hang" bound, never a timing assertion). */
+async function settleWithin<T>(
+  p: Promise<T>,
+  ms = NO_HANG_MS,
+): Promise<{ hung: true } | { hung: false; value?: T; error?: unknown }> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<{ hung: true }>((r) => {
+    timer = setTimeout(() => r({ hung: true }), ms);
+  });
+  const settled = p.then(
+    (value) => ({ hung: false as const, value }),
+    (error: unknown) => ({ hung: false as const, error }),
+  );
+  try {
+    return await Promise.race([settled, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe('execution lifecycle', () => {
   it('execute() without stdin closes stdin at once (mock-cat ends)', async () => {
@@ -16,5 +55,165 @@ describe('execution lifecycle', () => {
     } finally {
       await mock.close();
     }
+  });
+
+  it('an abort while the Command is in flight terminates the command the server started', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock);
+      await conn.execute('echo warm'); // one pooled shell: the next execute sends only its Command
+      mock.inject({ match: { action: 'Command' }, kind: 'delay', delayMs: 600 });
+      const ac = new AbortController();
+      const p = conn.execute('mock-sleep 60000', { signal: ac.signal });
+      setTimeout(() => ac.abort(), 100);
+      await assert.rejects(p, AbortError);
+      // The delayed Command still starts the process on the server; it must not keep running.
+      await eventually(() => running(mock, 'mock-sleep').length > 0, 2000);
+      assert.ok(
+        await eventually(() => running(mock, 'mock-sleep').length === 0, NO_HANG_MS),
+        'the aborted command is still running on the server',
+      );
+      await conn.close();
+      assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('the deadline covers shell creation (Create never answered)', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock, { readTimeout: 60_000, closeTimeout: 2000 });
+      mock.inject({ match: { action: 'Create' }, kind: 'hang' });
+      const r = await settleWithin(conn.execute('echo never', { timeout: 1000 }));
+      assert.equal(r.hung, false, 'execute({ timeout: 1000 }) did not settle');
+      if (!r.hung) {
+        assert.ok(r.error instanceof TimeoutError, String(r.error));
+        assert.match(r.error.message, /nothing ran/);
+      }
+      await settleWithin(conn.close());
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('after the deadline, unanswered kill Signals do not hold the caller; the message says so', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock, { readTimeout: 60_000, closeTimeout: 2000 });
+      mock.inject({ match: { action: 'Signal' }, kind: 'hang', once: false });
+      const r = await settleWithin(conn.execute('mock-sleep 60000', { timeout: 1000 }));
+      assert.equal(r.hung, false, 'execute({ timeout: 1000 }) waited for the unanswered Signals');
+      if (!r.hung) {
+        assert.ok(r.error instanceof TimeoutError, String(r.error));
+        assert.match(r.error.message, /not confirmed/);
+      }
+      await settleWithin(conn.close());
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('after an abort, close() returns within closeTimeout against a server that never answers', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock, { readTimeout: 60_000, closeTimeout: 1500 });
+      const ac = new AbortController();
+      const p = conn.execute('mock-sleep 60000', { signal: ac.signal });
+      assert.ok(await eventually(() => running(mock, 'mock-sleep').length === 1));
+      const shellId = mock.shells()[0]!.shellId;
+      mock.inject({ kind: 'hang', once: false }); // from now on nothing is answered
+      ac.abort();
+      await assert.rejects(p, AbortError);
+      const r = await settleWithin(conn.close());
+      assert.equal(r.hung, false, 'close() did not return');
+      if (!r.hung) {
+        assert.ok(r.error instanceof ShellCleanupError, String(r.error));
+        assert.deepEqual(r.error.shellIds, [shellId]);
+      }
+    } finally {
+      mock.clearInjections();
+      await mock.close();
+    }
+  });
+
+  it('a Delete that loses its socket is retried on a fresh one: no shell left', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock);
+      await conn.execute('echo one');
+      assert.equal(mock.shells().length, 1);
+      mock.inject({ match: { action: 'Delete' }, kind: 'drop' });
+      await conn.close();
+      assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('close() rejects with a ShellCleanupError naming the shells it could not delete', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock);
+      await conn.execute('echo one');
+      const shellId = mock.shells()[0]!.shellId;
+      mock.inject({ match: { action: 'Delete' }, kind: 'drop', once: false });
+      const err = await conn.close().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof ShellCleanupError, `close() settled with ${String(err)}`);
+      assert.deepEqual(err.shellIds, [shellId]);
+      assert.match(err.message, new RegExp(shellId));
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('destroy() drops everything at once: running and new commands reject with ConnectionError', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock, { readTimeout: 60_000 });
+      const proc = await conn.startProcess('mock-sleep 60000');
+      proc.stdout.resume();
+      proc.stderr.resume();
+      assert.ok(await eventually(() => running(mock, 'mock-sleep').length === 1));
+      conn.destroy();
+      const r = await settleWithin(proc.exited);
+      assert.equal(r.hung, false, 'the running command did not fail');
+      if (!r.hung) assert.ok(r.error instanceof ConnectionError, String(r.error));
+      await assert.rejects(conn.execute('echo after'), ConnectionError);
+      await assert.rejects(conn.close(), ShellCleanupError);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('backs off against a server that answers "Running" at once with no output', async () => {
+    const fake = await startFakeWinRm({ Receive: (n) => (n === 1 ? replies.output('x') : replies.running()) });
+    try {
+      const conn = await connect({
+        endpoint: fake.url,
+        username: USER.name,
+        password: USER.password,
+        allowUnencrypted: true,
+      });
+      const r = await settleWithin(conn.execute('busy', { timeout: 2000 }));
+      assert.equal(r.hung, false);
+      if (!r.hung) assert.ok(r.error instanceof TimeoutError, String(r.error));
+      // With back-off (0, 50, 100, ... ms, at most 1000) two seconds hold about 7 polls; without, hundreds.
+      assert.ok(fake.counts.Receive >= 2, `${fake.counts.Receive} Receives`);
+      assert.ok(fake.counts.Receive < 40, `${fake.counts.Receive} Receives in 2 s`);
+      await settleWithin(conn.close());
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('the back-off schedule starts at 0, doubles from 50 ms and is capped', () => {
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 50].map(receiveBackoffMs),
+      [0, 50, 100, 200, 400, 800, RECEIVE_BACKOFF_MAX_MS, RECEIVE_BACKOFF_MAX_MS, RECEIVE_BACKOFF_MAX_MS],
+    );
   });
 });
