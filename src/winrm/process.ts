@@ -123,9 +123,9 @@ export async function startRemoteProcess(
     );
     SHELL_HANDED_OFF.add(e);
     throw e;
-  } finally {
-    deadline.dispose();
   }
+  // From here the process lifecycle keeps the deadline (the time left of it) and follows the caller's signal.
+  deadline.dispose();
   const proc = new RemoteProcessImpl(client, params, commandId, hooks);
   proc.begin();
   return proc;
