@@ -52,7 +52,12 @@ export interface CommonConfig {
   logger: Logger | undefined;
 }
 
-export const COMMON_DEFAULTS = { codepage: 65001, noProfile: false, connectTimeoutMs: 15_000, closeTimeoutMs: 30_000 } as const;
+export const COMMON_DEFAULTS = {
+  codepage: 65001,
+  noProfile: false,
+  connectTimeoutMs: 15_000,
+  closeTimeoutMs: 30_000,
+} as const;
 
 export function resolveCommon(o: CommonOptions): CommonConfig {
   if (o === null || typeof o !== 'object') bad('options', 'connect() needs an options object');

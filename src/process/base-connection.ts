@@ -231,7 +231,9 @@ export abstract class BaseConnection implements Connection {
       clearTimeout(timer);
     }
     this.drop(new ConnectionError(`close() did not finish within ${ms} ms; the connection was destroyed`));
-    const cause = new TimeoutError(`close() did not finish within ${ms} ms (closeTimeout)`, { timeoutMs: ms });
+    const cause = new TimeoutError(`close() did not finish within ${ms} ms (closeTimeout)`, {
+      timeoutMs: ms,
+    });
     throw this.leftBehind(cause) ?? cause;
   }
 

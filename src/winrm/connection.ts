@@ -7,11 +7,11 @@
 import { checkCodepage } from '../codepage.ts';
 import type { ConnectionStats, ProcessOptions, RemoteProcess } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
+import type { ShellCleanupError } from '../errors.ts';
 import { createHttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { BaseConnection } from '../process/base-connection.ts';
 import { StartDeadline } from '../process/lifecycle.ts';
-import type { ShellCleanupError } from '../errors.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { faultAction, MAX_REOPENS } from './policy.ts';
 import { type RemoteProcessImpl, SHELL_HANDED_OFF, startRemoteProcess } from './process.ts';

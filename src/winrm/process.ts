@@ -4,7 +4,13 @@
  * Receive loop: w:TimedOut (2150858793) only means "no output within OperationTimeout", so Receive is sent again;
  * the caller's deadline (timeout / AbortSignal) is separate and kills the command. Output is pushed into the
  * stdout/stderr Readables; when a consumer stops reading, the loop stops polling until it reads again, so memory
- * stays bounded by the streams' high-water marks plus one response.
+ * stays bounded by the streams' high-water marks plus one response. A Receive answered at once with "Running" and
+ * no output is followed by the next after 0, then 50, 100, 200, ... ms, at most 1000 ms (receiveBackoffMs);
+ * any output, or a w:TimedOut (the server held the poll), resets the wait to 0.
+ *
+ * Deadline and abort: the caller hears at once (the error says what was not confirmed); the kill (ctrl_c, then
+ * terminate; each Signal bounded by cleanupTimeout) goes on and decides whether the shell is reused (terminate
+ * confirmed) or deleted.
  */
 import { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -186,7 +192,12 @@ export class RemoteProcessImpl implements RemoteProcess {
   /** Start the Receive loop and the deadline (the time left of it). */
   begin(): void {
     const d = this.params.deadline;
-    this.life.arm(d.remainingMs(), this.params.signal, d.timeoutMs, 'kill sent (ctrl_c, terminate), not confirmed');
+    this.life.arm(
+      d.remainingMs(),
+      this.params.signal,
+      d.timeoutMs,
+      'kill sent (ctrl_c, terminate), not confirmed',
+    );
     void this.receiveLoop();
   }
 

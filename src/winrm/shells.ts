@@ -282,16 +282,13 @@ export class ShellPool {
   /** The error naming every shell that may still exist on the server. */
   cleanupError(cause?: unknown): ShellCleanupError {
     const shellIds = this.remainingIds();
-    return new ShellCleanupError(
-      `${shellIds.length} shell(s) could not be deleted: ${shellIds.join(', ')}`,
-      {
-        shellIds,
-        cause,
-        remedy:
-          'Windows counts them against MaxShellsPerUser until their IdleTimeout (2 h by default); remove them ' +
-          'on the host with Remove-WSManInstance -ResourceURI ' +
-          "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd -SelectorSet @{ShellId='ID'}, or restart WinRM",
-      },
-    );
+    return new ShellCleanupError(`${shellIds.length} shell(s) could not be deleted: ${shellIds.join(', ')}`, {
+      shellIds,
+      cause,
+      remedy:
+        'Windows counts them against MaxShellsPerUser until their IdleTimeout (2 h by default); remove them ' +
+        'on the host with Remove-WSManInstance -ResourceURI ' +
+        "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd -SelectorSet @{ShellId='ID'}, or restart WinRM",
+    });
   }
 }

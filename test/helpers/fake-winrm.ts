@@ -34,7 +34,8 @@ export const replies = {
   output: (text: string) =>
     `<rsp:ReceiveResponse>${streamElement('stdout', COMMAND_ID, Buffer.from(text).toString('base64'))}` +
     `${commandStateElement(COMMAND_ID, 'Running')}</rsp:ReceiveResponse>`,
-  done: (code = 0) => `<rsp:ReceiveResponse>${commandStateElement(COMMAND_ID, 'Done', code)}</rsp:ReceiveResponse>`,
+  done: (code = 0) =>
+    `<rsp:ReceiveResponse>${commandStateElement(COMMAND_ID, 'Done', code)}</rsp:ReceiveResponse>`,
   empty: () => '',
 } as const;
 
@@ -48,7 +49,14 @@ const RESPONSE_ACTION: Record<FakeAction, string> = {
 };
 
 export async function startFakeWinRm(handlers: Partial<Record<FakeAction, FakeHandler>>): Promise<FakeWinRm> {
-  const counts: Record<FakeAction, number> = { Create: 0, Command: 0, Receive: 0, Send: 0, Signal: 0, Delete: 0 };
+  const counts: Record<FakeAction, number> = {
+    Create: 0,
+    Command: 0,
+    Receive: 0,
+    Send: 0,
+    Signal: 0,
+    Delete: 0,
+  };
   const defaults: Record<FakeAction, FakeHandler> = {
     Create: replies.create,
     Command: replies.command,

@@ -67,7 +67,11 @@ describe('execution lifecycle', () => {
       const mock = await startMock();
       const proxy = await startHoldProxy(mock.url);
       try {
-        const conn = await connectTo(mock, { endpoint: proxy.url, readTimeout: 60_000, cleanupTimeout: 1000 });
+        const conn = await connectTo(mock, {
+          endpoint: proxy.url,
+          readTimeout: 60_000,
+          cleanupTimeout: 1000,
+        });
         await conn.execute('echo warm'); // one pooled shell: the next execute sends only its Command
         proxy.setHold(true);
         const ac = new AbortController();
