@@ -13,7 +13,7 @@ import type { ResolvedOptions } from '../options/index.ts';
 import { BaseConnection } from '../process/base-connection.ts';
 import { StartDeadline } from '../process/lifecycle.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
-import { faultAction, MAX_REOPENS } from './policy.ts';
+import { commandMayHaveRun, faultAction, MAX_REOPENS } from './policy.ts';
 import { type RemoteProcessImpl, SHELL_HANDED_OFF, startRemoteProcess } from './process.ts';
 import { type Shell, ShellPool, type ShellSettings } from './shells.ts';
 import { WsmanClient } from './wsman-client.ts';
@@ -79,6 +79,10 @@ export class WinRmInternalConnection extends BaseConnection {
         if (deadline.isStop(err)) throw deadline.error('no shell was ready yet, so nothing ran');
         throw err;
       }
+      if (deadline.signal.aborted) {
+        await this.shells.release(shell).catch(() => undefined);
+        throw deadline.error('no Command was sent');
+      }
       try {
         shell.commands++;
         const proc: RemoteProcessImpl = await startRemoteProcess(
@@ -104,7 +108,8 @@ export class WinRmInternalConnection extends BaseConnection {
         if (action === 'reopen') this.shells.discard(shell);
         else if (action === 'replace') await this.shells.destroy(shell);
         else {
-          await this.shells.release(shell).catch(() => undefined);
+          if (commandMayHaveRun(err)) await this.shells.destroy(shell).catch(() => undefined);
+          else await this.shells.release(shell).catch(() => undefined);
           throw err;
         }
         if (attempt >= MAX_REOPENS) throw err;

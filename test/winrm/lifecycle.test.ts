@@ -95,6 +95,24 @@ describe('execution lifecycle', () => {
     });
   }
 
+  it('a Command whose answer is lost (socket dropped) retires its shell instead of reusing it', async () => {
+    const mock = await startMock();
+    try {
+      const conn = await connectTo(mock);
+      await conn.execute('echo warm');
+      assert.equal(mock.shells().length, 1);
+      mock.inject({ match: { action: 'Command' }, kind: 'drop' });
+      await assert.rejects(conn.execute('echo lost'), ConnectionError);
+      // The shell may hold a process nobody can name: it is deleted, not handed back to the pool.
+      assert.ok(await eventually(() => mock.shells().length === 0), `${mock.shells().length} shell(s) kept`);
+      assert.equal((await conn.execute('echo next')).stdoutText, 'next\r\n');
+      await conn.close();
+      assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+
   it('the deadline covers shell creation (Create never answered)', async () => {
     const mock = await startMock();
     try {
