@@ -246,7 +246,7 @@ export class ShellPool {
 
   /** Ids of shells that may still exist on the server: open ones and those whose Delete failed. */
   remainingIds(): string[] {
-    return [...this.open, ...this.undeleted].map((s) => s.id);
+    return [...new Set([...this.open, ...this.undeleted])].map((s) => s.id);
   }
 
   private destroyed = false;
