@@ -246,7 +246,12 @@ describe('execution lifecycle', () => {
   });
 
   it('closeTimeout and cleanupTimeout are checked durations in milliseconds', async () => {
-    const base = { endpoint: 'http://127.0.0.1:1/wsman', username: 'u', password: 'p', allowUnencrypted: true };
+    const base = {
+      endpoint: 'http://127.0.0.1:1/wsman',
+      username: 'u',
+      password: 'p',
+      allowUnencrypted: true,
+    };
     for (const bad of [{ closeTimeout: 0 }, { cleanupTimeout: -5 }, { closeTimeout: Number.NaN }]) {
       await assert.rejects(connect({ ...base, ...bad }), api.InvalidArgumentError, JSON.stringify(bad));
     }
