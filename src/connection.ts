@@ -11,7 +11,11 @@ export type CommandInput = string | readonly string[] | CmdLine;
 export type RemoteSignal = 'ctrl_c' | 'ctrl_break' | 'terminate';
 
 export interface ProcessOptions {
-  /** Bytes for the process's stdin; a Readable is streamed. Default: no stdin (closed at once). */
+  /**
+   * Bytes for the process's stdin; a Readable is streamed, and stdin is ended after it. Default: none; execute()
+   * then closes stdin at once (End="true"), while startProcess() leaves `stdin` open for the caller to write and
+   * `end()`.
+   */
   stdin?: string | Buffer | Readable;
   /** Extra environment variables for the shell running the command. Default: none. */
   env?: Readonly<Record<string, string>>;
@@ -168,8 +172,20 @@ export interface Connection extends AsyncDisposable {
   ): Promise<DirectoryTransferResult>;
   /** Diagnostics: what the connection has sent and holds open now. */
   stats(): ConnectionStats;
-  /** Release every remote resource (shells) and local socket. Idempotent. */
+  /**
+   * Terminate running commands, then release every remote resource (shells) and local socket. Idempotent.
+   * Bounded by the `closeTimeout` option (ms, default 30000): past it the connection is destroyed as by
+   * {@link destroy}. Resolves when everything was released; rejects with a ShellCleanupError (its `shellIds`
+   * name the shells that may still exist on the server, counted by Windows against MaxShellsPerUser) when a
+   * Delete failed even on a fresh socket, or the bound passed. Never resolves with shells left behind.
+   */
   close(): Promise<void>;
+  /**
+   * Drop everything at once, without a request: no more requests, every socket destroyed, running and starting
+   * commands reject with a ConnectionError. Remote shells are left to Windows' IdleTimeout; a later close()
+   * rejects with a ShellCleanupError naming them. Idempotent.
+   */
+  destroy(): void;
 }
 
 /**

@@ -233,3 +233,17 @@ export class ConnectionError extends WinRmError {
     this.syscallCode = options.syscallCode;
   }
 }
+
+/**
+ * close() could not delete every remote shell (the Delete failed on a fresh socket too, or closeTimeout passed).
+ * Windows keeps such shells against MaxShellsPerUser until their IdleTimeout (2 h by default).
+ */
+export class ShellCleanupError extends ConnectionError {
+  /** ShellIds of the shells that may still exist on the server. */
+  readonly shellIds: readonly string[];
+
+  constructor(message: string, options: WinRmErrorOptions & { shellIds: readonly string[] }) {
+    super(message, options);
+    this.shellIds = options.shellIds;
+  }
+}

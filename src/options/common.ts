@@ -28,6 +28,12 @@ export interface CommonOptions {
   noProfile?: boolean;
   /** Connect timeout in milliseconds (TCP and TLS set-up). Default: 15000. */
   connectTimeout?: number;
+  /**
+   * Most milliseconds close() takes: it terminates running commands and deletes the shells; when the bound
+   * passes, it drops every socket (as destroy() does) and rejects with a ShellCleanupError naming the shells it
+   * could not delete. Default: 30000.
+   */
+  closeTimeout?: number;
   /** Debug sink; secrets are redacted before it sees anything. Default: stderr when DEBUG=winrm-connection:*. */
   logger?: Logger;
 }
@@ -42,10 +48,16 @@ export interface CommonConfig {
   codepage: number;
   noProfile: boolean;
   connectTimeoutMs: number;
+  closeTimeoutMs: number;
   logger: Logger | undefined;
 }
 
-export const COMMON_DEFAULTS = { codepage: 65001, noProfile: false, connectTimeoutMs: 15_000 } as const;
+export const COMMON_DEFAULTS = {
+  codepage: 65001,
+  noProfile: false,
+  connectTimeoutMs: 15_000,
+  closeTimeoutMs: 30_000,
+} as const;
 
 export function resolveCommon(o: CommonOptions): CommonConfig {
   if (o === null || typeof o !== 'object') bad('options', 'connect() needs an options object');
@@ -69,6 +81,7 @@ export function resolveCommon(o: CommonOptions): CommonConfig {
     codepage: checkCodepage(o.codepage ?? COMMON_DEFAULTS.codepage),
     noProfile: o.noProfile ?? COMMON_DEFAULTS.noProfile,
     connectTimeoutMs: durationMs('connectTimeout', o.connectTimeout, COMMON_DEFAULTS.connectTimeoutMs),
+    closeTimeoutMs: durationMs('closeTimeout', o.closeTimeout, COMMON_DEFAULTS.closeTimeoutMs),
     logger: o.logger,
   };
 }

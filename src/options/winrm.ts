@@ -36,6 +36,13 @@ export interface WinRmOptions {
   operationTimeout?: number;
   /** HTTP read timeout in milliseconds; must exceed operationTimeout. Default: operationTimeout + 10000. */
   readTimeout?: number;
+  /**
+   * Most milliseconds one cleanup request may take: a Signal that kills a command after a deadline or abort,
+   * waiting for the answer of a Command the abort overtook (to terminate it), and each Delete of a shell (a
+   * failed Delete is retried on a fresh socket). A shell whose command could not be confirmed terminated is
+   * deleted instead of reused. Default: 10000.
+   */
+  cleanupTimeout?: number;
   /** MaxEnvelopeSize in bytes, for requests and responses; at least 8192. Default: 512000 (Windows 2012+; 2008 R2 needs 153600). */
   maxEnvelopeSize?: number;
   /** Refuse responses larger than this many bytes. Default: 4 x maxEnvelopeSize. */
@@ -93,6 +100,7 @@ export interface WsmanConfig {
   locale: string;
   maxCommandsPerShell: number;
   maxShells: number;
+  cleanupTimeoutMs: number;
 }
 
 export type WinRmConfig = WinRmHttpConfig & WsmanConfig;
@@ -104,6 +112,7 @@ export const WINRM_DEFAULTS = {
   maxConcurrentRequests: 8,
   maxCommandsPerShell: 1000,
   maxShells: 8,
+  cleanupTimeoutMs: 10_000,
   /** Smallest OperationTimeout accepted: below it every Receive would come back TimedOut. */
   minOperationTimeoutMs: 100,
 } as const;
@@ -227,5 +236,6 @@ export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmCo
       WINRM_DEFAULTS.maxCommandsPerShell,
     ),
     maxShells: count('maxShells', o.maxShells, Math.max(WINRM_DEFAULTS.maxShells, maxConcurrentRequests)),
+    cleanupTimeoutMs: durationMs('cleanupTimeout', o.cleanupTimeout, WINRM_DEFAULTS.cleanupTimeoutMs),
   };
 }

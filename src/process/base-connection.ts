@@ -22,7 +22,8 @@ import type {
   TransferResult,
 } from '../connection.ts';
 import type { DebugLog } from '../debug.ts';
-import { ConnectionError, InvalidArgumentError } from '../errors.ts';
+import { ConnectionError, InvalidArgumentError, TimeoutError, type WinRmError } from '../errors.ts';
+import { COMMON_DEFAULTS } from '../options/common.ts';
 import {
   downloadDirectory,
   downloadFile,
@@ -30,8 +31,17 @@ import {
   uploadDirectory,
   uploadFile,
 } from '../transfer/index.ts';
-import { collectOutput, feedStdin } from './io.ts';
+import { closeStdin, collectOutput, feedStdin } from './io.ts';
 import { checkDeadline } from './lifecycle.ts';
+
+/** A process that can be failed with a given error (destroy() fails running commands with a ConnectionError). */
+export interface Abortable {
+  abortWith(err: WinRmError): void;
+}
+
+function isAbortable(p: RemoteProcess): p is RemoteProcess & Abortable {
+  return typeof (p as Partial<Abortable>).abortWith === 'function';
+}
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 /** Stdin bytes per write for strategies that do not know better. */
@@ -48,6 +58,8 @@ export abstract class BaseConnection implements Connection {
   private readonly closeSignal = new AbortController();
   /** close() is waiting for transfers: they may still start their cleanup processes. */
   private draining = false;
+  /** Bound of close() in milliseconds (the closeTimeout option); a strategy sets it from its options. */
+  protected closeTimeoutMs: number = COMMON_DEFAULTS.closeTimeoutMs;
 
   /** `codepage`: the connection's default console code page, to decode execute() output. */
   constructor(
@@ -115,6 +127,7 @@ export abstract class BaseConnection implements Connection {
   async execute(command: CommandInput, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const proc = await this.start(command, options);
     if (options.stdin !== undefined) feedStdin(proc.stdin, options.stdin);
+    else closeStdin(proc.stdin);
     const codepage = options.codepage ?? this.defaultCodepage;
     const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
     const outP = collectOutput(proc.stdout, maxBuffer, options.onStdout);
@@ -210,9 +223,17 @@ export abstract class BaseConnection implements Connection {
     return this.track(() => downloadDirectory(this.transferPeer, remoteDir, localDir, options));
   }
 
-  /** Terminate running commands, wait for them, then release every remote resource and socket. Idempotent. */
+  /**
+   * Terminate running commands, wait for them, then release every remote resource and socket, within
+   * closeTimeout; past it, destroy() and reject with what was left behind. Idempotent.
+   */
   close(): Promise<void> {
-    this.closing ??= (async () => {
+    this.closing ??= this.closeWithin(this.closeTimeoutMs);
+    return this.closing;
+  }
+
+  private async closeWithin(ms: number): Promise<void> {
+    const graceful = (async () => {
       // Transfers stop as on a cancel and remove their temporary files first (each bounded by its own grace).
       this.draining = true;
       this.closeSignal.abort();
@@ -225,7 +246,60 @@ export abstract class BaseConnection implements Connection {
       await Promise.allSettled([...this.running].map((p) => p.exited));
       await this.releaseResources();
     })();
-    return this.closing;
+    graceful.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    });
+    try {
+      if ((await Promise.race([graceful.then(() => 'done' as const), outOfTime])) === 'done') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.drop(new ConnectionError(`close() did not finish within ${ms} ms; the connection was destroyed`));
+    const cause = new TimeoutError(`close() did not finish within ${ms} ms (closeTimeout)`, {
+      timeoutMs: ms,
+    });
+    throw this.leftBehind(cause) ?? cause;
+  }
+
+  /**
+   * Drop everything at once: no more requests, every socket destroyed; running and starting commands reject
+   * with a ConnectionError. Remote shells are not deleted (a later close() rejects with a ShellCleanupError
+   * naming them). Idempotent.
+   */
+  destroy(): void {
+    if (this.destroyed) return;
+    const err = new ConnectionError('The connection was destroyed');
+    if (!this.closing) {
+      this.closing = (async () => {
+        const left = this.leftBehind();
+        if (left) throw left;
+      })();
+      this.closing.catch(() => undefined);
+    }
+    this.drop(err);
+  }
+
+  private destroyed = false;
+
+  private drop(err: WinRmError): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.stopAccepting();
+    for (const p of this.running) {
+      if (isAbortable(p)) p.abortWith(err);
+      else void p.kill('terminate').catch(() => undefined);
+    }
+    this.dropResources();
+  }
+
+  /** destroy(): drop every socket and refuse further requests at once. Default: nothing to drop. */
+  protected dropResources(): void {}
+
+  /** The error naming what may be left on the far side after close() or destroy(); undefined: nothing. */
+  protected leftBehind(_cause?: unknown): WinRmError | undefined {
+    return undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

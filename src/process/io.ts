@@ -9,6 +9,15 @@ export function feedStdin(stdin: Writable, input: string | Buffer | Readable): v
   pipeline(source, stdin).catch(() => undefined);
 }
 
+/**
+ * No stdin: end it at once (WinRM: one Send with End="true", not awaited, so it runs beside the first Receive).
+ * A failure of that Send surfaces through the process, never as an unhandled 'error' event.
+ */
+export function closeStdin(stdin: Writable): void {
+  stdin.on('error', () => undefined);
+  stdin.end();
+}
+
 /** Collect a stream, keeping at most `max` bytes but reading to the end. */
 export async function collectOutput(
   stream: Readable,

@@ -55,18 +55,32 @@ export class ProcessLifecycle {
     return this.#finished;
   }
 
-  /** Start the deadline (milliseconds) and follow the caller's AbortSignal. */
-  arm(timeoutMs: number | undefined, signal: AbortSignal | undefined): void {
+  /**
+   * Start the deadline and follow the caller's AbortSignal. `timeoutMs`: milliseconds left; `totalMs`: the
+   * caller's whole timeout, for the message (default: timeoutMs). `killed`: what the message says about the
+   * kill (default: 'it was killed').
+   */
+  arm(
+    timeoutMs: number | undefined,
+    signal: AbortSignal | undefined,
+    totalMs = timeoutMs,
+    killed = 'it was killed',
+  ): void {
     if (timeoutMs !== undefined) {
-      this.timer = setTimeout(() => {
-        this.abort(
-          new TimeoutError(`The command did not finish within ${timeoutMs} ms; it was killed`, { timeoutMs }),
-        );
-      }, timeoutMs);
+      this.timer = setTimeout(
+        () => {
+          this.abort(
+            new TimeoutError(`The command did not finish within ${totalMs} ms; ${killed}`, {
+              timeoutMs: totalMs,
+            }),
+          );
+        },
+        Math.max(0, timeoutMs),
+      );
     }
     if (signal) {
       const onAbort = () =>
-        this.abort(new AbortError('The command was aborted; it was killed', { cause: signal.reason }));
+        this.abort(new AbortError(`The command was aborted; ${killed}`, { cause: signal.reason }));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       this.exited.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
@@ -102,5 +116,61 @@ export class ProcessLifecycle {
     this.streams.stdout.destroy();
     this.streams.stderr.destroy();
     this.streams.stdin.destroy();
+  }
+}
+
+/**
+ * The deadline and abort of one command from the moment it is asked for, shell creation and the Command request
+ * included; once the command runs, {@link ProcessLifecycle.arm} takes over with the time left.
+ */
+export class StartDeadline {
+  private readonly controller = new AbortController();
+  private readonly startedAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onAbort = () =>
+    this.controller.abort(new AbortError('aborted', { cause: this.caller?.reason }));
+
+  constructor(
+    /** The caller's timeout in milliseconds. */
+    readonly timeoutMs: number | undefined,
+    private readonly caller: AbortSignal | undefined,
+  ) {
+    if (timeoutMs !== undefined) {
+      this.timer = setTimeout(() => this.controller.abort(new TimeoutError('deadline')), timeoutMs);
+    }
+    if (caller?.aborted) this.onAbort();
+    else caller?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Aborted when the deadline passes or the caller aborts. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Whether `err` is this deadline's own abort reason (or the caller's). */
+  isStop(err: unknown): boolean {
+    return this.signal.aborted && err === this.signal.reason;
+  }
+
+  /** Milliseconds left of the timeout, or undefined without one. */
+  remainingMs(): number | undefined {
+    return this.timeoutMs === undefined ? undefined : this.timeoutMs - (Date.now() - this.startedAt);
+  }
+
+  /** The caller's error for a stop before the command ran; `state` says what was and was not done. */
+  error(state: string): WinRmError {
+    if (this.caller?.aborted) {
+      return new AbortError(`The command was aborted; ${state}`, { cause: this.caller.reason });
+    }
+    return new TimeoutError(`The command did not finish within ${this.timeoutMs} ms; ${state}`, {
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  /** No more timer or listener. */
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.caller?.removeEventListener('abort', this.onAbort);
   }
 }

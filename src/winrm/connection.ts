@@ -7,13 +7,15 @@
 import { checkCodepage } from '../codepage.ts';
 import type { ConnectionStats, ProcessOptions, RemoteProcess } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
+import type { ShellCleanupError } from '../errors.ts';
 import { createHttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { BaseConnection } from '../process/base-connection.ts';
+import { StartDeadline } from '../process/lifecycle.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
-import { faultAction, MAX_REOPENS } from './policy.ts';
-import { type RemoteProcessImpl, startRemoteProcess } from './process.ts';
-import { type Shell, ShellPool } from './shells.ts';
+import { commandMayHaveRun, faultAction, MAX_REOPENS } from './policy.ts';
+import { type RemoteProcessImpl, SHELL_HANDED_OFF, startRemoteProcess } from './process.ts';
+import { type Shell, ShellPool, type ShellSettings } from './shells.ts';
 import { WsmanClient } from './wsman-client.ts';
 
 /** ShellId and CommandId are GUIDs: measuring the empty Send with one of the same length gives its exact size. */
@@ -31,6 +33,7 @@ export class WinRmInternalConnection extends BaseConnection {
     super(debug, opts.codepage);
     this.transport = new WsmanClient(opts, createHttpTransport(opts), this.debug);
     this.shells = new ShellPool(this.transport, opts);
+    this.closeTimeoutMs = opts.closeTimeoutMs;
   }
 
   stats(): ConnectionStats {
@@ -52,32 +55,78 @@ export class WinRmInternalConnection extends BaseConnection {
       cwd: options.cwd,
       env: options.env,
     };
+    // The deadline and the caller's abort cover the whole start: waiting for a shell, its Create, the Command.
+    const deadline = new StartDeadline(options.timeout, options.signal);
+    try {
+      return await this.launchIn(settings, line, options, deadline);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async launchIn(
+    settings: ShellSettings,
+    line: string,
+    options: ProcessOptions,
+    deadline: StartDeadline,
+  ): Promise<RemoteProcess> {
     // A reused shell may have idled out or hit a quota: ./policy.ts decides, and a fresh shell is tried once.
     for (let attempt = 0; ; attempt++) {
-      const shell = await this.shells.acquire(settings, options.signal);
+      let shell: Shell;
+      try {
+        shell = await this.shells.acquire(settings, deadline.signal);
+      } catch (err) {
+        if (deadline.isStop(err)) throw deadline.error('no shell was ready yet, so nothing ran');
+        throw err;
+      }
+      if (deadline.signal.aborted) {
+        await this.shells.release(shell).catch(() => undefined);
+        throw deadline.error('no Command was sent');
+      }
       try {
         shell.commands++;
         const proc: RemoteProcessImpl = await startRemoteProcess(
           this.transport,
-          { shellId: shell.id, commandLine: line, timeoutMs: options.timeout, signal: options.signal },
+          {
+            shellId: shell.id,
+            commandLine: line,
+            deadline,
+            signal: options.signal,
+            cleanupTimeoutMs: this.opts.cleanupTimeoutMs,
+          },
           {
             onSettled: (healthy) => this.settled(shell, healthy),
             onCompleted: (cleanup) => this.completed(shell, cleanup),
+            track: (work) => this.trackCleanup(work),
           },
         );
         return proc;
       } catch (err) {
+        // The command the abort overtook is being terminated; that task decides the shell's fate.
+        if (err instanceof Error && SHELL_HANDED_OFF.has(err)) throw err;
         const action = faultAction('start', err);
         if (action === 'reopen') this.shells.discard(shell);
         else if (action === 'replace') await this.shells.destroy(shell);
         else {
-          await this.shells.release(shell).catch(() => undefined);
+          if (commandMayHaveRun(err)) await this.shells.destroy(shell).catch(() => undefined);
+          else await this.shells.release(shell).catch(() => undefined);
           throw err;
         }
         if (attempt >= MAX_REOPENS) throw err;
         this.debug.log('shell', `reopening shell after fault ${(err as { faultCode?: number }).faultCode}`);
       }
     }
+  }
+
+  /** Cleanup still going on after its command's caller was answered: close() waits for it (bounded). */
+  private trackCleanup(work: Promise<unknown>): void {
+    const tracked: Promise<void> = work
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => this.pendingCleanups.delete(tracked));
+    this.pendingCleanups.add(tracked);
   }
 
   /** The shell goes back to the pool at once; a terminate that fails later retires it. */
@@ -101,11 +150,27 @@ export class WinRmInternalConnection extends BaseConnection {
     this.shells.stop();
   }
 
-  /** Delete every shell (after the terminates still on their way) and close all sockets. */
+  /**
+   * Delete every shell (after the terminates still on their way) and close all sockets. Rejects with a
+   * ShellCleanupError naming the shells that could not be deleted.
+   */
   protected async releaseResources(): Promise<void> {
     await Promise.allSettled([...this.pendingCleanups]);
-    const errors = await this.shells.closeAll();
+    try {
+      await this.shells.closeAll();
+    } finally {
+      this.transport.close();
+    }
+  }
+
+  /** destroy(): every socket dropped at once, requests in flight fail, nothing more is sent. */
+  protected override dropResources(): void {
+    this.shells.abandon();
     this.transport.close();
-    if (errors.length > 0) this.debug.log('shell', `${errors.length} shell(s) could not be deleted`);
+  }
+
+  /** The shells that may be left on the server (close() ran out of time, or destroy()). */
+  protected override leftBehind(cause?: unknown): ShellCleanupError | undefined {
+    return this.shells.remainingIds().length > 0 ? this.shells.cleanupError(cause) : undefined;
   }
 }

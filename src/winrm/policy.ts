@@ -3,6 +3,8 @@
  * and what to do instead. WinRb keeps the same rules in FAULTS_FOR_RESET and one retry method; pypsrp in
  * WSMan.invoke's callers. Every call site asks {@link faultAction}; none compares fault codes itself.
  */
+
+import { HttpError, InvalidArgumentError, WsmanFaultError } from '../errors.ts';
 import { FAULT } from '../wsman/constants.ts';
 import { isFault } from '../wsman/faults.ts';
 
@@ -44,4 +46,13 @@ export const MAX_REOPENS = 1;
 export function faultAction(phase: RequestPhase, err: unknown): FaultAction {
   for (const [codes, action] of POLICY[phase]) if (isFault(err, ...codes)) return action;
   return 'fail';
+}
+
+/**
+ * Whether a Command that failed with `err` may still have started a process: only an answer (a fault, an HTTP
+ * error status) or a request never sent (an invalid argument) says it did not. After anything else (a socket
+ * killed, a read timeout) the shell may hold a process nobody can name, so it is deleted, not reused.
+ */
+export function commandMayHaveRun(err: unknown): boolean {
+  return !(err instanceof WsmanFaultError || err instanceof HttpError || err instanceof InvalidArgumentError);
 }

@@ -4,12 +4,19 @@
  * Receive loop: w:TimedOut (2150858793) only means "no output within OperationTimeout", so Receive is sent again;
  * the caller's deadline (timeout / AbortSignal) is separate and kills the command. Output is pushed into the
  * stdout/stderr Readables; when a consumer stops reading, the loop stops polling until it reads again, so memory
- * stays bounded by the streams' high-water marks plus one response.
+ * stays bounded by the streams' high-water marks plus one response. A Receive answered at once with "Running" and
+ * no output is followed by the next after 0, then 50, 100, 200, ... ms, at most 1000 ms (receiveBackoffMs);
+ * any output, or a w:TimedOut (the server held the poll), resets the wait to 0.
+ *
+ * Deadline and abort: the caller hears at once (the error says what was not confirmed); the kill (ctrl_c, then
+ * terminate; each Signal bounded by cleanupTimeout) goes on and decides whether the shell is reused (terminate
+ * confirmed) or deleted.
  */
 import { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { RemoteProcess, RemoteSignal } from '../connection.ts';
 import { AbortError, ProtocolError, TimeoutError, type WinRmError } from '../errors.ts';
-import { asWinRmError, ProcessLifecycle } from '../process/lifecycle.ts';
+import { asWinRmError, ProcessLifecycle, type StartDeadline } from '../process/lifecycle.ts';
 import type { ReceiveResult } from '../wsman/actions/receive.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { COMMAND, RECEIVE, SEND, SIGNAL } from './actions.ts';
@@ -27,27 +34,104 @@ export interface ProcessHooks {
    * round trip per command without sending fewer messages.
    */
   onCompleted(cleanup: Promise<boolean>): void;
+  /** Cleanup that goes on after the caller heard the outcome (kill Signals after a deadline): close() waits. */
+  track(work: Promise<unknown>): void;
 }
 
 export interface StartParams {
   shellId: string;
   commandLine: string;
-  timeoutMs?: number;
+  /** The command's deadline and abort, running since the command was asked for. */
+  deadline: StartDeadline;
+  /** The caller's AbortSignal. */
   signal?: AbortSignal;
+  /** Bound of each cleanup request (Signal, the late Command answer), milliseconds. */
+  cleanupTimeoutMs: number;
 }
 
-/** Start the command (one Command request) and return the live process. */
+/**
+ * Errors of startRemoteProcess after which the shell is no longer the caller's: a background task terminates
+ * the command the abort overtook and then releases the shell (or deletes it).
+ */
+export const SHELL_HANDED_OFF = new WeakSet<Error>();
+
+/** Idle Receive back-off: polls answered at once with no output wait 0, 50, 100, ... ms, at most this. */
+export const RECEIVE_BACKOFF_MAX_MS = 1000;
+const RECEIVE_BACKOFF_FIRST_MS = 50;
+
+/** Milliseconds to wait before the next Receive after `idle` answers in a row without output (0 first). */
+export function receiveBackoffMs(idle: number): number {
+  if (idle <= 0) return 0;
+  return Math.min(RECEIVE_BACKOFF_MAX_MS, RECEIVE_BACKOFF_FIRST_MS * 2 ** (idle - 1));
+}
+
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * Start the command (one Command request) and return the live process. The Command itself is not cut short by
+ * an abort or the deadline: it may have reached the server, and only its answer names the process. The caller
+ * hears of the stop at once; the answer is awaited (at most cleanupTimeoutMs) and the command terminated, and
+ * when that cannot be confirmed the shell is deleted (deleting a shell ends its processes, [MS-WSMV] 3.1.4.11).
+ */
 export async function startRemoteProcess(
   client: WsmanClient,
   params: StartParams,
   hooks: ProcessHooks,
 ): Promise<RemoteProcessImpl> {
-  if (params.signal?.aborted) throw new AbortError('The command was aborted before it started');
-  const { commandId } = await client.invoke(
+  const { deadline } = params;
+  if (deadline.signal.aborted) throw deadline.error('no Command was sent');
+  const late = new AbortController();
+  const sent = client.invoke(
     COMMAND,
     { shellId: params.shellId, command: params.commandLine },
-    { signal: params.signal },
+    { signal: late.signal },
   );
+  let commandId: string;
+  try {
+    ({ commandId } = await untilStopped(sent, deadline.signal));
+  } catch (err) {
+    if (!deadline.isStop(err)) throw err;
+    const timer = setTimeout(() => late.abort(), params.cleanupTimeoutMs);
+    hooks.track(
+      sent
+        .then(({ commandId: id }) => {
+          clearTimeout(timer);
+          return client.invoke(
+            SIGNAL,
+            { shellId: params.shellId, commandId: id, signal: 'terminate' },
+            { what: 'Signal terminate', signal: AbortSignal.timeout(params.cleanupTimeoutMs) },
+          );
+        })
+        .then(
+          () => hooks.onSettled(true),
+          () => hooks.onSettled(false),
+        )
+        .finally(() => clearTimeout(timer)),
+    );
+    const e = deadline.error(
+      'the Command was in flight: terminate follows its answer, else its shell is deleted (not confirmed)',
+    );
+    SHELL_HANDED_OFF.add(e);
+    throw e;
+  }
+  // From here the process lifecycle keeps the deadline (the time left of it) and follows the caller's signal.
+  deadline.dispose();
   const proc = new RemoteProcessImpl(client, params, commandId, hooks);
   proc.begin();
   return proc;
@@ -105,9 +189,15 @@ export class RemoteProcessImpl implements RemoteProcess {
     return this.life.stop;
   }
 
-  /** Start the Receive loop and the deadline. */
+  /** Start the Receive loop and the deadline (the time left of it). */
   begin(): void {
-    this.life.arm(this.params.timeoutMs, this.params.signal);
+    const d = this.params.deadline;
+    this.life.arm(
+      d.remainingMs(),
+      this.params.signal,
+      d.timeoutMs,
+      'kill sent (ctrl_c, terminate), not confirmed',
+    );
     void this.receiveLoop();
   }
 
@@ -149,9 +239,11 @@ export class RemoteProcessImpl implements RemoteProcess {
 
   private async receiveLoop(): Promise<void> {
     let exitCode: number | undefined;
+    let idle = 0;
     try {
       while (exitCode === undefined) {
         await this.waitForDemand();
+        if (idle > 0) await this.pause(receiveBackoffMs(idle));
         if (this.stop.signal.aborted) throw this.life.failure ?? new AbortError();
         let result: ReceiveResult;
         try {
@@ -161,9 +253,15 @@ export class RemoteProcessImpl implements RemoteProcess {
             { signal: this.stop.signal },
           );
         } catch (err) {
-          if (faultAction('receive', err) === 'poll-again' && !this.stop.signal.aborted) continue;
+          if (faultAction('receive', err) === 'poll-again' && !this.stop.signal.aborted) {
+            idle = 0; // the server held this poll for OperationTimeout: no need to wait before the next
+            continue;
+          }
           throw this.stop.signal.aborted && this.life.failure ? this.life.failure : err;
         }
+        // A server answering "Running" at once with nothing (seen with some WinRM hosts, e.g. OMI) is polled
+        // with back-off, reset by any output: see receiveBackoffMs.
+        idle = result.chunks.some((c) => c.data.length > 0) ? 0 : idle + 1;
         for (const c of result.chunks) {
           if (c.data.length === 0) continue;
           if (c.name === 'stdout') this.stdout.push(c.data);
@@ -185,11 +283,25 @@ export class RemoteProcessImpl implements RemoteProcess {
     } catch (err) {
       this.life.finish();
       const e = asWinRmError(err);
-      const healthy = await this.cleanup(e);
+      const cleanup = this.cleanup(e);
       // The error is reported once, through `exited`; the streams just stop (close without end).
+      if (e === this.life.failure) {
+        // Stopped (deadline, abort, kill('terminate')): the caller hears at once, as the deadline promises, and
+        // the message says the kill is not confirmed; the Signals go on (bounded) and decide the shell's fate.
+        this.life.fail(e);
+        this.hooks.track(cleanup.then((healthy) => this.settle(healthy)));
+        return;
+      }
+      const healthy = await cleanup;
       this.life.fail(e);
       this.settle(healthy);
     }
+  }
+
+  /** Wait `ms` before the next poll, or less when the command is stopped. */
+  private async pause(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    await delay(ms, undefined, { signal: this.stop.signal }).catch(() => undefined);
   }
 
   /** Signal terminate once the command is over ([MS-WSMV] 3.1.4.14); after a failure, ctrl_c first. */
@@ -220,8 +332,13 @@ export class RemoteProcessImpl implements RemoteProcess {
     await this.client.invoke(
       SIGNAL,
       { shellId: this.params.shellId, commandId: this.commandId, signal },
-      { what: `Signal ${signal}` },
+      { what: `Signal ${signal}`, signal: AbortSignal.timeout(this.params.cleanupTimeoutMs) },
     );
+  }
+
+  /** Fail the command with `err` (the connection was destroyed): no cleanup beyond what the transport allows. */
+  abortWith(err: WinRmError): void {
+    this.life.abort(err);
   }
 
   async kill(signal: RemoteSignal = 'ctrl_c'): Promise<void> {

@@ -5,7 +5,7 @@
  * with other settings is deleted to make room. Every shell opened is deleted by closeAll(), including one whose
  * Create was still in flight when the pool closed.
  */
-import { AbortError, ConnectionError } from '../errors.ts';
+import { AbortError, ConnectionError, ShellCleanupError, WinRmError } from '../errors.ts';
 import type { WsmanConfig } from '../options/index.ts';
 import { CREATE_SHELL, DELETE_SHELL } from './actions.ts';
 import { faultAction } from './policy.ts';
@@ -27,6 +27,14 @@ export interface Shell {
   retired?: boolean;
 }
 
+/** The typed reason a signal was aborted with, or an AbortError. */
+function stopReason(signal: AbortSignal | undefined, message: string): WinRmError {
+  return signal?.reason instanceof WinRmError ? signal.reason : new AbortError(message);
+}
+
+/** Attempts of one Delete: a failure other than a fault is retried on a fresh socket. */
+const DELETE_ATTEMPTS = 3;
+
 function keyOf(s: ShellSettings): string {
   return JSON.stringify([
     s.codepage,
@@ -46,11 +54,13 @@ export class ShellPool {
   /** Deletes in flight: closeAll() waits for them before the sockets close. */
   private readonly deleting = new Set<Promise<void>>();
   private readonly waiters: Array<() => void> = [];
+  /** Shells whose Delete failed on every attempt: they may still exist; closeAll() tries once more, then reports. */
+  private readonly undeleted = new Set<Shell>();
   private closed = false;
 
   constructor(
     private readonly client: WsmanClient,
-    private readonly opts: Pick<WsmanConfig, 'maxShells' | 'maxCommandsPerShell'>,
+    private readonly opts: Pick<WsmanConfig, 'maxShells' | 'maxCommandsPerShell' | 'cleanupTimeoutMs'>,
   ) {}
 
   get openCount(): number {
@@ -95,7 +105,7 @@ export class ShellPool {
       const onAbort = () => {
         const i = this.waiters.indexOf(wake);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(new AbortError('Aborted while waiting for a free shell'));
+        reject(stopReason(signal, 'Aborted while waiting for a free shell'));
       };
       const wake = () => {
         signal?.removeEventListener('abort', onAbort);
@@ -146,7 +156,7 @@ export class ShellPool {
     return new Promise<Shell>((resolve, reject) => {
       const onAbort = () => {
         made.then((shell) => this.release(shell)).catch(() => undefined);
-        reject(new AbortError('Aborted while opening a shell'));
+        reject(stopReason(signal, 'Aborted while opening a shell'));
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -191,14 +201,23 @@ export class ShellPool {
     if (this.open.delete(shell)) this.wakeOne();
   }
 
-  /** Delete a shell on the server; "already gone" is not an error. */
+  /**
+   * Delete a shell on the server; "already gone" is not an error. A failure that is not a WSManFault (a socket
+   * killed, a timeout) is retried on a fresh socket (the failed channel is dropped); each attempt is bounded by
+   * cleanupTimeout. A shell that still could not be deleted is kept for closeAll() to report.
+   */
   destroy(shell: Shell): Promise<void> {
     if (!this.open.delete(shell)) return Promise.resolve();
-    const done = this.client
-      .invoke(DELETE_SHELL, { shellId: shell.id })
-      .catch((err: unknown) => {
-        if (faultAction('cleanup', err) !== 'ignore') throw err;
-      })
+    const done = this.deleteOnServer(shell)
+      .then(
+        () => {
+          this.undeleted.delete(shell);
+        },
+        (err: unknown) => {
+          this.undeleted.add(shell);
+          throw err;
+        },
+      )
       .finally(() => {
         this.deleting.delete(done);
         this.wakeOne();
@@ -207,20 +226,69 @@ export class ShellPool {
     return done;
   }
 
+  private async deleteOnServer(shell: Shell): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.invoke(
+          DELETE_SHELL,
+          { shellId: shell.id },
+          { signal: AbortSignal.timeout(this.opts.cleanupTimeoutMs) },
+        );
+        return;
+      } catch (err) {
+        if (faultAction('cleanup', err) === 'ignore') return;
+        // A fault is the server's answer: asking again gets the same one. Anything else may be the socket.
+        const retry = !(err instanceof WinRmError && err.code === 'WINRM_WSMAN_FAULT');
+        if (!retry || attempt >= DELETE_ATTEMPTS || this.destroyed) throw err;
+      }
+    }
+  }
+
+  /** Ids of shells that may still exist on the server: open ones and those whose Delete failed. */
+  remainingIds(): string[] {
+    return [...new Set([...this.open, ...this.undeleted])].map((s) => s.id);
+  }
+
+  private destroyed = false;
+
+  /** destroy() of the connection: no more requests, nothing retried. */
+  abandon(): void {
+    this.destroyed = true;
+    this.stop();
+  }
+
   /** No more shells: commands waiting for one fail with ConnectionError, Creates in flight are deleted. */
   stop(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Delete every shell, after the Creates in flight; returns the errors of deletes that failed. */
-  async closeAll(): Promise<unknown[]> {
+  /**
+   * Delete every shell, after the Creates in flight (and again those whose Delete failed earlier). Rejects with
+   * a ShellCleanupError naming the shells that could not be deleted.
+   */
+  async closeAll(): Promise<void> {
     this.stop();
     await Promise.allSettled([...this.creating]);
     this.idle.clear();
+    for (const s of this.undeleted) this.open.add(s);
     const results = await Promise.allSettled([...this.open].map((s) => this.destroy(s)));
     // Deletes started elsewhere (a Create that finished after stop()) finish before the sockets close.
     await Promise.allSettled([...this.deleting]);
-    return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (this.undeleted.size > 0) throw this.cleanupError(failed[0]?.reason);
+  }
+
+  /** The error naming every shell that may still exist on the server. */
+  cleanupError(cause?: unknown): ShellCleanupError {
+    const shellIds = this.remainingIds();
+    return new ShellCleanupError(`${shellIds.length} shell(s) could not be deleted: ${shellIds.join(', ')}`, {
+      shellIds,
+      cause,
+      remedy:
+        'Windows counts them against MaxShellsPerUser until their IdleTimeout (2 h by default); remove them ' +
+        'on the host with Remove-WSManInstance -ResourceURI ' +
+        "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd -SelectorSet @{ShellId='ID'}, or restart WinRM",
+    });
   }
 }

@@ -90,7 +90,13 @@ export function parseReceiveResponse(msg: SoapMessage, commandId?: string): Rece
     if (ec) {
       const t = textOf(ec);
       if (!/^-?\d+$/.test(t)) throw new ProtocolError(`The ${what} has a non-numeric ExitCode "${t}"`);
-      exitCode = Number(t);
+      // A Windows exit code is a DWORD; WinRM writes it as signed (-1) or unsigned (4294967295) 32-bit
+      // decimal. A wider number is not an exit code (Number() would turn 99999999999999999999 into 1e20).
+      const n = Number(t);
+      if (t.replace(/^-/, '').length > 10 || n < -(2 ** 31) || n > 2 ** 32 - 1) {
+        throw new ProtocolError(`The ${what} has an ExitCode "${t}" outside the 32-bit range`);
+      }
+      exitCode = n;
     }
   }
   return { chunks, state, exitCode };
