@@ -82,10 +82,8 @@ describe('winrm-connection exec: stdin', () => {
     assert.equal(cli.out().toString(), 'x\n');
   });
 
-  // The CLI part is that --no-stdin passes no stdin; that the command then sees stdin closed at once is the
-  // library part of the fix (src/process), another engineer's: todo until it lands, then drop the todo.
-  const todo = 'needs the library to close stdin when none is given';
-  it('--no-stdin gives the command no stdin: mock-cat ends at once', { timeout: 30_000, todo }, async () => {
+  // The CLI passes no stdin with --no-stdin; the library then ends the command's stdin at once.
+  it('--no-stdin gives the command no stdin: mock-cat ends at once', { timeout: 30_000 }, async () => {
     const t = io({ WINRM_PASSWORD: USER.password });
     const stdin = Readable.from(['not sent\n']);
     assert.equal(await main(['exec', ...flags(), '--no-stdin', '--', 'mock-cat'], { ...t.io, stdin }), 0);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { bindCancel, Interrupted, installSignalHandlers } from '../src/cli/cancel.ts';
+import { bindCancel, closeAfter, Interrupted, installSignalHandlers } from '../src/cli/cancel.ts';
 import { main } from '../src/cli/main.ts';
 import { cliMessage, OPTION_FLAGS } from '../src/cli/options.ts';
 import { progressFrame, progressLine } from '../src/cli/transfer.ts';
@@ -146,5 +146,26 @@ describe('CLI signal handling (pure)', () => {
     release();
     dispose();
     assert.equal(source.listenerCount('SIGINT') + source.listenerCount('SIGTERM'), 0);
+  });
+});
+
+describe('closing after the operation', () => {
+  const failingClose = {
+    close: () => Promise.reject(new Error('1 shell(s) could not be deleted: S-1')),
+  } as unknown as Connection;
+
+  it('a failed close() is the error of an operation that succeeded', async () => {
+    const lines: string[] = [];
+    await assert.rejects(
+      closeAfter(failingClose, false, { write: (t) => lines.push(t) }),
+      /could not be deleted/,
+    );
+    assert.deepEqual(lines, []);
+  });
+
+  it('a failed close() after a failed operation is an extra stderr line, not a replacement', async () => {
+    const lines: string[] = [];
+    await closeAfter(failingClose, true, { write: (t) => lines.push(t) });
+    assert.deepEqual(lines, ['winrm-connection: also: 1 shell(s) could not be deleted: S-1\n']);
   });
 });

@@ -66,6 +66,24 @@ export function bindCancel(
   return release;
 }
 
+/**
+ * Close the connection after the operation. A close() that fails (a shell it could not delete, its bound passed)
+ * is reported: it becomes the run's error when the operation itself succeeded, and an extra stderr line when the
+ * operation's own error is already on its way.
+ */
+export async function closeAfter(
+  conn: Connection,
+  operationFailed: boolean,
+  stderr: { write(text: string): unknown },
+): Promise<void> {
+  try {
+    await conn.close();
+  } catch (err) {
+    if (!operationFailed) throw err;
+    stderr.write(`winrm-connection: also: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
 /** The exit code for an interrupted run, or undefined when the signal did not fire. */
 export function interruptCode(signal: AbortSignal | undefined): number | undefined {
   return signal?.aborted && signal.reason instanceof Interrupted ? signal.reason.exitCode : undefined;

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../connect.ts';
 import { InvalidArgumentError, WinRmError } from '../errors.ts';
-import { bindCancel, type Interrupted, installSignalHandlers, interruptCode } from './cancel.ts';
+import { bindCancel, closeAfter, type Interrupted, installSignalHandlers, interruptCode } from './cancel.ts';
 import { CONNECTION_USAGE, cliMessage, parseCli, toConnectionOptions, UsageError } from './options.ts';
 import { runTransferCli, TRANSFER_USAGE } from './transfer.ts';
 
@@ -71,6 +71,7 @@ async function exec(argv: string[], io: CliIo): Promise<number> {
   const stdin = values['no-stdin'] !== true && io.stdin && io.stdin.isTTY !== true ? io.stdin : undefined;
   const conn = await connect(options);
   const release = bindCancel(conn, io.signal);
+  let failed = true;
   try {
     const streamOpts = {
       timeout: timeoutMs,
@@ -83,10 +84,11 @@ async function exec(argv: string[], io: CliIo): Promise<number> {
     const result = values.powershell
       ? await conn.executePowerShell(positionals.join(' '), streamOpts)
       : await conn.execute(positionals.length === 1 ? positionals[0]! : positionals, streamOpts);
+    failed = false;
     return result.exitCode >>> 0 > 255 ? 255 : result.exitCode & 0xff;
   } finally {
     release();
-    await conn.close();
+    await closeAfter(conn, failed, io.stderr);
   }
 }
 

@@ -6,7 +6,7 @@
 import { connect } from '../connect.ts';
 import type { TransferOptions, TransferProgress } from '../connection.ts';
 import { TransferError } from '../errors.ts';
-import { bindCancel } from './cancel.ts';
+import { bindCancel, closeAfter } from './cancel.ts';
 import { CONNECTION_USAGE, parseCli, toConnectionOptions, UsageError } from './options.ts';
 
 export interface TransferCliIo {
@@ -124,6 +124,7 @@ export async function runTransferCli(
   const [a, b] = positionals as [string, string];
   const conn = await connect(connOptions);
   const release = bindCancel(conn, io.signal);
+  let failed = true;
   try {
     const result =
       command === 'upload'
@@ -139,6 +140,7 @@ export async function runTransferCli(
         `\r\x1b[K${files}${human(result.bytes)} in ${duration(result.durationMs / 1000)}, verified (SHA-256)\n`,
       );
     }
+    failed = false;
     return 0;
   } catch (err) {
     if (tty) io.stderr.write('\r\x1b[K');
@@ -149,6 +151,6 @@ export async function runTransferCli(
     throw err;
   } finally {
     release();
-    await conn.close();
+    await closeAfter(conn, failed, io.stderr);
   }
 }
