@@ -149,7 +149,10 @@ function send(store: ShellStore): (req: MockRequest) => Promise<string> {
  * known to succeed).
  */
 const SIGNAL_BY_URI = new Map<string, SignalName>([
-  ...(Object.entries(SIGNALS) as [SignalName, string][]).map(([name, uri]): [string, SignalName] => [uri, name]),
+  ...(Object.entries(SIGNALS) as [SignalName, string][]).map(([name, uri]): [string, SignalName] => [
+    uri,
+    name,
+  ]),
   [SIGNALS.terminate.replace(/\/terminate$/, '/Terminate'), 'terminate'],
 ]);
 
