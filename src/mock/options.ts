@@ -4,15 +4,61 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAccount } from '../account.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { CommandHost } from './hosts/types.ts';
 
-/** A local account the mock accepts. */
+/**
+ * An account the mock accepts. `name` may be written as users write accounts (src/account.ts): `alice` or
+ * `.\alice` (local), `CORP\alice` (domain CORP) or `alice@corp.example` (domain CORP, the first DNS label in
+ * upper case, as `whoami` shows a NetBIOS name); a name with a domain must not also set `domain`.
+ */
 export interface MockUser {
   name: string;
   password: string;
-  /** Domain for `whoami` and the shell Owner. Default: the machine name (a local account). */
+  /**
+   * Domain for `whoami`, the shell Owner and NTLM. A domain other than the machine name makes a domain account:
+   * NTLM logs it on as `DOMAIN\user` or `user@dns.domain` (first label = DOMAIN), Basic refuses it (WinRM's Basic
+   * takes local accounts only). Default: the domain in `name`, else the machine name (a local account).
+   */
   domain?: string;
+}
+
+/**
+ * A configured user with its domain filled in: `CORP\alice` and `alice@corp.example` are split with the shared
+ * account parser, so the mock's users carry a domain as Windows' do.
+ * @throws InvalidArgumentError (argument `users`) for a name the parser refuses or a domain given twice.
+ */
+export function normalizeMockUser(u: MockUser, machineName: string): Required<MockUser> {
+  if (!u.name || u.name.includes(':')) {
+    throw new InvalidArgumentError(`Mock user names must be non-empty without ":", got "${u.name}"`, {
+      argument: 'users',
+    });
+  }
+  if (!/[\\@]/.test(u.name)) {
+    return { name: u.name, password: u.password, domain: u.domain ?? machineName };
+  }
+  let account: ReturnType<typeof parseAccount>;
+  try {
+    account = parseAccount(u.name);
+  } catch (e) {
+    throw new InvalidArgumentError(`Mock option users: ${(e as Error).message}`, {
+      argument: 'users',
+      remedy: 'write it as NAME, .\\NAME, DOMAIN\\NAME or NAME@FULL.DOMAIN',
+    });
+  }
+  if (account.kind === 'local') {
+    return { name: account.user, password: u.password, domain: u.domain ?? machineName };
+  }
+  if (u.domain !== undefined) {
+    throw new InvalidArgumentError(
+      `Mock user "${u.name}" names its domain twice (in name and in domain "${u.domain}")`,
+      { argument: 'users', remedy: 'give the domain either in the name or in the domain field' },
+    );
+  }
+  const domain =
+    account.kind === 'upn' ? (account.domain ?? '').split('.')[0]!.toUpperCase() : (account.domain ?? '');
+  return { name: account.user, password: u.password, domain };
 }
 
 /** Which authentication schemes the service offers (`winrm/config/service/Auth`). */
@@ -149,14 +195,9 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     });
   }
   const machineName = o.machineName ?? MOCK_DEFAULTS.machineName;
-  const users = (o.users ?? (MOCK_DEFAULTS.users as readonly MockUser[])).map((u) => {
-    if (!u.name || u.name.includes(':')) {
-      throw new InvalidArgumentError(`Mock user names must be non-empty without ":", got "${u.name}"`, {
-        argument: 'users',
-      });
-    }
-    return { name: u.name, password: u.password, domain: u.domain ?? machineName };
-  });
+  const users = (o.users ?? (MOCK_DEFAULTS.users as readonly MockUser[])).map((u) =>
+    normalizeMockUser(u, machineName),
+  );
   const channelBinding = o.auth?.channelBinding ?? 'none';
   if (channelBinding !== 'strict' && channelBinding !== 'none') {
     throw new InvalidArgumentError(`Mock option auth.channelBinding must be 'strict' or 'none'`, {

@@ -91,7 +91,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   }
 
   const schemes: AuthScheme[] = [];
-  if (o.auth.basic) schemes.push(basicScheme({ allowUnencrypted: o.allowUnencrypted }));
+  if (o.auth.basic) schemes.push(basicScheme({ allowUnencrypted: o.allowUnencrypted, machineName: o.machineName }));
   if (o.auth.negotiate) {
     schemes.push(
       negotiateScheme({
