@@ -28,6 +28,7 @@ export {
   type HostOption,
   MOCK_DEFAULTS,
   type MockAuthOptions,
+  type MockHttpLimits,
   type MockQuotas,
   type MockServerOptions,
   type MockUser,

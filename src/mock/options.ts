@@ -96,6 +96,29 @@ export interface MockQuotas {
   maxTimeoutMs?: number;
 }
 
+/**
+ * Limits of the HTTP listener, so that no client can make the mock hold unbounded memory or sockets. Windows'
+ * HTTP.sys values are named; the mock's defaults are shorter where a CI run is better served by failing fast.
+ */
+export interface MockHttpLimits {
+  /** An idle keep-alive connection is closed after this long. Default: 120,000 ms (HTTP.sys IdleConnectionTimeout). */
+  idleTimeoutMs?: number;
+  /**
+   * A request head (request line and headers) must be complete this long after the connection opened or the
+   * previous request ended, else the connection is closed without an answer. Default: 30,000 ms (HTTP.sys
+   * HeaderWaitTimeout: 120 s). Deadlines are checked every min(30 s, a quarter of this), so they fire late by up
+   * to that much. Must not exceed requestTimeoutMs.
+   */
+  headersTimeoutMs?: number;
+  /** A whole request, head and body, must arrive within this. Default: 120,000 ms (HTTP.sys EntityBody: 120 s). */
+  requestTimeoutMs?: number;
+  /**
+   * Requests a client may pipeline ahead of the one being handled on one connection; beyond it the mock stops
+   * reading that connection until it catches up. Default: 32.
+   */
+  maxPipelinedRequests?: number;
+}
+
 /** Where commands run: a built-in name or your own host (e.g. `scriptedHost(...)`). */
 export type HostOption = 'builtins' | 'local' | CommandHost;
 
@@ -135,6 +158,8 @@ export interface MockServerOptions {
   fileRoot?: string;
   /** Output a command may queue before its host is paused (back-pressure). Default: 4 MiB. */
   outputBufferBytes?: number;
+  /** HTTP listener limits (timeouts in ms, pipelining). Default: see {@link MockHttpLimits}. */
+  http?: MockHttpLimits;
 }
 
 export interface ResolvedOptions {
@@ -155,6 +180,7 @@ export interface ResolvedOptions {
   productVersion: string;
   fileRoot: string | undefined;
   outputBufferBytes: number;
+  http: Required<MockHttpLimits>;
 }
 
 /** Default option values, exported so tests and docs can refer to them. */
@@ -172,6 +198,10 @@ export const MOCK_DEFAULTS = {
   machineName: 'WIN-MOCK',
   productVersion: '10.0.17763',
   outputBufferBytes: 4 * 1024 * 1024,
+  httpIdleTimeoutMs: 120_000,
+  httpHeadersTimeoutMs: 30_000,
+  httpRequestTimeoutMs: 120_000,
+  httpMaxPipelinedRequests: 32,
 } as const;
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
@@ -217,6 +247,31 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     );
   }
   const q = o.quotas ?? {};
+  const h = o.http ?? {};
+  const http = {
+    idleTimeoutMs: positiveInt('http.idleTimeoutMs', h.idleTimeoutMs, MOCK_DEFAULTS.httpIdleTimeoutMs),
+    headersTimeoutMs: positiveInt(
+      'http.headersTimeoutMs',
+      h.headersTimeoutMs,
+      MOCK_DEFAULTS.httpHeadersTimeoutMs,
+    ),
+    requestTimeoutMs: positiveInt(
+      'http.requestTimeoutMs',
+      h.requestTimeoutMs,
+      MOCK_DEFAULTS.httpRequestTimeoutMs,
+    ),
+    maxPipelinedRequests: positiveInt(
+      'http.maxPipelinedRequests',
+      h.maxPipelinedRequests,
+      MOCK_DEFAULTS.httpMaxPipelinedRequests,
+    ),
+  };
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    throw new InvalidArgumentError(
+      `Mock option http.headersTimeoutMs (${http.headersTimeoutMs}) must not exceed http.requestTimeoutMs (${http.requestTimeoutMs})`,
+      { argument: 'http.headersTimeoutMs' },
+    );
+  }
   return {
     port,
     host: o.host ?? MOCK_DEFAULTS.host,
@@ -255,6 +310,7 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     productVersion: o.productVersion ?? MOCK_DEFAULTS.productVersion,
     fileRoot: o.fileRoot,
     outputBufferBytes: positiveInt('outputBufferBytes', o.outputBufferBytes, MOCK_DEFAULTS.outputBufferBytes),
+    http,
   };
 }
 
