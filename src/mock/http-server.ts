@@ -210,7 +210,13 @@ export function createMockHttpServer(
     connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeout / 4))),
   };
   const server = options.tls
-    ? https.createServer({ ...common, key: options.tls.key, cert: options.tls.cert })
+    ? // A TLS handshake that never completes is held to the head deadline too (tls' default is 120 s).
+      https.createServer({
+        ...common,
+        handshakeTimeout: headersTimeout,
+        key: options.tls.key,
+        cert: options.tls.cert,
+      })
     : http.createServer(common);
   server.keepAliveTimeout = options.idleTimeoutMs ?? HTTP_DEFAULTS.idleTimeoutMs;
   server.requestTimeout = requestTimeout;

@@ -89,7 +89,8 @@ describe('mock HTTP limits', () => {
         const s = net.connect({ port, host: '127.0.0.1' });
         s.on('error', () => {});
         await once(s, 'connect');
-        s.write(i % 2 === 0 ? 'POST /wsman HTTP/1.1\r\nHost: x\r\n' : 'PO');
+        // Part of a head, a few bytes, or nothing at all.
+        if (i % 3 !== 2) s.write(i % 3 === 0 ? 'POST /wsman HTTP/1.1\r\nHost: x\r\n' : 'PO');
         sockets.push(s);
       }
       const closed = sockets.map((s) => once(s, 'close'));
@@ -101,6 +102,29 @@ describe('mock HTTP limits', () => {
       );
       await Promise.all(closed);
       assert.ok(sockets.every((s) => s.destroyed));
+    } finally {
+      for (const s of sockets) s.destroy();
+      await mock.close();
+    }
+  });
+
+  it('HTTPS: connections that never finish the TLS handshake or send nothing are closed after the head deadline', async () => {
+    const mock = await startBasicMock({ https: true, http: { headersTimeoutMs: 1000 } });
+    const sockets: Socket[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const s = net.connect({ port: mock.port, host: '127.0.0.1' });
+        s.on('error', () => {});
+        await once(s, 'connect');
+        // Half a TLS record header, or nothing at all.
+        if (i % 2 === 0) s.write(Buffer.from([0x16, 0x03]));
+        sockets.push(s);
+      }
+      await until(
+        () => sockets.every((s) => s.destroyed || s.readableEnded),
+        30_000,
+        'silent sockets to be closed',
+      );
     } finally {
       for (const s of sockets) s.destroy();
       await mock.close();
