@@ -4,7 +4,7 @@
  * `io.signal` aborts), and returns 0 after a clean shutdown. Usage errors return 2.
  */
 import { parseArgs } from 'node:util';
-import type { MockServerOptions, MockUser } from './options.ts';
+import { MOCK_DEFAULTS, type MockServerOptions, type MockUser, normalizeMockUser } from './options.ts';
 import { startMockServer } from './server.ts';
 
 export interface MockCliIo {
@@ -20,7 +20,7 @@ export const MOCK_USAGE = `Usage: winrm-connection mock [flags]
   --port N                 TCP port (0 picks a free one; default 0)
   --listen ADDRESS         listen address (default 127.0.0.1)
   --https                  serve HTTPS with a generated self-signed certificate
-  --user NAME:PASSWORD     accepted account (repeatable; default vagrant:vagrant)
+  --user NAME:PASSWORD     accepted account: NAME, .\\NAME, DOMAIN\\NAME or NAME@FULL.DOMAIN (repeatable; default vagrant:vagrant)
   --auth SCHEMES           offered schemes, comma-separated: basic, ntlm (Negotiate/NTLM with encryption) (default: none)
   --allow-unencrypted      accept unencrypted messages over HTTP (needed for Basic over HTTP)
   --host builtins|local    command host: cmd.exe emulation, or /bin/sh -c on this machine (default builtins)
@@ -61,7 +61,15 @@ export function parseMockArgs(argv: string[]): MockServerOptions {
     options.users = values.user.map((u): MockUser => {
       const i = u.indexOf(':');
       if (i <= 0) throw new UsageError(`--user must be NAME:PASSWORD, got "${u.split(':')[0]}..."`);
-      return { name: u.slice(0, i), password: u.slice(i + 1) };
+      // CORP\alice and alice@corp.example become users of domain CORP (the shared account parser).
+      try {
+        const machine = values['machine-name'] || MOCK_DEFAULTS.machineName;
+        const user = normalizeMockUser({ name: u.slice(0, i), password: u.slice(i + 1) }, machine);
+        // A local account keeps the default domain (the machine name, filled in when options are resolved).
+        return user.domain === machine ? { name: user.name, password: user.password } : user;
+      } catch (e) {
+        throw new UsageError(`--user: ${(e as Error).message}`);
+      }
     });
   }
   if (values.auth !== undefined) {

@@ -6,7 +6,12 @@
  * - 400 with the connection closed for requests node accepts but HTTP.sys refuses (HTTP/0.9 and HTTP/2.0
  *   request lines, HTTP/1.1 without Host, Transfer-Encoding on HTTP/1.0), 411 for a POST without a length, and
  *   400 (instead of node's bare answer) for what node's parser refuses;
- * - idle, header and body timeouts of 120 s (HTTP.sys IdleConnection, HeaderWait, EntityBody);
+ * - idle, header and body timeouts (HTTP.sys IdleConnection 120 s, HeaderWait 120 s, EntityBody 120 s; the mock's
+ *   head deadline defaults to 30 s, see MockHttpLimits);
+ * - bounded memory per connection: at most `maxPipelinedRequests` requests wait behind the one being handled
+ *   (reading from the socket stops until they are served; node already stops reading while answers are not
+ *   drained), and a body the handler did not read (answered before it, e.g. 401) is drained only up to
+ *   `maxDrainBytes`, then the connection is closed;
  * - an answer that closes the connection (413, 411, 400, HTTP/1.0) is followed by a lingering close: input is
  *   read and dropped for a while instead of the socket being destroyed at once, since closing a socket with
  *   unread input sends a reset that can discard the answer before the client reads it.
@@ -81,11 +86,33 @@ export interface MockHttpServerOptions {
   /** Idle keep-alive connections are closed after this long. Default: 120,000 ms (HTTP.sys IdleConnection). */
   idleTimeoutMs?: number;
   /**
-   * Time allowed for a request's head, and for its body (node's requestTimeout). Default: 120,000 ms (HTTP.sys
-   * HeaderWait and EntityBody). node checks these every 30 s, so they fire up to 30 s late.
+   * Time allowed for a whole request, head and body (node's requestTimeout). Default: 120,000 ms (HTTP.sys
+   * EntityBody).
    */
   requestTimeoutMs?: number;
+  /**
+   * Time allowed for a request's head (node's headersTimeout; at most requestTimeoutMs). Default: 30,000 ms
+   * (HTTP.sys HeaderWait is 120 s). node checks deadlines every min(30 s, a quarter of this), so they fire late
+   * by up to that much.
+   */
+  headersTimeoutMs?: number;
+  /** Requests read and waiting behind the one being handled, per connection. Default: 32. */
+  maxPipelinedRequests?: number;
+  /**
+   * Bytes of an unread request body drained after its answer before the connection is closed. Default: 512,000
+   * (the mock's MaxEnvelopeSize default).
+   */
+  maxDrainBytes?: number;
 }
+
+/** Defaults of {@link MockHttpServerOptions}. */
+export const HTTP_DEFAULTS = {
+  idleTimeoutMs: 120_000,
+  requestTimeoutMs: 120_000,
+  headersTimeoutMs: 30_000,
+  maxPipelinedRequests: 32,
+  maxDrainBytes: 512_000,
+} as const;
 
 /** A lingering client connection after an answer that closes it (see the module comment). */
 const LINGER_MS = 5000;
@@ -99,6 +126,8 @@ interface ConnectionState {
   closing: boolean;
   /** A parse error came while answers were still due: the 400 goes out after them. */
   refusal: boolean;
+  /** Reading stopped because maxPipelinedRequests requests are waiting. */
+  readingPaused: boolean;
 }
 
 const states = new WeakMap<Socket, ConnectionState>();
@@ -106,7 +135,7 @@ const states = new WeakMap<Socket, ConnectionState>();
 function stateOf(socket: Socket): ConnectionState {
   let s = states.get(socket);
   if (!s) {
-    s = { busy: false, queue: [], closing: false, refusal: false };
+    s = { busy: false, queue: [], closing: false, refusal: false, readingPaused: false };
     states.set(socket, s);
     const linger = function (this: Socket): void {
       s!.closing = true;
@@ -118,6 +147,29 @@ function stateOf(socket: Socket): ConnectionState {
     socket.destroySoon = linger;
   }
   return s;
+}
+
+/**
+ * node:http's own read back-pressure for a connection: the `_paused` flag its server sets when answers are not
+ * drained (node 20 lib/_http_server.js). A plain socket.pause() is undone by node, which resumes the socket whenever
+ * a request stream is read; with the flag set it pauses its parser after the current read and keeps the socket
+ * stopped until the flag is cleared.
+ */
+type NodeHttpSocket = Socket & { _paused?: boolean; parser?: { pause(): void; resume(): void } | null };
+
+function pauseReading(socket: Socket): void {
+  const s = socket as NodeHttpSocket;
+  s._paused = true;
+  s.pause();
+}
+
+function resumeReading(socket: Socket): void {
+  const s = socket as NodeHttpSocket;
+  // Answers still waiting to drain: node resumes the socket itself on 'drain'.
+  if (s.writableNeedDrain || !s._paused) return;
+  s._paused = false;
+  s.parser?.resume();
+  s.resume();
 }
 
 /** The head of a request node accepted but HTTP.sys would refuse, or undefined when it is fine. */
@@ -143,22 +195,46 @@ export function createMockHttpServer(
   options: MockHttpServerOptions,
   handler: MockHttpHandler,
 ): http.Server | https.Server {
+  const requestTimeout = options.requestTimeoutMs ?? HTTP_DEFAULTS.requestTimeoutMs;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? HTTP_DEFAULTS.headersTimeoutMs, requestTimeout);
+  const maxPipelined = options.maxPipelinedRequests ?? HTTP_DEFAULTS.maxPipelinedRequests;
+  const maxDrain = options.maxDrainBytes ?? HTTP_DEFAULTS.maxDrainBytes;
   const common = {
     // Host is checked here, to answer in HTTP.sys' form rather than node's.
     requireHostHeader: false,
     maxHeaderSize: MAX_HEADER_BYTES,
     noDelay: true,
+    headersTimeout,
+    requestTimeout,
+    // node expires heads and requests only when it checks (default every 30 s): check often enough for the limit.
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeout / 4))),
   };
   const server = options.tls
-    ? https.createServer({ ...common, key: options.tls.key, cert: options.tls.cert })
+    ? // A TLS handshake that never completes is held to the head deadline too (tls' default is 120 s).
+      https.createServer({
+        ...common,
+        handshakeTimeout: headersTimeout,
+        key: options.tls.key,
+        cert: options.tls.cert,
+      })
     : http.createServer(common);
-  server.keepAliveTimeout = options.idleTimeoutMs ?? 120_000;
-  const requestTimeout = options.requestTimeoutMs ?? 120_000;
+  server.keepAliveTimeout = options.idleTimeoutMs ?? HTTP_DEFAULTS.idleTimeoutMs;
   server.requestTimeout = requestTimeout;
-  server.headersTimeout = requestTimeout;
+  server.headersTimeout = headersTimeout;
 
   const start = (state: ConnectionState, req: IncomingMessage, res: ServerResponse) => {
     state.busy = true;
+    // 'prefinish' comes before node's own 'finish' handler, which would discard an unread body unseen.
+    res.once('prefinish', () => {
+      // A body the handler left unread (answered first: 401, 404, 405) is drained so the connection can carry
+      // the next request, but only up to maxDrain bytes: an endless body closes the connection instead.
+      if (req.complete) return;
+      let drained = 0;
+      req.on('data', (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > maxDrain && !state.closing) req.socket.destroySoon();
+      });
+    });
     res.once('close', () => {
       state.busy = false;
       if (req.socket.destroyed) {
@@ -167,6 +243,11 @@ export function createMockHttpServer(
         return;
       }
       const next = state.queue.shift();
+      // Room in the queue again: read more requests (unless node holds the socket for answers not drained).
+      if (state.readingPaused && state.queue.length < maxPipelined) {
+        state.readingPaused = false;
+        resumeReading(req.socket);
+      }
       if (next) start(state, next[0], next[1]);
       else if (state.refusal && !state.closing) refuse(req.socket, 400);
     });
@@ -197,8 +278,15 @@ export function createMockHttpServer(
       res.end();
       return;
     }
-    if (state.busy) state.queue.push([req, res]);
-    else start(state, req, res);
+    if (state.busy) {
+      state.queue.push([req, res]);
+      // A client pipelining faster than it is served: stop reading its socket until the queue shortens. (node may
+      // still parse the rest of the chunk it read, so the queue stays within one read of the limit.)
+      if (state.queue.length >= maxPipelined && !state.readingPaused) {
+        state.readingPaused = true;
+        pauseReading(req.socket);
+      }
+    } else start(state, req, res);
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -11,6 +11,10 @@ export { type LocalHostOptions, localHost } from './hosts/local.ts';
 export {
   type CannedReply,
   type CommandMatcher,
+  type PowerShellContext,
+  type PowerShellHandler,
+  type PowerShellMatcher,
+  type PowerShellRule,
   type ScriptedContext,
   type ScriptedHandler,
   type ScriptedHostOptions,
@@ -24,6 +28,7 @@ export {
   type HostOption,
   MOCK_DEFAULTS,
   type MockAuthOptions,
+  type MockHttpLimits,
   type MockQuotas,
   type MockServerOptions,
   type MockUser,

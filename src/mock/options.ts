@@ -4,15 +4,61 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAccount } from '../account.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { CommandHost } from './hosts/types.ts';
 
-/** A local account the mock accepts. */
+/**
+ * An account the mock accepts. `name` may be written as users write accounts (src/account.ts): `alice` or
+ * `.\alice` (local), `CORP\alice` (domain CORP) or `alice@corp.example` (domain CORP, the first DNS label in
+ * upper case, as `whoami` shows a NetBIOS name); a name with a domain must not also set `domain`.
+ */
 export interface MockUser {
   name: string;
   password: string;
-  /** Domain for `whoami` and the shell Owner. Default: the machine name (a local account). */
+  /**
+   * Domain for `whoami`, the shell Owner and NTLM. A domain other than the machine name makes a domain account:
+   * NTLM logs it on as `DOMAIN\user` or `user@dns.domain` (first label = DOMAIN), Basic refuses it (WinRM's Basic
+   * takes local accounts only). Default: the domain in `name`, else the machine name (a local account).
+   */
   domain?: string;
+}
+
+/**
+ * A configured user with its domain filled in: `CORP\alice` and `alice@corp.example` are split with the shared
+ * account parser, so the mock's users carry a domain as Windows' do.
+ * @throws InvalidArgumentError (argument `users`) for a name the parser refuses or a domain given twice.
+ */
+export function normalizeMockUser(u: MockUser, machineName: string): Required<MockUser> {
+  if (!u.name || u.name.includes(':')) {
+    throw new InvalidArgumentError(`Mock user names must be non-empty without ":", got "${u.name}"`, {
+      argument: 'users',
+    });
+  }
+  if (!/[\\@]/.test(u.name)) {
+    return { name: u.name, password: u.password, domain: u.domain ?? machineName };
+  }
+  let account: ReturnType<typeof parseAccount>;
+  try {
+    account = parseAccount(u.name);
+  } catch (e) {
+    throw new InvalidArgumentError(`Mock option users: ${(e as Error).message}`, {
+      argument: 'users',
+      remedy: 'write it as NAME, .\\NAME, DOMAIN\\NAME or NAME@FULL.DOMAIN',
+    });
+  }
+  if (account.kind === 'local') {
+    return { name: account.user, password: u.password, domain: u.domain ?? machineName };
+  }
+  if (u.domain !== undefined) {
+    throw new InvalidArgumentError(
+      `Mock user "${u.name}" names its domain twice (in name and in domain "${u.domain}")`,
+      { argument: 'users', remedy: 'give the domain either in the name or in the domain field' },
+    );
+  }
+  const domain =
+    account.kind === 'upn' ? (account.domain ?? '').split('.')[0]!.toUpperCase() : (account.domain ?? '');
+  return { name: account.user, password: u.password, domain };
 }
 
 /** Which authentication schemes the service offers (`winrm/config/service/Auth`). */
@@ -48,6 +94,29 @@ export interface MockQuotas {
   idleTimeoutMs?: number;
   /** MaxTimeoutms: the cap on (and default of) a request's OperationTimeout. Default: 60000. */
   maxTimeoutMs?: number;
+}
+
+/**
+ * Limits of the HTTP listener, so that no client can make the mock hold unbounded memory or sockets. Windows'
+ * HTTP.sys values are named; the mock's defaults are shorter where a CI run is better served by failing fast.
+ */
+export interface MockHttpLimits {
+  /** An idle keep-alive connection is closed after this long. Default: 120,000 ms (HTTP.sys IdleConnectionTimeout). */
+  idleTimeoutMs?: number;
+  /**
+   * A request head (request line and headers) must be complete this long after the connection opened or the
+   * previous request ended, else the connection is closed without an answer. Default: 30,000 ms (HTTP.sys
+   * HeaderWaitTimeout: 120 s). Deadlines are checked every min(30 s, a quarter of this), so they fire late by up
+   * to that much. Must not exceed requestTimeoutMs.
+   */
+  headersTimeoutMs?: number;
+  /** A whole request, head and body, must arrive within this. Default: 120,000 ms (HTTP.sys EntityBody: 120 s). */
+  requestTimeoutMs?: number;
+  /**
+   * Requests a client may pipeline ahead of the one being handled on one connection; beyond it the mock stops
+   * reading that connection until it catches up. Default: 32.
+   */
+  maxPipelinedRequests?: number;
 }
 
 /** Where commands run: a built-in name or your own host (e.g. `scriptedHost(...)`). */
@@ -89,6 +158,8 @@ export interface MockServerOptions {
   fileRoot?: string;
   /** Output a command may queue before its host is paused (back-pressure). Default: 4 MiB. */
   outputBufferBytes?: number;
+  /** HTTP listener limits (timeouts in ms, pipelining). Default: see {@link MockHttpLimits}. */
+  http?: MockHttpLimits;
 }
 
 export interface ResolvedOptions {
@@ -109,6 +180,7 @@ export interface ResolvedOptions {
   productVersion: string;
   fileRoot: string | undefined;
   outputBufferBytes: number;
+  http: Required<MockHttpLimits>;
 }
 
 /** Default option values, exported so tests and docs can refer to them. */
@@ -126,6 +198,10 @@ export const MOCK_DEFAULTS = {
   machineName: 'WIN-MOCK',
   productVersion: '10.0.17763',
   outputBufferBytes: 4 * 1024 * 1024,
+  httpIdleTimeoutMs: 120_000,
+  httpHeadersTimeoutMs: 30_000,
+  httpRequestTimeoutMs: 120_000,
+  httpMaxPipelinedRequests: 32,
 } as const;
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
@@ -149,14 +225,9 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     });
   }
   const machineName = o.machineName ?? MOCK_DEFAULTS.machineName;
-  const users = (o.users ?? (MOCK_DEFAULTS.users as readonly MockUser[])).map((u) => {
-    if (!u.name || u.name.includes(':')) {
-      throw new InvalidArgumentError(`Mock user names must be non-empty without ":", got "${u.name}"`, {
-        argument: 'users',
-      });
-    }
-    return { name: u.name, password: u.password, domain: u.domain ?? machineName };
-  });
+  const users = (o.users ?? (MOCK_DEFAULTS.users as readonly MockUser[])).map((u) =>
+    normalizeMockUser(u, machineName),
+  );
   const channelBinding = o.auth?.channelBinding ?? 'none';
   if (channelBinding !== 'strict' && channelBinding !== 'none') {
     throw new InvalidArgumentError(`Mock option auth.channelBinding must be 'strict' or 'none'`, {
@@ -176,6 +247,31 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     );
   }
   const q = o.quotas ?? {};
+  const h = o.http ?? {};
+  const http = {
+    idleTimeoutMs: positiveInt('http.idleTimeoutMs', h.idleTimeoutMs, MOCK_DEFAULTS.httpIdleTimeoutMs),
+    headersTimeoutMs: positiveInt(
+      'http.headersTimeoutMs',
+      h.headersTimeoutMs,
+      MOCK_DEFAULTS.httpHeadersTimeoutMs,
+    ),
+    requestTimeoutMs: positiveInt(
+      'http.requestTimeoutMs',
+      h.requestTimeoutMs,
+      MOCK_DEFAULTS.httpRequestTimeoutMs,
+    ),
+    maxPipelinedRequests: positiveInt(
+      'http.maxPipelinedRequests',
+      h.maxPipelinedRequests,
+      MOCK_DEFAULTS.httpMaxPipelinedRequests,
+    ),
+  };
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    throw new InvalidArgumentError(
+      `Mock option http.headersTimeoutMs (${http.headersTimeoutMs}) must not exceed http.requestTimeoutMs (${http.requestTimeoutMs})`,
+      { argument: 'http.headersTimeoutMs' },
+    );
+  }
   return {
     port,
     host: o.host ?? MOCK_DEFAULTS.host,
@@ -214,6 +310,7 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     productVersion: o.productVersion ?? MOCK_DEFAULTS.productVersion,
     fileRoot: o.fileRoot,
     outputBufferBytes: positiveInt('outputBufferBytes', o.outputBufferBytes, MOCK_DEFAULTS.outputBufferBytes),
+    http,
   };
 }
 

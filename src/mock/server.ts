@@ -91,7 +91,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   }
 
   const schemes: AuthScheme[] = [];
-  if (o.auth.basic) schemes.push(basicScheme({ allowUnencrypted: o.allowUnencrypted }));
+  if (o.auth.basic)
+    schemes.push(basicScheme({ allowUnencrypted: o.allowUnencrypted, machineName: o.machineName }));
   if (o.auth.negotiate) {
     schemes.push(
       negotiateScheme({
@@ -126,9 +127,16 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       return s;
     },
   });
-  // HTTP.sys' timeouts (120 s idle, header and body) are the listener's defaults; a Receive may take MaxTimeoutms.
+  // Timeouts bound how long a request may take to arrive; a Receive may still take MaxTimeoutms to answer.
   const server: Server = createMockHttpServer(
-    { tls: tls ? { key: tls.key, cert: tls.cert } : undefined },
+    {
+      tls: tls ? { key: tls.key, cert: tls.cert } : undefined,
+      idleTimeoutMs: o.http.idleTimeoutMs,
+      headersTimeoutMs: o.http.headersTimeoutMs,
+      requestTimeoutMs: o.http.requestTimeoutMs,
+      maxPipelinedRequests: o.http.maxPipelinedRequests,
+      maxDrainBytes: o.maxEnvelopeSize,
+    },
     handler,
   );
   const sockets = new Set<Socket>();

@@ -337,10 +337,10 @@ describe('mock HTTP/1.1 server on the wire', () => {
 });
 
 describe('mock HTTP/1.1 listener timeouts', () => {
-  it('defaults to HTTP.sys: 120 s idle keep-alive, 120 s for a head and for a body', () => {
+  it('defaults: 120 s idle keep-alive and 120 s for a request (HTTP.sys), 30 s for a head (HTTP.sys: 120 s)', () => {
     const server = createMockHttpServer({}, () => {});
     assert.equal(server.keepAliveTimeout, 120_000);
-    assert.equal(server.headersTimeout, 120_000);
+    assert.equal(server.headersTimeout, 30_000);
     assert.equal(server.requestTimeout, 120_000);
   });
 

@@ -10,7 +10,7 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function basicScheme(options: { allowUnencrypted: boolean }): AuthScheme {
+export function basicScheme(options: { allowUnencrypted: boolean; machineName: string }): AuthScheme {
   return {
     name: 'Basic',
     providesEncryption: false,
@@ -41,6 +41,14 @@ export function basicScheme(options: { allowUnencrypted: boolean }): AuthScheme 
       const user = attempt.findUser(name, domain);
       if (!user || !safeEqual(user.password, password)) {
         return { kind: 'failure', reason: `bad user name or password for "${name}"` };
+      }
+      // WinRM's Basic maps credentials to local accounts only (Microsoft's WinRM authentication docs; our client's
+      // forBasic refuses domain accounts for the same reason): a domain account gets the normal 401.
+      if (user.domain.toLowerCase() !== options.machineName.toLowerCase()) {
+        return {
+          kind: 'failure',
+          reason: `Basic accepts local accounts only, "${name}" is in ${user.domain}`,
+        };
       }
       return { kind: 'success', user };
     },

@@ -19,6 +19,18 @@ export type GateResult =
     }
   | { kind: 'challenge'; headers: string[]; scheme: string | undefined; reason: string };
 
+/**
+ * Whether a domain given at logon names a user's domain: the same name (case-insensitive, as Windows compares),
+ * or a DNS name whose first label is the other (NetBIOS) name: `corp.example` names CORP and the other way round.
+ */
+export function domainMatches(userDomain: string, given: string): boolean {
+  const a = userDomain.toLowerCase();
+  const b = given.toLowerCase();
+  if (a === b) return true;
+  const label = (d: string) => (d.includes('.') ? d.split('.')[0] : undefined);
+  return label(a) === b || label(b) === a;
+}
+
 export class AuthGate {
   private readonly schemes: AuthScheme[];
 
@@ -45,7 +57,7 @@ export class AuthGate {
     this.users.find(
       (u) =>
         u.name.toLowerCase() === name.toLowerCase() &&
-        (domain === undefined || u.domain.toLowerCase() === domain.toLowerCase()),
+        (domain === undefined || domainMatches(u.domain, domain)),
     );
 
   check(authorization: string | undefined, connection: ConnectionAuthState, https: boolean): GateResult {

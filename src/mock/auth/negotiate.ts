@@ -63,12 +63,8 @@ function ntlmSecurity(session: NtlmSession): SecurityContext {
 function resolveUser(attempt: AuthAttempt, user: string, domain: string): AuthUser | undefined {
   const at = user.indexOf('@');
   if (domain === '' && at > 0) {
-    const name = user.slice(0, at);
-    const dns = user.slice(at + 1).toLowerCase();
-    const u = attempt.findUser(name);
-    return u && (dns === u.domain.toLowerCase() || dns.split('.')[0] === u.domain.toLowerCase())
-      ? u
-      : undefined;
+    // A UPN travels whole in the user field with an empty domain ([MS-NLMP] 3.1.5.1.2, Windows' own client).
+    return attempt.findUser(user.slice(0, at), user.slice(at + 1));
   }
   return attempt.findUser(user, domain === '' || domain === '.' ? undefined : domain);
 }

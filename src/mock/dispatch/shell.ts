@@ -140,9 +140,21 @@ function send(store: ShellStore): (req: MockRequest) => Promise<string> {
   };
 }
 
-const SIGNAL_BY_URI = new Map<string, SignalName>(
-  (Object.entries(SIGNALS) as [SignalName, string][]).map(([name, uri]) => [uri, name]),
-);
+/**
+ * Signal codes the service accepts, compared exactly (a URI, so case matters). Each of our SIGNALS as wsman.h's
+ * WSMAN_SIGNAL_SHELL_CODE_* constants write them (all lower case; pywinrm, WinRb and our client send these), and
+ * `.../signal/Terminate` with a capital T as [MS-WSMV] 2.2.4.38 writes it, which Windows answers like the lower-case
+ * form (recorded traffic, M). The spec writes ctrl_c and ctrl_break in lower case only, so no other spelling of
+ * them (nor TERMINATE, Ctrl_C, ...) is accepted: those still get w:InvalidParameter (L: only the spelled forms are
+ * known to succeed).
+ */
+const SIGNAL_BY_URI = new Map<string, SignalName>([
+  ...(Object.entries(SIGNALS) as [SignalName, string][]).map(([name, uri]): [string, SignalName] => [
+    uri,
+    name,
+  ]),
+  [SIGNALS.terminate.replace(/\/terminate$/, '/Terminate'), 'terminate'],
+]);
 
 function signal(store: ShellStore): (req: MockRequest) => string {
   return (req) => {

@@ -55,7 +55,8 @@ const WITH_VALUE = [
   'psconsolefile',
 ];
 
-function encodedCommand(args: readonly string[]): string | undefined {
+/** The value of powershell.exe's -EncodedCommand (any accepted abbreviation), or undefined. */
+export function encodedCommand(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (!/^[-/]/.test(a)) return undefined;
