@@ -29,7 +29,7 @@ export class WinRmInternalConnection extends BaseConnection {
     const debug = new DebugLog(opts.logger);
     debug.addSecret(opts.password);
     super(debug, opts.codepage);
-    this.transport = new WsmanClient(opts, createHttpTransport(opts), this.debug);
+    this.transport = new WsmanClient(opts, createHttpTransport(opts, this.debug), this.debug);
     this.shells = new ShellPool(this.transport, opts);
   }
 
