@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { DebugLog } from '../../src/debug.ts';
-import { ConnectionError, ProtocolError, TimeoutError } from '../../src/errors.ts';
+import { ConnectionError, InvalidArgumentError, ProtocolError, TimeoutError } from '../../src/errors.ts';
 import { createHttpTransport, type HttpTransport } from '../../src/http/transport.ts';
 import { type ConnectionOptions, resolveOptions } from '../../src/options/index.ts';
 import { WsmanClient } from '../../src/winrm/wsman-client.ts';
@@ -100,7 +100,7 @@ function options(port: number, more: Partial<ConnectionOptions> = {}) {
     readTimeout: 3000,
     responseTimeout: 4000,
     ...more,
-  } as ConnectionOptions);
+  });
 }
 
 /** The promise's value, or a failure naming what still hangs after HANG_MS. */
@@ -166,7 +166,7 @@ describe('whole-exchange deadline (responseTimeout)', () => {
 
   it('endless 102 Processing heads: ProtocolError after at most 10, and the socket is closed', async () => {
     const server = await badServer(processingFlood);
-    const opts = options(server.port, { responseTimeout: 60_000 } as Partial<ConnectionOptions>);
+    const opts = options(server.port, { responseTimeout: 60_000 });
     const client = new WsmanClient(opts, createHttpTransport(opts), new DebugLog());
     try {
       const { error } = await settle(
@@ -184,9 +184,7 @@ describe('whole-exchange deadline (responseTimeout)', () => {
 
   it('an abort during the body stops the request with an AbortError', async () => {
     const server = await badServer(trickle);
-    const transport = createHttpTransport(
-      options(server.port, { responseTimeout: 60_000 } as Partial<ConnectionOptions>),
-    );
+    const transport = createHttpTransport(options(server.port, { responseTimeout: 60_000 }));
     try {
       const ac = new AbortController();
       const p = transport.post(Buffer.from('<x/>'), { signal: ac.signal });
@@ -208,7 +206,7 @@ describe('HttpTransport.destroy()', () => {
   it('rejects the request in flight at once with a ConnectionError, closes the socket, refuses new requests', async () => {
     const server = await badServer(trickle);
     const transport = createHttpTransport(
-      options(server.port, { responseTimeout: 600_000, readTimeout: 600_000 } as Partial<ConnectionOptions>),
+      options(server.port, { responseTimeout: 600_000, readTimeout: 600_000 }),
     );
     try {
       const p = transport.post(Buffer.from('<x/>'));
@@ -226,7 +224,7 @@ describe('HttpTransport.destroy()', () => {
       assert.ok(later instanceof ConnectionError, String(later));
       assert.equal(server.requests, 1, 'nothing may be sent after destroy()');
     } finally {
-      transport.destroy();
+      transport.close();
       await server.close();
     }
   });
@@ -238,7 +236,7 @@ describe('HttpTransport.destroy()', () => {
         maxConcurrentRequests: 1,
         responseTimeout: 600_000,
         readTimeout: 600_000,
-      } as Partial<ConnectionOptions>),
+      }),
     );
     try {
       const first = transport.post(Buffer.from('<x/>'));
@@ -258,8 +256,31 @@ describe('HttpTransport.destroy()', () => {
         assert.ok(error instanceof ConnectionError, `${what}: ${String(error)}`);
       }
     } finally {
-      transport.destroy();
+      transport.close();
       await server.close();
     }
+  });
+});
+
+describe('responseTimeout option', () => {
+  const base = {
+    endpoint: 'http://127.0.0.1:5985/wsman',
+    username: 'u',
+    password: 'p',
+    allowUnencrypted: true,
+  };
+
+  it('defaults to readTimeout + 20000 ms (operationTimeout + 30000 ms)', () => {
+    assert.equal(resolveOptions(base).responseTimeoutMs, 50_000);
+    assert.equal(resolveOptions({ ...base, operationTimeout: 1000 }).responseTimeoutMs, 31_000);
+    assert.equal(resolveOptions({ ...base, readTimeout: 40_000 }).responseTimeoutMs, 60_000);
+    assert.equal(resolveOptions({ ...base, responseTimeout: 35_000 }).responseTimeoutMs, 35_000);
+  });
+
+  it('refuses a responseTimeout below readTimeout, naming the option', () => {
+    assert.throws(
+      () => resolveOptions({ ...base, readTimeout: 30_000, responseTimeout: 29_999 }),
+      (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'responseTimeout',
+    );
   });
 });

@@ -100,15 +100,15 @@ describe('debug lines for http and auth', () => {
       const auth = good.of('auth');
       assert.ok(
         auth.some((l) => /^Negotiate handshake for .*svc-debug.* on connection #1, messages sealed$/.test(l)),
-        auth.join('\n'),
+        `auth lines:\n${auth.join('\n')}`,
       );
       assert.ok(
         auth.some((l) => /^Negotiate leg 1: HTTP 401, server token received$/.test(l)),
-        auth.join('\n'),
+        `auth lines:\n${auth.join('\n')}`,
       );
       assert.ok(
         auth.some((l) => /^Negotiate leg 2 \(last token with the message\): HTTP 200$/.test(l)),
-        auth.join('\n'),
+        `auth lines:\n${auth.join('\n')}`,
       );
       assert.ok(good.of('http').length >= 3);
       assertNoSecrets(good.all(), USER.password);
