@@ -95,6 +95,8 @@ export class HttpChannel {
   #prepared: Socket | undefined;
   #peer: PeerCertificate | undefined;
   #generation = 0;
+  /** Exchanges completed on the current socket (0: the next one is its first, the socket is new). */
+  #exchanges = 0;
   #idleSince = 0;
   #busy = false;
 
@@ -189,6 +191,7 @@ export class HttpChannel {
     this.#socket = socket;
     this.#peer = peerCertificate;
     this.#generation++;
+    this.#exchanges = 0;
     socket.once('close', () => {
       if (this.#socket === socket) this.#socket = undefined;
       if (this.#prepared === socket) this.#prepared = undefined;
@@ -205,17 +208,18 @@ export class HttpChannel {
     if (this.#busy) throw new Error('internal: an HttpChannel carries one request at a time');
     this.#busy = true;
     const started = performance.now();
-    const generationBefore = this.#generation;
     let outcome = 'failed';
     try {
       await this.open(options.signal);
+      const generationAtSend = this.#generation;
+      const reused = this.#exchanges > 0;
       const res = await this.#exchange(body, options);
       const generation = this.#generation;
-      outcome = `HTTP ${res.status}, sent ${body.length} B, received ${res.data.length} B`;
+      // A socket the agent had to replace during the request is new too.
+      const socketNote = reused && generation === generationAtSend ? 'reused socket' : 'new socket';
+      this.#exchanges++;
+      outcome = `HTTP ${res.status}, sent ${body.length} B, received ${res.data.length} B, ${socketNote} #${generation}`;
       this.#idleSince = performance.now();
-      const socketNote =
-        generation !== generationBefore || generationBefore === 0 ? 'new socket' : 'reused socket';
-      outcome += `, ${socketNote} #${generation}`;
       return {
         status: res.status,
         headers: res.headers as unknown as Record<string, string | string[] | undefined>,

@@ -110,7 +110,14 @@ describe('debug lines for http and auth', () => {
         auth.some((l) => /^Negotiate leg 2 \(last token with the message\): HTTP 200$/.test(l)),
         `auth lines:\n${auth.join('\n')}`,
       );
-      assert.ok(good.of('http').length >= 3);
+      const http = good.of('http');
+      assert.ok(http.length >= 3, `http lines:\n${http.join('\n')}`);
+      // The first leg opens the socket; the next leg and messages go on the same (reused) socket.
+      assert.match(http[0]!, /^POST \/wsman HTTP 401, .*, new socket #1, \d+ ms, plain HTTP$/);
+      assert.ok(
+        http.slice(1).every((l) => / reused socket #1,/.test(l)),
+        `http lines:\n${http.join('\n')}`,
+      );
       assertNoSecrets(good.all(), USER.password);
 
       const bad = capture();
