@@ -5,6 +5,7 @@
  * Authorization. A new socket authenticates again; a 401 on an authenticated socket gets one fresh handshake;
  * a 400 to a sealed message means the sequence numbers no longer agree, so the next message re-authenticates.
  */
+import type { DebugLog } from '../debug.ts';
 import { AuthenticationError, ProtocolError } from '../errors.ts';
 import type { ChannelResponse, HttpChannel, HttpResponse } from '../http/channel.ts';
 import { channelBindingsFor } from './channel-bindings.ts';
@@ -31,6 +32,11 @@ export interface AuthenticatorConfig {
   /** Host (and port) as shown in messages. */
   host: string;
   https: boolean;
+  /**
+   * Where the `auth` debug lines go (scheme, each leg's status, why a login was refused; never a token or a
+   * secret). Default: none.
+   */
+  debug?: DebugLog;
 }
 
 interface ConnectionState {
@@ -44,6 +50,7 @@ const EMPTY = Buffer.alloc(0);
 
 export class HttpAuthenticator {
   #scheme: string;
+  #announced = false;
 
   constructor(
     private readonly mechanism: AuthMechanism,
@@ -71,16 +78,23 @@ export class HttpAuthenticator {
         headers: { ...extra, 'Content-Type': SOAP_CONTENT_TYPE },
         signal,
       });
-      if (res.status === 401) throw this.#refused(res, false);
+      if (res.status === 401) throw this.#fail(this.#refused(res, false));
       return res;
     }
     if (!this.mechanism.connectionBound) {
+      if (!this.#announced) {
+        this.#announced = true;
+        this.#log(
+          () =>
+            `${this.#scheme} chosen for ${this.mechanism.describeAccount()} (credentials on every request)`,
+        );
+      }
       const token = this.mechanism.begin({}).init().token ?? EMPTY;
       const res = await channel.post(soap, {
         headers: { ...extra, Authorization: this.#authorization(token), 'Content-Type': SOAP_CONTENT_TYPE },
         signal,
       });
-      if (res.status === 401) throw this.#refused(res, true);
+      if (res.status === 401) throw this.#fail(this.#refused(res, true));
       return res;
     }
     const info = await channel.open(signal);
@@ -90,8 +104,17 @@ export class HttpAuthenticator {
         headers: this.#headers(state.security, extra),
         signal,
       });
-      if (res.status === 400 && state.security?.encrypts) channel.authState = undefined;
+      if (res.status === 400 && state.security?.encrypts) {
+        this.#log(
+          () =>
+            `HTTP 400 to a sealed message on connection #${info.generation}: the next message authenticates again`,
+        );
+        channel.authState = undefined;
+      }
       if (res.status !== 401) return this.#open(state.security, res);
+      this.#log(
+        () => `HTTP 401 on authenticated connection #${info.generation}: one fresh ${this.#scheme} handshake`,
+      );
       channel.authState = undefined; // the server forgot the connection's authentication: one fresh handshake
     }
     return this.#handshake(channel, soap, extra, signal, 0);
@@ -112,6 +135,11 @@ export class HttpAuthenticator {
       },
       this.#scheme,
     );
+    this.#log(
+      () =>
+        `${this.#scheme} handshake for ${this.mechanism.describeAccount()} on connection #${info.generation}` +
+        `${attempt > 0 ? ` (attempt ${attempt + 1})` : ''}${this.mechanism.encrypts ? ', messages sealed' : ''}`,
+    );
     let out = ctx.init();
     for (let leg = 0; leg < MAX_LEGS; leg++) {
       if (out.done) {
@@ -119,7 +147,8 @@ export class HttpAuthenticator {
         const headers = this.#headers(security, extra);
         if (out.token) headers.Authorization = this.#authorization(out.token);
         const res = await channel.post(this.#body(security, soap), { headers, signal });
-        if (res.status === 401) throw this.#refused(res, true);
+        this.#log(() => `${this.#scheme} leg ${leg + 1} (last token with the message): HTTP ${res.status}`);
+        if (res.status === 401) throw this.#fail(this.#refused(res, true));
         const final = this.#serverToken(parseChallenges(res.headers['www-authenticate']));
         ctx.complete?.(final?.token68 ? Buffer.from(final.token68, 'base64') : undefined);
         channel.authState = { generation: res.generation, security } satisfies ConnectionState;
@@ -136,12 +165,18 @@ export class HttpAuthenticator {
       if (res.generation !== info.generation) {
         // The socket was replaced mid-handshake (the server closed it): start over on the new one, once.
         if (attempt < 2) return this.#handshake(channel, soap, extra, signal, attempt + 1);
-        throw new ProtocolError(
-          `The connection to ${this.config.host} closed during every ${this.#scheme} handshake`,
+        throw this.#fail(
+          new ProtocolError(
+            `The connection to ${this.config.host} closed during every ${this.#scheme} handshake`,
+          ),
         );
       }
       const challenges = parseChallenges(res.headers['www-authenticate']);
       const token = this.#serverToken(challenges);
+      this.#log(
+        () =>
+          `${this.#scheme} leg ${leg + 1}: HTTP ${res.status}, ${token?.token68 ? 'server token received' : `no server token (offers: ${challenges.map((c) => c.scheme).join(', ') || 'nothing'})`}`,
+      );
       if (!token?.token68) {
         if (res.status !== 401) return res; // answered without authentication
         const offered = challenges.map((c) => c.scheme);
@@ -150,23 +185,38 @@ export class HttpAuthenticator {
         );
         if (alternative && attempt < 2) {
           // A server (or proxy) that offers the bare NTLM scheme instead of Negotiate.
+          this.#log(() => `the server does not offer ${this.#scheme}; switching to ${alternative}`);
           this.#scheme = alternative;
           return this.#handshake(channel, soap, extra, signal, attempt + 1);
         }
-        throw new AuthenticationError(
-          `The server did not answer the first ${this.#scheme} token with a challenge (it offers: ${offered.join(', ') || 'nothing'})`,
-          {
-            offeredSchemes: offered,
-            remedy:
-              'Negotiate must stay enabled on the server: winrm set winrm/config/service/Auth @{Negotiate="true"}',
-          },
+        throw this.#fail(
+          new AuthenticationError(
+            `The server did not answer the first ${this.#scheme} token with a challenge (it offers: ${offered.join(', ') || 'nothing'})`,
+            {
+              offeredSchemes: offered,
+              remedy:
+                'Negotiate must stay enabled on the server: winrm set winrm/config/service/Auth @{Negotiate="true"}',
+            },
+          ),
         );
       }
       out = ctx.step(Buffer.from(token.token68, 'base64'));
     }
-    throw new ProtocolError(
-      `The ${this.#scheme} handshake with ${this.config.host} did not finish in ${MAX_LEGS} legs`,
+    throw this.#fail(
+      new ProtocolError(
+        `The ${this.#scheme} handshake with ${this.config.host} did not finish in ${MAX_LEGS} legs`,
+      ),
     );
+  }
+
+  #log(line: () => string): void {
+    this.config.debug?.log('auth', line);
+  }
+
+  /** Log why a login failed (the error's message: account, scheme, offered schemes; never a secret). */
+  #fail<E extends Error>(err: E): E {
+    this.#log(() => `login failed: ${err.message}`);
+    return err;
   }
 
   /** The server's token: under the scheme in use, or (as some servers answer) under another of the mechanism's. */

@@ -9,9 +9,11 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import type { WinRmError } from '../errors.ts';
+import type { DebugLog } from '../debug.ts';
+import { ProtocolError, TimeoutError, type WinRmError } from '../errors.ts';
 import { type ErrorContext, HTTP_ERROR, httpFailure, translateHttpError } from './errors.ts';
 import { describeProxy } from './proxy.ts';
+import { linkedAbort } from './signal.ts';
 import { openSocket, type SocketTarget } from './socket.ts';
 
 export interface HttpResponse {
@@ -32,8 +34,18 @@ export interface PostOptions {
 
 export interface ChannelConfig extends SocketTarget {
   url: URL;
+  /** Longest silence between two bytes of an answer, ms (axios / socket idle timeout). */
   readTimeoutMs: number;
+  /** Whole-exchange deadline of one request, from sending it to the last body byte, ms. */
+  responseTimeoutMs: number;
   maxResponseBytes: number;
+}
+
+export interface ChannelOptions {
+  /** Kept-alive sockets idle longer than this many ms are replaced. Default: {@link MAX_IDLE_REUSE_MS}. */
+  maxIdleReuseMs?: number;
+  /** Where the one-line-per-request `http` debug lines go. Default: none (no lines). */
+  debug?: DebugLog;
 }
 
 /** What authentication needs to know about the channel's current connection. */
@@ -53,6 +65,18 @@ export const MAX_IDLE_REUSE_MS = 100_000;
  */
 const FRAMING_ALLOWANCE = 64 * 1024;
 
+/**
+ * Most interim (1xx) heads accepted before the final head of one request; one more destroys the socket and fails
+ * the request. Windows' HTTP.sys sends at most one `100 Continue`, and only to a client that sent
+ * `Expect: 100-continue` (this one never does), so anything near this limit is not a WinRM listener.
+ */
+export const MAX_INTERIM_RESPONSES = 10;
+
+type RequestFn = (
+  options: http.RequestOptions,
+  callback: (res: http.IncomingMessage) => void,
+) => http.ClientRequest;
+
 type CreateConnection = (options: unknown, callback: (err: Error | null, socket?: Socket) => void) => unknown;
 
 export class HttpChannel {
@@ -64,15 +88,21 @@ export class HttpChannel {
   readonly #errors: ErrorContext;
   readonly #maxIdleMs: number;
   readonly #url: string;
+  readonly #debug: DebugLog | undefined;
+  /** The signal of the request in flight, for a socket the agent asks for during it. */
+  #requestSignal: AbortSignal | undefined;
   #socket: Socket | undefined;
   #prepared: Socket | undefined;
   #peer: PeerCertificate | undefined;
   #generation = 0;
+  /** Exchanges completed on the current socket (0: the next one is its first, the socket is new). */
+  #exchanges = 0;
   #idleSince = 0;
   #busy = false;
 
-  constructor(config: ChannelConfig, options: { maxIdleReuseMs?: number } = {}) {
+  constructor(config: ChannelConfig, options: ChannelOptions = {}) {
     this.#config = config;
+    this.#debug = options.debug;
     this.#maxIdleMs = options.maxIdleReuseMs ?? MAX_IDLE_REUSE_MS;
     this.#url = config.url.href;
     this.#errors = {
@@ -100,7 +130,7 @@ export class HttpChannel {
         return undefined;
       }
       // The prepared socket died between open() and the request: make another one the same way.
-      this.#connect().then(
+      this.#connect(this.#requestSignal).then(
         (s) => callback(null, s),
         (err: Error) => callback(err),
       );
@@ -161,6 +191,7 @@ export class HttpChannel {
     this.#socket = socket;
     this.#peer = peerCertificate;
     this.#generation++;
+    this.#exchanges = 0;
     socket.once('close', () => {
       if (this.#socket === socket) this.#socket = undefined;
       if (this.#prepared === socket) this.#prepared = undefined;
@@ -168,44 +199,124 @@ export class HttpChannel {
     return socket;
   }
 
+  /**
+   * One exchange on the channel's socket. It is bounded as a whole by responseTimeout (send to last body byte;
+   * readTimeout bounds only the silence between bytes) and by MAX_INTERIM_RESPONSES 1xx heads; the caller's
+   * signal stops it at any stage. Any failure destroys the socket.
+   */
   async post(body: Buffer, options: PostOptions): Promise<ChannelResponse> {
     if (this.#busy) throw new Error('internal: an HttpChannel carries one request at a time');
     this.#busy = true;
+    const started = performance.now();
+    let outcome = 'failed';
     try {
       await this.open(options.signal);
-      let res: AxiosResponse<Buffer>;
-      try {
-        res = await this.#axios.request<Buffer>({
-          url: this.#url,
-          data: body,
-          headers: options.headers,
-          signal: options.signal,
-        });
-      } catch (err) {
-        this.#dropSocket();
-        throw this.#translate(err, options.signal);
-      }
+      const generationAtSend = this.#generation;
+      const reused = this.#exchanges > 0;
+      const res = await this.#exchange(body, options);
       const generation = this.#generation;
-      if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) {
-        this.#dropSocket();
-        throw this.#translate(
-          httpFailure(
-            HTTP_ERROR.malformed,
-            `status ${String(res.status).padStart(3, '0')} is not a final HTTP status`,
-          ),
-        );
-      }
+      // A socket the agent had to replace during the request is new too.
+      const socketNote = reused && generation === generationAtSend ? 'reused socket' : 'new socket';
+      this.#exchanges++;
+      outcome = `HTTP ${res.status}, sent ${body.length} B, received ${res.data.length} B, ${socketNote} #${generation}`;
       this.#idleSince = performance.now();
-      const data = res.data;
       return {
         status: res.status,
         headers: res.headers as unknown as Record<string, string | string[] | undefined>,
-        body: Buffer.isBuffer(data) ? data : Buffer.from(data ?? []),
+        body: res.data,
         generation,
       };
+    } catch (err) {
+      outcome = `failed (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)})`;
+      throw err;
     } finally {
       this.#busy = false;
+      this.#requestSignal = undefined;
+      const elapsed = Math.round(performance.now() - started);
+      this.#debug?.log(
+        'http',
+        () =>
+          `POST ${this.#config.url.pathname} ${outcome}, ${elapsed} ms, ${this.#config.https ? 'TLS' : 'plain HTTP'}` +
+          (this.#config.proxy ? `, via proxy ${describeProxy(this.#config.proxy)}` : ''),
+      );
     }
+  }
+
+  /** The axios request under the whole-exchange deadline and the 1xx limit; errors are typed. */
+  async #exchange(
+    body: Buffer,
+    options: PostOptions,
+  ): Promise<{ status: number; headers: unknown; data: Buffer }> {
+    const deadline = linkedAbort(options.signal);
+    const timer = setTimeout(() => deadline.controller.abort(), this.#config.responseTimeoutMs);
+    let interim = 0;
+    let interimOverflow = false;
+    const request: RequestFn = (opts, callback) => {
+      const req = (this.#config.https ? https.request : http.request)(opts, callback);
+      // node:http parses every 1xx head and emits 'information' (100 Continue included); without a limit a
+      // server could keep the request pending for ever, and busy, with a stream of them.
+      req.on('information', () => {
+        if (++interim <= MAX_INTERIM_RESPONSES || interimOverflow) return;
+        interimOverflow = true;
+        req.destroy(new Error('too many interim responses'));
+        deadline.controller.abort();
+      });
+      return req;
+    };
+    this.#requestSignal = deadline.signal;
+    let res: AxiosResponse<Buffer>;
+    try {
+      res = await this.#axios.request<Buffer>({
+        url: this.#url,
+        data: body,
+        headers: options.headers,
+        signal: deadline.signal,
+        transport: { request },
+      });
+    } catch (err) {
+      this.#dropSocket();
+      if (options.signal?.aborted) throw this.#translate(err, options.signal);
+      const where = `${this.#config.host}:${this.#config.port}`;
+      if (interimOverflow) {
+        throw new ProtocolError(
+          `${where} sent more than ${MAX_INTERIM_RESPONSES} interim (1xx) HTTP heads for one request; the connection was closed`,
+          {
+            cause: err,
+            remedy: `a WinRM listener (HTTP.sys) sends at most one 100 Continue: check that ${where} is a WinRM listener and that nothing between (a proxy) rewrites its answers`,
+          },
+        );
+      }
+      if (deadline.signal.aborted) {
+        throw new TimeoutError(
+          `No complete HTTP response from ${where} within responseTimeout (${this.#config.responseTimeoutMs} ms); the connection was closed`,
+          {
+            timeoutMs: this.#config.responseTimeoutMs,
+            cause: err,
+            remedy:
+              'the server answers too slowly or never finishes its answer; if the network is just slow, raise responseTimeout (ms, at least readTimeout)',
+          },
+        );
+      }
+      throw this.#translate(err);
+    } finally {
+      clearTimeout(timer);
+      deadline.dispose();
+    }
+    if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) {
+      this.#dropSocket();
+      throw this.#translate(
+        httpFailure(
+          HTTP_ERROR.malformed,
+          `status ${String(res.status).padStart(3, '0')} is not a final HTTP status`,
+        ),
+      );
+    }
+    const data = res.data;
+    return {
+      status: res.status,
+      headers: res.headers,
+      data: Buffer.isBuffer(data) ? data : Buffer.from(data ?? []),
+    };
   }
 
   #translate(err: unknown, signal?: AbortSignal): WinRmError {

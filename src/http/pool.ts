@@ -1,6 +1,6 @@
 /** Bounded pool of channels (one socket each); a request waits for a free one. */
 import { AbortError, ConnectionError } from '../errors.ts';
-import { type ChannelConfig, HttpChannel } from './channel.ts';
+import { type ChannelConfig, type ChannelOptions, HttpChannel } from './channel.ts';
 
 export class ChannelPool {
   private readonly idle: HttpChannel[] = [];
@@ -12,6 +12,7 @@ export class ChannelPool {
   constructor(
     private readonly config: ChannelConfig,
     private readonly size: number,
+    private readonly channelOptions: ChannelOptions = {},
   ) {}
 
   async acquire(signal?: AbortSignal): Promise<HttpChannel> {
@@ -59,7 +60,7 @@ export class ChannelPool {
   }
 
   private create(): HttpChannel {
-    const c = new HttpChannel(this.config);
+    const c = new HttpChannel(this.config, this.channelOptions);
     this.all.add(c);
     return c;
   }

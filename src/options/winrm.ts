@@ -1,6 +1,6 @@
 /** Options of the WinRM-internal strategy: where the WS-Management endpoint is, TLS trust, envelopes, pools. */
 import { DEFAULTS } from '../wsman/constants.ts';
-import { bad, count, durationMs } from './check.ts';
+import { bad, count, durationMs, MAX_TIMER_MS } from './check.ts';
 
 /** TLS trust settings (Overthere: winrmHttpsCertificateTrustStrategy / winrmHttpsHostnameVerificationStrategy). */
 export interface TlsOptions {
@@ -43,6 +43,13 @@ export interface WinRmOptions {
    * deleted instead of reused. Default: 10000.
    */
   cleanupTimeout?: number;
+  /**
+   * Whole-exchange deadline of one HTTP request in milliseconds: from sending it to the last byte of the answer
+   * (readTimeout only bounds the silence between two bytes, so a server trickling bytes or sending endless
+   * `1xx` heads is stopped by this one). Every authentication leg is a request of its own. At least readTimeout.
+   * Default: readTimeout + 20000 (operationTimeout + 30000 with the default readTimeout).
+   */
+  responseTimeout?: number;
   /** MaxEnvelopeSize in bytes, for requests and responses; at least 8192. Default: 512000 (Windows 2012+; 2008 R2 needs 153600). */
   maxEnvelopeSize?: number;
   /** Refuse responses larger than this many bytes. Default: 4 x maxEnvelopeSize. */
@@ -89,6 +96,8 @@ export interface WinRmHttpConfig {
   /** HTTP proxy for CONNECT tunnels; undefined: direct. */
   proxy: URL | undefined;
   readTimeoutMs: number;
+  /** Whole-exchange deadline of one HTTP request (send to last body byte), ms. */
+  responseTimeoutMs: number;
   maxResponseBytes: number;
   maxConcurrentRequests: number;
 }
@@ -109,6 +118,11 @@ export const WINRM_DEFAULTS = {
   operationTimeoutMs: DEFAULTS.operationTimeoutSeconds * 1000,
   /** readTimeout = operationTimeout + this. */
   readTimeoutMarginMs: 10_000,
+  /**
+   * responseTimeout = readTimeout + this: room for a body that arrives slowly but steadily after the server
+   * held the request for up to OperationTimeout.
+   */
+  responseTimeoutMarginMs: 20_000,
   maxConcurrentRequests: 8,
   maxCommandsPerShell: 1000,
   maxShells: 8,
@@ -207,6 +221,18 @@ export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmCo
       'raise readTimeout or leave it unset (default operationTimeout + 10000)',
     );
   }
+  const responseTimeoutMs = durationMs(
+    'responseTimeout',
+    o.responseTimeout,
+    Math.min(readTimeoutMs + WINRM_DEFAULTS.responseTimeoutMarginMs, MAX_TIMER_MS),
+  );
+  if (responseTimeoutMs < readTimeoutMs) {
+    bad(
+      'responseTimeout',
+      `responseTimeout (${responseTimeoutMs} ms) must not be less than readTimeout (${readTimeoutMs} ms)`,
+      'raise responseTimeout or leave it unset (default readTimeout + 20000)',
+    );
+  }
   const maxEnvelopeSize = count('maxEnvelopeSize', o.maxEnvelopeSize, DEFAULTS.maxEnvelopeSize, 8192);
   const maxConcurrentRequests = count(
     'maxConcurrentRequests',
@@ -225,6 +251,7 @@ export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmCo
     tls: resolveTls(o.tls),
     proxy: resolveProxy(o.proxy),
     readTimeoutMs,
+    responseTimeoutMs,
     maxResponseBytes: count('maxResponseBytes', o.maxResponseBytes, 4 * maxEnvelopeSize),
     maxConcurrentRequests,
     operationTimeoutMs,

@@ -31,7 +31,7 @@ export class WinRmInternalConnection extends BaseConnection {
     const debug = new DebugLog(opts.logger);
     debug.addSecret(opts.password);
     super(debug, opts.codepage);
-    this.transport = new WsmanClient(opts, createHttpTransport(opts), this.debug);
+    this.transport = new WsmanClient(opts, createHttpTransport(opts, this.debug), this.debug);
     this.shells = new ShellPool(this.transport, opts);
     this.closeTimeoutMs = opts.closeTimeoutMs;
   }
@@ -166,7 +166,7 @@ export class WinRmInternalConnection extends BaseConnection {
   /** destroy(): every socket dropped at once, requests in flight fail, nothing more is sent. */
   protected override dropResources(): void {
     this.shells.abandon();
-    this.transport.close();
+    this.transport.destroy();
   }
 
   /** The shells that may be left on the server (close() ran out of time, or destroy()). */

@@ -149,4 +149,9 @@ export class WsmanClient {
   close(): void {
     this.http.close();
   }
+
+  /** Drop every socket now; requests in flight reject with a ConnectionError, later ones are refused. */
+  destroy(): void {
+    this.http.destroy();
+  }
 }
