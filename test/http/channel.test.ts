@@ -4,6 +4,7 @@
  * limit, and environment proxies ignored.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -42,8 +43,10 @@ describe('HttpChannel (axios, one socket)', () => {
   });
 
   it('opens a new connection after the server closes the idle one or answers Connection: close', async () => {
+    let firstClosed: Promise<unknown> | undefined;
     const srv = await rawServer((n, socket) => {
       if (n === 1) {
+        firstClosed = once(socket, 'close');
         socket.end(ok('one'));
         return undefined;
       }
@@ -53,7 +56,9 @@ describe('HttpChannel (axios, one socket)', () => {
     const ch = channelFor(url(srv));
     const one = await ch.post(x, { headers: {} });
     assert.equal(one.body.toString(), 'one');
-    await new Promise((r) => setTimeout(r, 20)); // the FIN arrives while the socket is idle
+    // The FIN arrives while the socket is idle: the server's socket closes once the client has seen it and closed
+    // its side, however long a busy machine takes (a fixed sleep raced it).
+    await firstClosed;
     const two = await ch.post(x, { headers: {} });
     assert.equal(two.body.toString(), 'n2');
     const three = await ch.post(x, { headers: {} });

@@ -275,19 +275,37 @@ describe('mock quotas', () => {
   });
 
   it('shell IdleTimeout: an idle shell is deleted; later requests get InvalidSelectors', async () => {
+    // Waits poll with a wide bound instead of sleeping a fixed time: on a busy machine the reaper's timer fires late.
+    const waitFor = async (cond: () => boolean, what: string) => {
+      const until = Date.now() + 20_000;
+      while (!cond()) {
+        if (Date.now() > until) assert.fail(`timed out waiting: ${what}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
     const mock = await startBasicMock({ quotas: { idleTimeoutMs: 200 } });
     const c = new RawClient(mock.url);
     try {
       const shellId = await c.createShell();
       assert.equal(mock.shells().length, 1);
-      await new Promise((r) => setTimeout(r, 500));
-      assert.equal(mock.shells().length, 0);
+      await waitFor(() => mock.shells().length === 0, 'the idle shell to be deleted');
       const { error } = await c.fault(buildCommand(c.ctx(), { shellId, command: 'echo' }));
       assert.equal(error.faultCode, 2150858843);
-      // A shell in use stays.
+    } finally {
+      c.close();
+      await mock.close();
+    }
+  });
+
+  it('shell IdleTimeout: a shell in use stays past the timeout', async () => {
+    // Activity every 1 s keeps a shell with a 5 s IdleTimeout alive for 6 s; the gaps leave 4 s for a busy machine.
+    const mock = await startBasicMock({ quotas: { idleTimeoutMs: 5000 } });
+    const c = new RawClient(mock.url);
+    try {
       const busy = await c.createShell();
-      for (let i = 0; i < 5; i++) {
-        await new Promise((r) => setTimeout(r, 80));
+      const started = Date.now();
+      while (Date.now() - started < 6000) {
+        await new Promise((r) => setTimeout(r, 1000));
         await c.command(busy, 'echo x');
       }
       assert.equal(mock.shells().length, 1);

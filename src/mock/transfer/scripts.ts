@@ -1,10 +1,11 @@
 /**
- * The transfer scripts the mock can stand in for, known by the SHA-256 of their exact text. The texts are read
- * from the .ps1 asset files (data, not the client's code): a script whose text differs by one byte is not
- * recognised and fails as an unknown script would.
+ * The transfer scripts the mock can stand in for, known by the SHA-256 of their exact text. The texts are the
+ * .ps1 assets as embedded at build time (src/transfer/scripts.generated.ts, data, not the client's code), so a
+ * bundled mock needs no files: a script whose text differs by one byte is not recognised and fails as an unknown
+ * script would.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { SCRIPT_ASSETS } from '../../transfer/scripts.generated.ts';
 
 export type EmulatedScript = 'upload' | 'download' | 'list' | 'cleanup';
 
@@ -15,7 +16,10 @@ export function sha256Hex(data: Buffer | string): string {
 }
 
 function readAsset(name: string): string {
-  return readFileSync(new URL(`../../transfer/${name}.ps1`, import.meta.url), 'utf8');
+  const text = SCRIPT_ASSETS[name];
+  if (text === undefined)
+    throw new Error(`transfer script ${name}.ps1 is not embedded; run node scripts/build.mjs --scripts`);
+  return text;
 }
 
 /**
