@@ -22,13 +22,17 @@ import {
   type Target,
 } from './lib/clients.ts';
 import { startMockProcess } from './lib/mock-process.ts';
-import { fmt, median, newPair, type Paired, pairOnce, spread, table } from './lib/report.ts';
+import {
+  fmt,
+  median,
+  newPair,
+  envNumber as num,
+  type Paired,
+  pairOnce,
+  spread,
+  table,
+} from './lib/report.ts';
 
-const num = (name: string, dflt: number) => {
-  const v = Number(process.env[name] ?? dflt);
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative number, got ${v}`);
-  return v;
-};
 const EXECUTES = num('BENCH_EXECUTES', 200);
 const PROXY_EXECUTES = num('BENCH_PROXY_EXECUTES', 100);
 const OUTPUT = num('BENCH_OUTPUT_MB', 64) * 1024 * 1024;

@@ -18,12 +18,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Connection, connect } from '../src/index.ts';
 import { type MockServer, startMockServer } from '../src/mock/index.ts';
+import { envNumber as num } from './lib/report.ts';
 
-const num = (name: string, dflt: number) => {
-  const v = Number(process.env[name] ?? dflt);
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative number, got ${v}`);
-  return v;
-};
 const EXECUTES = num('SOAK_EXECUTES', 10_000);
 const CONCURRENT = num('SOAK_CONCURRENT', 200);
 const ABORTS = num('SOAK_ABORTS', 100);
@@ -121,7 +117,7 @@ export async function soak(log: (line: string) => void = console.log): Promise<S
       if (r.exitCode !== 0 || r.stdoutText.trim() !== `soak ${i}`)
         throw new Error(`execute ${i} came back wrong: ${JSON.stringify(r.stdoutText)}`);
       report.executes++;
-      if (i > 0 && i % 2000 === 0) log(`soak: ${i} executes, heap ${(await heapMb()).toFixed(1)} MB`);
+      if (i > 0 && i % 2500 === 0) log(`soak: ${i} executes, heap ${(await heapMb()).toFixed(1)} MB`);
     }
     report.heapEndMb = await heapMb();
     if (EXECUTES <= warm) report.heapStartMb = report.heapEndMb;

@@ -1,6 +1,13 @@
 /** Paired sampling and the Markdown tables of bench/run.ts. */
 import type { Sample } from './clients.ts';
 
+/** A non-negative number from the environment variable `name`, or `dflt` when it is not set. */
+export const envNumber = (name: string, dflt: number): number => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a non-negative number, got ${v}`);
+  return v;
+};
+
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 export const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 

@@ -18,6 +18,32 @@ export function checkDeadline(timeout: unknown): void {
 }
 
 /** Any thrown value as a WinRmError. */
+/**
+ * `work`, unless `signal` fires first: then the promise rejects at once with `onStop()` (default: the signal's
+ * reason). `work` itself goes on; its listener is removed either way.
+ */
+export function untilStopped<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  onStop: () => unknown = () => signal.reason,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(onStop());
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', stop);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', stop);
+        reject(err);
+      },
+    );
+  });
+}
+
 export function asWinRmError(err: unknown): WinRmError {
   return err instanceof WinRmError ? err : new WinRmError(String(err), { cause: err });
 }

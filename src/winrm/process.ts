@@ -16,7 +16,7 @@ import { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RemoteProcess, RemoteSignal } from '../connection.ts';
 import { AbortError, ProtocolError, TimeoutError, type WinRmError } from '../errors.ts';
-import { asWinRmError, ProcessLifecycle, type StartDeadline } from '../process/lifecycle.ts';
+import { asWinRmError, ProcessLifecycle, type StartDeadline, untilStopped } from '../process/lifecycle.ts';
 import type { ReceiveResult } from '../wsman/actions/receive.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import { COMMAND, RECEIVE, SEND, SIGNAL } from './actions.ts';
@@ -63,24 +63,6 @@ const RECEIVE_BACKOFF_FIRST_MS = 50;
 export function receiveBackoffMs(idle: number): number {
   if (idle <= 0) return 0;
   return Math.min(RECEIVE_BACKOFF_MAX_MS, RECEIVE_BACKOFF_FIRST_MS * 2 ** (idle - 1));
-}
-
-function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 /**

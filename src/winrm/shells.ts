@@ -7,6 +7,7 @@
  */
 import { AbortError, ConnectionError, ShellCleanupError, WinRmError } from '../errors.ts';
 import type { WsmanConfig } from '../options/index.ts';
+import { untilStopped } from '../process/lifecycle.ts';
 import { CREATE_SHELL, DELETE_SHELL } from './actions.ts';
 import { faultAction } from './policy.ts';
 import type { WsmanClient } from './wsman-client.ts';
@@ -153,23 +154,10 @@ export class ShellPool {
   }
 
   private unlessAborted(made: Promise<Shell>, signal: AbortSignal): Promise<Shell> {
-    return new Promise<Shell>((resolve, reject) => {
-      const onAbort = () => {
-        made.then((shell) => this.release(shell)).catch(() => undefined);
-        reject(stopReason(signal, 'Aborted while opening a shell'));
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      made.then(
-        (shell) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(shell);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      );
+    return untilStopped(made, signal, () => {
+      // The shell, when it comes, goes to the pool (or is deleted): the Create may have reached the server.
+      made.then((shell) => this.release(shell)).catch(() => undefined);
+      return stopReason(signal, 'Aborted while opening a shell');
     });
   }
 
