@@ -140,6 +140,25 @@ describe('winrm/config provider', () => {
     assert.equal(prop(cfg, 'MaxMemoryPerShellMB'), '64');
   });
 
+  test('MaxMemoryPerShellMB set through winrm/config/winrs limits the next command', async () => {
+    const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: true });
+    assert.equal((await client.run('mock-memory 100')).exitCode, 0);
+    provider.put!(req('winrs'), putBody('winrs', 'Winrs', { MaxMemoryPerShellMB: '64' }));
+    const over = await client.run('mock-memory 100');
+    assert.equal(over.exitCode, 1455);
+  });
+
+  // The 30 s test timeout is only a "does not hang" bound: without the change a Receive waits 60 s.
+  test('MaxTimeoutms set through winrm/config caps the next Receive', { timeout: 30_000 }, async () => {
+    const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: true });
+    provider.put!(req(''), putBody('', 'Config', { MaxTimeoutms: '500' }));
+    const shellId = await client.createShell();
+    const commandId = await client.command(shellId, 'mock-sleep 60000');
+    const { res } = await client.receiveOnce(shellId, commandId);
+    assert.equal(res.status, 500);
+    assert.match(res.body, /w:TimedOut/);
+  });
+
   test('a bad value or a read-only property is refused with InvalidParameter and changes nothing', async () => {
     const { provider, mock } = await start({});
     const bad = () =>
