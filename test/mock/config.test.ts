@@ -148,13 +148,13 @@ describe('winrm/config provider', () => {
     assert.equal(over.exitCode, 1455);
   });
 
-  // The 30 s test timeout is only a "does not hang" bound: without the change a Receive waits 60 s.
+  // The 30 s test timeout is only a "does not hang" bound: without the cap a Receive asking for OperationTimeout PT60S waits 60 s.
   test('MaxTimeoutms set through winrm/config caps the next Receive', { timeout: 30_000 }, async () => {
     const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: true });
     provider.put!(req(''), putBody('', 'Config', { MaxTimeoutms: '500' }));
     const shellId = await client.createShell();
     const commandId = await client.command(shellId, 'mock-sleep 60000');
-    const { res } = await client.receiveOnce(shellId, commandId);
+    const { res } = await client.receiveOnce(shellId, commandId, { operationTimeout: 60 });
     assert.equal(res.status, 500);
     assert.match(res.body, /w:TimedOut/);
   });
