@@ -168,6 +168,10 @@ describe('winrm/config provider', () => {
       );
     assert.throws(bad, (e: unknown) => e instanceof MockFault && e.spec.subcode === 'w:InvalidParameter');
     assert.throws(
+      () => provider.put!(req('winrs'), putBody('service', 'Service', { MaxShellsPerUser: '2' })),
+      (e: unknown) => e instanceof MockFault && e.spec.subcode === 'w:SchemaValidationError',
+    );
+    assert.throws(
       () => provider.put!(req('winrs'), putBody('winrs', 'Winrs', { MaxShellsPerUser: 'many' })),
       (e: unknown) => e instanceof MockFault && /MaxShellsPerUser/.test(e.spec.message ?? ''),
     );
@@ -189,8 +193,10 @@ describe('winrm/config provider', () => {
     assert.equal(prop(cfg, 'MaxShellsPerUser'), '30');
     assert.equal(prop(provider.get!(req('service')).xml, 'AllowUnencrypted'), 'false');
     assert.equal(prop(provider.get!(req('service/auth')).xml, 'Basic'), 'false');
-    // Basic is off again: the live effect.
-    assert.equal((await client.post('<x/>')).status, 401);
+    // Basic is off again and Negotiate on (Windows' defaults): the live effect.
+    const refused = await client.post('<x/>');
+    assert.equal(refused.status, 401);
+    assert.equal(String(refused.headers['www-authenticate']), 'Negotiate');
     assert.throws(() => provider.invoke!(req(''), 'Explode', undefined), MockFault);
   });
 

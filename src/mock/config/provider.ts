@@ -335,6 +335,14 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
     put(req, body: Element): ResourceAnswer {
       if (pathOf(req.resourceUri) === 'listener') throw Faults.actionNotSupported();
       const section = sectionFor(req);
+      // The body is the resource's own element in its namespace (DSP0226 7.5: Put carries the representation).
+      const ns = section.path === '' ? CONFIG_URI : `${CONFIG_URI}/${section.path}`;
+      if (
+        body.localName !== section.element ||
+        (body.namespaceURI ?? '').toLowerCase() !== ns.toLowerCase()
+      ) {
+        throw Faults.schema();
+      }
       const writable = new Map<string, Property>();
       const collect = (sec: Section) => {
         for (const p of sec.properties) writable.set(p.name.toLowerCase(), p);
