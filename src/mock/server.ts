@@ -8,6 +8,8 @@ import { basicScheme } from './auth/basic.ts';
 import { AuthGate } from './auth/gate.ts';
 import { negotiateScheme } from './auth/negotiate.ts';
 import type { AuthScheme, ConnectionAuthState } from './auth/types.ts';
+import type { LiveConfig } from './config/live.ts';
+import { mockListeners } from './config/provider.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { cmdShellResource } from './dispatch/shell.ts';
 import type { ResourceHandler } from './dispatch/types.ts';
@@ -39,6 +41,8 @@ export interface MockServer {
   readonly certificatePem: string | undefined;
   /** The directory standing for the Windows drives (`C:\` is `<fileRoot>/C`). */
   readonly fileRoot: string;
+  /** The live `winrm/config` settings and listeners (serve them with `configProvider`, src/mock/config). */
+  readonly config: LiveConfig;
   /** Counters; a live object. */
   readonly stats: MockStats;
   /** Requests in order (method, action, auth scheme, sizes, status, fault code); never headers or bodies. */
@@ -71,8 +75,13 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const resources: ResourceHandler[] = [cmdShellResource(store)];
   const dispatcher = new Dispatcher({
     resources,
-    maxEnvelopeSize: o.maxEnvelopeSize,
-    maxTimeoutMs: o.quotas.maxTimeoutMs,
+    // Read live: a Put of winrm/config MaxEnvelopeSizekb / MaxTimeoutms applies to the next request.
+    get maxEnvelopeSize() {
+      return o.maxEnvelopeSize;
+    },
+    get maxTimeoutMs() {
+      return o.quotas.maxTimeoutMs;
+    },
   });
   let tls: { key: string; cert: string } | undefined;
   let thumbprints: CertificateThumbprints | undefined;
@@ -90,19 +99,18 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     }
   }
 
-  const schemes: AuthScheme[] = [];
-  if (o.auth.basic)
-    schemes.push(basicScheme({ allowUnencrypted: o.allowUnencrypted, machineName: o.machineName }));
-  if (o.auth.negotiate) {
-    schemes.push(
-      negotiateScheme({
-        machineName: o.machineName,
-        channelBinding: o.auth.channelBinding,
-        certificateDer: tls ? new X509Certificate(tls.cert).raw : undefined,
-      }),
-    );
-  }
-  const gate = new AuthGate(schemes, o.users);
+  // Both schemes exist; winrm/config/service/Auth (o.auth, live) switches them. Basic reads o.allowUnencrypted live.
+  const schemes: AuthScheme[] = [
+    basicScheme(o),
+    negotiateScheme({
+      machineName: o.machineName,
+      channelBinding: o.auth.channelBinding,
+      certificateDer: tls ? new X509Certificate(tls.cert).raw : undefined,
+    }),
+  ];
+  const gate = new AuthGate(schemes, o.users, (name) =>
+    name === 'Basic' ? o.auth.basic : name === 'Negotiate' ? o.auth.negotiate : false,
+  );
   const injections = new InjectionRegistry();
   const recorder = new RequestRecorder();
   const connState = new WeakMap<Socket, ConnectionAuthState>();
@@ -110,8 +118,12 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   const handler = createRequestHandler({
     path: o.path,
     https: o.https,
-    allowUnencrypted: o.allowUnencrypted,
-    maxEnvelopeSize: o.maxEnvelopeSize,
+    get allowUnencrypted() {
+      return o.allowUnencrypted;
+    },
+    get maxEnvelopeSize() {
+      return o.maxEnvelopeSize;
+    },
     machineName: o.machineName,
     productVersion: o.productVersion,
     gate,
@@ -179,6 +191,10 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     thumbprints,
     certificatePem: tls?.cert,
     fileRoot,
+    config: {
+      settings: o,
+      listeners: () => mockListeners({ ...o, port, sha1Thumbprint: thumbprints?.sha1 }),
+    },
     stats: recorder.stats,
     requestLog: recorder.log,
     shells: () => store.snapshot(),

@@ -34,9 +34,14 @@ export function domainMatches(userDomain: string, given: string): boolean {
 export class AuthGate {
   private readonly schemes: AuthScheme[];
 
+  /**
+   * @param enabled whether a scheme is switched on now (`winrm/config/service/Auth`, read on every request so a
+   *   Put takes effect at once). Default: every scheme given is on.
+   */
   constructor(
     schemes: AuthScheme[],
     private readonly users: readonly AuthUser[],
+    private readonly enabled: (scheme: string) => boolean = () => true,
   ) {
     this.schemes = [...schemes].sort(
       (a, b) => ORDER.indexOf(a.name.toLowerCase()) - ORDER.indexOf(b.name.toLowerCase()),
@@ -45,7 +50,7 @@ export class AuthGate {
 
   /** Schemes offered on this kind of connection, e.g. for Identify's SecurityProfiles. */
   offered(https: boolean): AuthScheme[] {
-    return this.schemes.filter((s) => s.available(https));
+    return this.schemes.filter((s) => this.enabled(s.name) && s.available(https));
   }
 
   /** WWW-Authenticate values for a 401. */
@@ -82,7 +87,7 @@ export class AuthGate {
     const blank = authorization.indexOf(' ');
     const name = (blank < 0 ? authorization : authorization.slice(0, blank)).toLowerCase();
     const token = blank < 0 ? '' : authorization.slice(blank + 1);
-    const scheme = this.schemes.find((s) => s.name.toLowerCase() === name);
+    const scheme = this.schemes.find((s) => s.name.toLowerCase() === name && this.enabled(s.name));
     if (!scheme) return challenge(`scheme "${name}" not enabled`, name);
     if (!scheme.available(https)) return challenge(`${scheme.name} refused: unencrypted HTTP`, scheme.name);
     const attempt: AuthAttempt = { token, connection, https, findUser: this.findUser };

@@ -1,0 +1,229 @@
+/**
+ * The mock's winrm/config provider: Windows-shaped answers, and Put / Restore changing the live behaviour of the
+ * running mock (Basic over HTTP, Basic off, MaxEnvelopeSizekb, MaxShellsPerUser, MaxTimeoutms, MaxMemoryPerShellMB).
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { CONFIG_URI, configProvider } from '../../src/mock/config/provider.ts';
+import type { MockServer, MockServerOptions } from '../../src/mock/index.ts';
+import { startMockServer } from '../../src/mock/index.ts';
+import type { ResourceRequest } from '../../src/mock/resources/types.ts';
+import { MockFault } from '../../src/mock/wire/faults.ts';
+import { allChildElements, parseXml, textOf } from '../../src/wsman/xml.ts';
+import { RawClient } from './helpers.ts';
+
+const USER = { name: 'vagrant', password: 'vagrant', domain: 'WIN-MOCK' };
+
+function req(path: string, selectors: Record<string, string> = {}): ResourceRequest {
+  return {
+    resourceUri: path === '' ? CONFIG_URI : `${CONFIG_URI}/${path}`,
+    selectors,
+    options: {},
+    user: USER,
+    lang: 'en-US',
+  };
+}
+
+/** The body element of a Put, as `winrm set winrm/config/<path> @{Name="value"}` sends it. */
+function putBody(path: string, element: string, values: Record<string, string>) {
+  const ns = path === '' ? CONFIG_URI : `${CONFIG_URI}/${path}`;
+  const props = Object.entries(values)
+    .map(([k, v]) => `<cfg:${k}>${v}</cfg:${k}>`)
+    .join('');
+  return parseXml(`<cfg:${element} xmlns:cfg="${ns}">${props}</cfg:${element}>`).documentElement;
+}
+
+function prop(xml: string, name: string): string | undefined {
+  const root = parseXml(xml).documentElement;
+  const walk = (el: typeof root): string | undefined => {
+    for (const c of allChildElements(el)) {
+      if (c.localName === name && allChildElements(c).length === 0) return textOf(c);
+      const v = walk(c);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  return walk(root);
+}
+
+const servers: MockServer[] = [];
+const clients: RawClient[] = [];
+async function start(options: MockServerOptions) {
+  const mock = await startMockServer(options);
+  servers.push(mock);
+  const provider = configProvider(mock.config);
+  const client = new RawClient(mock.url);
+  clients.push(client);
+  return { mock, provider, client };
+}
+after(async () => {
+  for (const c of clients) c.close();
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+describe('winrm/config provider', () => {
+  test('get winrm/config: cfg namespace, sections in Windows order, live values', async () => {
+    const { provider } = await start({ maxEnvelopeSize: 153_600, quotas: { maxShellsPerUser: 7 } });
+    assert.ok(provider.serves(`${CONFIG_URI}/Service/Auth`));
+    assert.ok(!provider.serves('http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_Service'));
+    const xml = provider.get!(req('')).xml;
+    const root = parseXml(xml).documentElement;
+    assert.equal(root.namespaceURI, CONFIG_URI);
+    assert.equal(root.localName, 'Config');
+    assert.deepEqual(
+      allChildElements(root).map((e) => e.localName),
+      [
+        'MaxEnvelopeSizekb',
+        'MaxTimeoutms',
+        'MaxBatchItems',
+        'MaxProviderRequests',
+        'Client',
+        'Service',
+        'Winrs',
+      ],
+    );
+    for (const e of allChildElements(root)) assert.equal(e.namespaceURI, CONFIG_URI);
+    assert.equal(prop(xml, 'MaxEnvelopeSizekb'), '150');
+    assert.equal(prop(xml, 'MaxShellsPerUser'), '7');
+
+    const service = parseXml(provider.get!(req('service')).xml).documentElement;
+    assert.equal(service.namespaceURI, `${CONFIG_URI}/service`);
+    assert.equal(service.localName, 'Service');
+    const auth = parseXml(provider.get!(req('service/auth')).xml).documentElement;
+    assert.equal(auth.namespaceURI, `${CONFIG_URI}/service/auth`);
+    assert.deepEqual(
+      allChildElements(auth).map((e) => e.localName),
+      ['Basic', 'Kerberos', 'Negotiate', 'Certificate', 'CredSSP', 'CbtHardeningLevel'],
+    );
+  });
+
+  test('set winrm/config/service @{AllowUnencrypted="true"} lets Basic over HTTP in', async () => {
+    const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: false });
+    await assert.rejects(client.createShell(), /HTTP 401/);
+    const out = provider.put!(req('service'), putBody('service', 'Service', { AllowUnencrypted: 'true' }));
+    assert.equal(prop(out.xml, 'AllowUnencrypted'), 'true');
+    const shell = await client.createShell();
+    assert.match(shell, /^[0-9A-F-]{36}$/i);
+  });
+
+  test('set winrm/config/service/auth @{Basic="false"} refuses Basic; Basic="true" allows it again', async () => {
+    const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: true });
+    await client.createShell();
+    provider.put!(req('service/auth'), putBody('service/auth', 'Auth', { Basic: 'false' }));
+    const refused = await client.post('<x/>');
+    assert.equal(refused.status, 401);
+    assert.doesNotMatch(String(refused.headers['www-authenticate'] ?? ''), /Basic/);
+    provider.put!(req('service/auth'), putBody('service/auth', 'Auth', { Basic: 'true' }));
+    await client.createShell();
+  });
+
+  test('a mock started without Basic accepts it after service/auth @{Basic="true"}', async () => {
+    const { provider, client } = await start({ allowUnencrypted: true });
+    await assert.rejects(client.createShell(), /HTTP 401/);
+    provider.put!(req('service/auth'), putBody('service/auth', 'Auth', { Basic: 'true' }));
+    await client.createShell();
+  });
+
+  test('MaxShellsPerUser and MaxEnvelopeSizekb take effect on the next request', async () => {
+    const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: true });
+    provider.put!(
+      req('winrs'),
+      putBody('winrs', 'Winrs', { MaxShellsPerUser: '1', MaxMemoryPerShellMB: '64' }),
+    );
+    await client.createShell();
+    await assert.rejects(client.createShell(), /maximum number of 1 concurrent shells/);
+    provider.put!(req(''), putBody('', 'Config', { MaxEnvelopeSizekb: '32', MaxTimeoutms: '5000' }));
+    const big = await client.post(`<x>${'a'.repeat(40 * 1024)}</x>`);
+    assert.equal(big.status, 413);
+    const cfg = provider.get!(req('')).xml;
+    assert.equal(prop(cfg, 'MaxTimeoutms'), '5000');
+    assert.equal(prop(cfg, 'MaxMemoryPerShellMB'), '64');
+  });
+
+  test('MaxMemoryPerShellMB set through winrm/config/winrs limits the next command', async () => {
+    const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: true });
+    assert.equal((await client.run('mock-memory 100')).exitCode, 0);
+    provider.put!(req('winrs'), putBody('winrs', 'Winrs', { MaxMemoryPerShellMB: '64' }));
+    const over = await client.run('mock-memory 100');
+    assert.equal(over.exitCode, 1455);
+  });
+
+  // The 30 s test timeout is only a "does not hang" bound: without the cap a Receive asking for OperationTimeout PT60S waits 60 s.
+  test('MaxTimeoutms set through winrm/config caps the next Receive', { timeout: 30_000 }, async () => {
+    const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: true });
+    provider.put!(req(''), putBody('', 'Config', { MaxTimeoutms: '500' }));
+    const shellId = await client.createShell();
+    const commandId = await client.command(shellId, 'mock-sleep 60000');
+    const { res } = await client.receiveOnce(shellId, commandId, { operationTimeout: 60 });
+    assert.equal(res.status, 500);
+    assert.match(res.body, /w:TimedOut/);
+  });
+
+  test('a bad value or a read-only property is refused with InvalidParameter and changes nothing', async () => {
+    const { provider, mock } = await start({});
+    const bad = () =>
+      provider.put!(
+        req('service'),
+        putBody('service', 'Service', { AllowUnencrypted: 'true', MaxConnections: '5' }),
+      );
+    assert.throws(bad, (e: unknown) => e instanceof MockFault && e.spec.subcode === 'w:InvalidParameter');
+    assert.throws(
+      () => provider.put!(req('winrs'), putBody('service', 'Service', { MaxShellsPerUser: '2' })),
+      (e: unknown) => e instanceof MockFault && e.spec.subcode === 'w:SchemaValidationError',
+    );
+    assert.throws(
+      () => provider.put!(req('winrs'), putBody('winrs', 'Winrs', { MaxShellsPerUser: 'many' })),
+      (e: unknown) => e instanceof MockFault && /MaxShellsPerUser/.test(e.spec.message ?? ''),
+    );
+    assert.equal(mock.config.settings.allowUnencrypted, false);
+    assert.equal(mock.config.settings.quotas.maxShellsPerUser, 30);
+  });
+
+  test('invoke Restore winrm/Config @{} restores the defaults', async () => {
+    const { provider, client } = await start({
+      auth: { basic: true },
+      allowUnencrypted: true,
+      quotas: { maxShellsPerUser: 3 },
+    });
+    await client.createShell();
+    const out = provider.invoke!(req(''), 'Restore', undefined);
+    assert.match(out.xml, /Restore_OUTPUT/);
+    const cfg = provider.get!(req('')).xml;
+    assert.equal(prop(cfg, 'MaxEnvelopeSizekb'), '500');
+    assert.equal(prop(cfg, 'MaxShellsPerUser'), '30');
+    assert.equal(prop(provider.get!(req('service')).xml, 'AllowUnencrypted'), 'false');
+    assert.equal(prop(provider.get!(req('service/auth')).xml, 'Basic'), 'false');
+    // Basic is off again and Negotiate on (Windows' defaults): the live effect.
+    const refused = await client.post('<x/>');
+    assert.equal(refused.status, 401);
+    assert.equal(String(refused.headers['www-authenticate']), 'Negotiate');
+    assert.throws(() => provider.invoke!(req(''), 'Explode', undefined), MockFault);
+  });
+
+  test('winrm e winrm/config/listener shows the HTTPS listener with the certificate thumbprint', async () => {
+    const { provider, mock } = await start({ https: true });
+    const items = provider.enumerate!(req('listener'), undefined);
+    assert.equal(items.length, 1);
+    const l = parseXml(items[0]!.xml).documentElement;
+    assert.equal(l.namespaceURI, `${CONFIG_URI}/listener`);
+    assert.deepEqual(
+      allChildElements(l).map((e) => e.localName),
+      [
+        'Address',
+        'Transport',
+        'Port',
+        'Hostname',
+        'Enabled',
+        'URLPrefix',
+        'CertificateThumbprint',
+        'ListeningOn',
+      ],
+    );
+    assert.equal(prop(items[0]!.xml, 'Transport'), 'HTTPS');
+    assert.equal(prop(items[0]!.xml, 'Port'), String(mock.port));
+    assert.equal(prop(items[0]!.xml, 'CertificateThumbprint'), mock.thumbprints!.sha1);
+    const one = provider.get!(req('listener', { Address: '127.0.0.1', Transport: 'HTTPS' }));
+    assert.equal(prop(one.xml, 'CertificateThumbprint'), mock.thumbprints!.sha1);
+    assert.throws(() => provider.get!(req('listener', { Address: '*', Transport: 'HTTP' })), MockFault);
+  });
+});
