@@ -69,6 +69,20 @@ export class WinRmInternalConnection extends BaseConnection {
     return this.ops().identify({ ...options, authenticate: true });
   }
 
+  /**
+   * connect()'s `verify: true`: an authenticated Identify; on failure the connection is destroyed (nothing stays
+   * open) and the error is thrown.
+   */
+  async verifyIfAsked(): Promise<void> {
+    if (!this.opts.verify) return;
+    try {
+      await this.verify();
+    } catch (err) {
+      this.destroy();
+      throw err;
+    }
+  }
+
   /** WS-Transfer Get: `winrm get wmicimv2/Win32_Service?Name=WinRM [-fragment:State]`. */
   async get(resource: ResourceSpec, options: GetOptions = {}): Promise<ResourceInstance> {
     return this.ops().get(resource, options);
