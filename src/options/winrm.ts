@@ -77,7 +77,7 @@ export interface WinRmOptions {
   /**
    * Check reachability and credentials before connect() resolves: one authenticated WS-Man Identify (the seed's
    * "Test WS-Man access" step, `winrm id -r:host`). connect() then rejects with the typed error of the failure
-   * (ConnectionError, TlsError, AuthenticationError, HttpError, ...) naming the fix, and nothing stays open.
+   * (ConnectionError, AuthenticationError, HttpError, ...) naming the fix, and nothing stays open.
    * Without it connect() sends nothing and the first command finds out. The Identify is bounded by
    * responseTimeout. Default: false.
    */

@@ -62,8 +62,8 @@ export class WinRmInternalConnection extends BaseConnection {
 
   /**
    * Check reachability and credentials now: an authenticated Identify. Rejects with the typed error of the
-   * failure (ConnectionError for a closed port or unknown host, AuthenticationError for wrong credentials,
-   * TlsError for an untrusted certificate), each naming the fix.
+   * failure (ConnectionError for a closed port, an unknown host or an untrusted certificate, AuthenticationError
+   * for wrong credentials), each naming the fix.
    */
   async verify(options: ResourceCallOptions = {}): Promise<IdentifyResult> {
     return this.ops().identify({ ...options, authenticate: true });

@@ -3,7 +3,7 @@
  * Invoke, Create, Delete, the way `winrm.cmd` does them. Every request goes through WsmanClient.invoke with the
  * caller's signal and timeout; resources and values are read by src/wsman/resource.ts.
  */
-import { AbortError, TimeoutError } from '../errors.ts';
+import { AbortError, InvalidArgumentError, TimeoutError } from '../errors.ts';
 import type { EnumerateParams, PullParams } from '../wsman/actions/enumerate.ts';
 import {
   buildEnumerate,
@@ -30,6 +30,7 @@ import {
   type ResourceInstance,
   type ResourceRef,
 } from '../wsman/actions/transfer.ts';
+import { FILTER_DIALECTS } from '../wsman/constants.ts';
 import { type ResourceSpec, type ResourceValues, resolveResource, resolveValues } from '../wsman/resource.ts';
 import { IDENTIFY, type WsmanAction } from './actions.ts';
 import type { WsmanClient } from './wsman-client.ts';
@@ -126,10 +127,22 @@ export interface EnumerateOptions extends ResourceCallOptions {
   maxElements?: number;
 }
 
+/** Short dialect names accepted besides URIs (winrm.cmd's -dialect takes the URI or these). */
 const DIALECT_NAMES: Readonly<Record<string, string>> = {
-  wql: 'http://schemas.microsoft.com/wbem/wsman/1/WQL',
-  selector: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter',
+  wql: FILTER_DIALECTS.wql,
+  selector: FILTER_DIALECTS.selector,
 };
+
+/** An XML NCName: method and class names become element names (`StartService_INPUT`, `Listener`). */
+function xmlName(argument: string, value: string): string {
+  if (typeof value !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(value)) {
+    throw new InvalidArgumentError(`The ${argument} ${JSON.stringify(value)} is not a valid name`, {
+      argument,
+      remedy: `give the ${argument} as the class defines it, e.g. StartService or Listener`,
+    });
+  }
+  return value;
+}
 
 /** Runs one request with the caller's signal and a per-request timeout (TimeoutError naming the operation). */
 async function withCall<R>(
@@ -204,7 +217,7 @@ export class ResourceOperations {
   ): Promise<ResourceInstance | undefined> {
     const ref = resolveResource(resource);
     const properties = resolveValues(values);
-    let className = options.className;
+    let className = options.className === undefined ? undefined : xmlName('className', options.className);
     let namespace: string | undefined;
     if (className === undefined) {
       const current = await this.get(ref, options);
@@ -223,7 +236,7 @@ export class ResourceOperations {
     const ref = resolveResource(resource);
     const params: PutParams = {
       ...ref,
-      className: options.className ?? lastSegment(ref.resourceUri),
+      className: xmlName('className', options.className ?? lastSegment(ref.resourceUri)),
       properties: resolveValues(values),
     };
     return withCall('Create', options, (signal) => this.client.invoke(CREATE, params, { signal }));
@@ -241,7 +254,7 @@ export class ResourceOperations {
     options: ResourceCallOptions = {},
   ): Promise<ResourceInstance> {
     const ref = resolveResource(resource);
-    const p: InvokeParams = { ...ref, method, params: resolveValues(params) };
+    const p: InvokeParams = { ...ref, method: xmlName('method', method), params: resolveValues(params) };
     return withCall(`Invoke ${method}`, options, (signal) => this.client.invoke(INVOKE, p, { signal }));
   }
 

@@ -96,6 +96,14 @@ describe('get', () => {
     reset(() => 'hang');
     const conn = await fake.conn();
     await assert.rejects(conn.get('cimv3/Win32_Service'), InvalidArgumentError);
+    await assert.rejects(
+      conn.invoke('wmicimv2/Win32_Service?Name=w32time', 'Start Service'),
+      InvalidArgumentError,
+    );
+    await assert.rejects(conn.put('winrm/config/service', '@{AllowUnencrypted="true"'), InvalidArgumentError);
+    await assert.rejects(async () => {
+      for await (const _ of conn.enumerate('cimv3/Win32_Service')) void _;
+    }, InvalidArgumentError);
     assert.equal(fake.seen.length, 0);
   });
 });
