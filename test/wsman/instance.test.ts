@@ -31,6 +31,16 @@ describe('typed instances', () => {
     assert.deepEqual(os.properties.MUILanguages, ['en-US', 'de-DE']);
   });
 
+  it('serializes to plain JSON: nested properties kept, no DOM node, no xml', () => {
+    const cfg = parseGetResponse(load('get-config-response.xml'));
+    const back = JSON.parse(JSON.stringify(cfg));
+    assert.equal(back.className, 'Config');
+    assert.equal(back.properties.Service.properties.Auth.properties.Basic, 'false');
+    assert.equal(back.element, undefined);
+    assert.equal(back.xml, undefined);
+    assert.ok(cfg.element.localName === 'Config' && cfg.xml.startsWith('<cfg:Config '));
+  });
+
   it('reads a final Pull page: items, EndOfSequence, no context', () => {
     const page = parsePullResponse(load('pull-listener-response.xml'));
     assert.equal(page.endOfSequence, true);

@@ -44,9 +44,9 @@ export interface ResourceInstance {
    * DSP0230 8.2) read as their text.
    */
   properties: Record<string, PropertyValue | PropertyValue[]>;
-  /** The instance element itself. */
-  element: Element;
-  /** The element serialized as XML (with the namespace declarations it uses in scope). */
+  /** The instance element itself (not enumerable, so JSON.stringify gives the plain data). */
+  readonly element: Element;
+  /** The element serialized as XML, computed on first use (not enumerable). */
   readonly xml: string;
 }
 
@@ -79,18 +79,25 @@ function readInstance(el: Element, depth: number): ResourceInstance {
     else properties[name] = [prev as PropertyValue, value];
   }
   const type = el.getAttributeNS(XSI, 'type');
-  let xml: string | undefined;
-  return {
+  const inst = {
     className: el.localName ?? '',
     namespace: el.namespaceURI ?? undefined,
     ...(type ? { xsiType: type } : {}),
     properties,
-    element: el,
-    get xml(): string {
-      xml ??= new XMLSerializer().serializeToString(el);
-      return xml;
+  } as ResourceInstance;
+  // element and xml are not enumerable: JSON.stringify(instance) gives the plain data (a DOM node is circular).
+  let xml: string | undefined;
+  Object.defineProperties(inst, {
+    element: { value: el, enumerable: false },
+    xml: {
+      enumerable: false,
+      get: () => {
+        xml ??= new XMLSerializer().serializeToString(el);
+        return xml;
+      },
     },
-  };
+  });
+  return inst;
 }
 
 /**
