@@ -31,7 +31,13 @@ import {
   type ResourceRef,
 } from '../wsman/actions/transfer.ts';
 import { FILTER_DIALECTS } from '../wsman/constants.ts';
-import { type ResourceSpec, type ResourceValues, resolveResource, resolveValues } from '../wsman/resource.ts';
+import {
+  parseSelectorText,
+  type ResourceSpec,
+  type ResourceValues,
+  resolveResource,
+  resolveValues,
+} from '../wsman/resource.ts';
 import { IDENTIFY, type WsmanAction } from './actions.ts';
 import type { WsmanClient } from './wsman-client.ts';
 
@@ -114,7 +120,10 @@ export interface CreateOptions extends ResourceCallOptions {
 }
 
 export interface EnumerateOptions extends ResourceCallOptions {
-  /** WQL text, or selector name/value pairs (a string `Name=x+State=y` is WQL unless dialect says selector). */
+  /**
+   * WQL text, or selector name/value pairs; with dialect 'Selector' a string `State=Running+StartMode=Auto`
+   * (winrm.cmd's form) is read as such pairs. Default: none (every instance).
+   */
   filter?: string | Readonly<Record<string, string>>;
   /**
    * Filter dialect: 'WQL', 'Selector' or a dialect URI. Default: Selector for an object filter, WQL for text
@@ -151,6 +160,15 @@ async function withCall<R>(
   run: (signal: AbortSignal | undefined) => Promise<R>,
 ): Promise<R> {
   const { timeout, signal } = options;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 1)) {
+    throw new InvalidArgumentError(
+      `timeout must be a number of milliseconds of at least 1, got ${String(timeout)}`,
+      {
+        argument: 'timeout',
+        remedy: 'durations are in milliseconds: write timeout: 20_000 for 20 s',
+      },
+    );
+  }
   if (signal?.aborted)
     throw new AbortError(`The ${what} was aborted before it was sent`, { cause: signal.reason });
   if (timeout === undefined) return run(signal);
@@ -271,9 +289,26 @@ export class ResourceOperations {
       options.dialect === undefined
         ? undefined
         : (DIALECT_NAMES[options.dialect.toLowerCase()] ?? options.dialect);
+    // A selector filter given as winrm.cmd text (`State=Running+StartMode=Auto`) is written as a w:SelectorSet.
+    const filter =
+      dialect === FILTER_DIALECTS.selector && typeof options.filter === 'string'
+        ? parseSelectorText(options.filter)
+        : options.filter;
+    if (
+      options.maxElements !== undefined &&
+      (!Number.isSafeInteger(options.maxElements) || options.maxElements < 1)
+    ) {
+      throw new InvalidArgumentError(
+        `maxElements must be a whole number of at least 1, got ${options.maxElements}`,
+        {
+          argument: 'maxElements',
+          remedy: 'leave it unset for 32000 (as winrm.cmd), or give the items per answer',
+        },
+      );
+    }
     const params: EnumerateParams = {
       ...ref,
-      ...(options.filter !== undefined ? { filter: options.filter } : {}),
+      ...(filter !== undefined ? { filter } : {}),
       ...(dialect !== undefined ? { dialect } : {}),
       ...(options.optimize !== undefined ? { optimize: options.optimize } : {}),
       ...(options.maxElements !== undefined ? { maxElements: options.maxElements } : {}),

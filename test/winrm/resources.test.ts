@@ -157,7 +157,9 @@ describe('enumerate', () => {
     );
     await drain(conn.enumerate('wmicimv2/Win32_Service', { filter: { State: 'Running' }, maxElements: 5 }));
     await drain(conn.enumerate('wmicimv2/Win32_Service', { optimize: false }));
-    const [wql, sel, plain] = fake.seen.map((s) => s.xml);
+    await drain(conn.enumerate('wmicimv2/Win32_Service', { filter: 'State=Running', dialect: 'Selector' }));
+    const [wql, sel, plain, selText] = fake.seen.map((s) => s.xml);
+    assert.match(selText!, /<w:SelectorSet><w:Selector Name="State">Running<\/w:Selector><\/w:SelectorSet>/);
     assert.match(
       wql!,
       /<w:Filter Dialect="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/WQL">SELECT \* FROM Win32_Service WHERE State = 'Running'<\/w:Filter>/,
