@@ -20,6 +20,9 @@ export const RESOURCE_ALIASES: Readonly<Record<string, string>> = {
   shell: 'http://schemas.microsoft.com/wbem/wsman/1/windows/shell',
 };
 
+/** A property name: an XML NCName, since it becomes an element name. */
+const PROPERTY_NAME = /^[A-Za-z_][\w.-]*$/;
+
 /** A resource URI plus its selectors (the w:SelectorSet). */
 export interface ResolvedResource {
   resourceUri: string;
@@ -135,7 +138,7 @@ export function parseHashtable(text: string): Record<string, string> {
     const eq = s.indexOf('=', i);
     if (eq < 0 || eq >= end) badHash(text, `"${s.slice(i, end).trim()}" has no =`);
     const name = s.slice(i, eq).trim();
-    if (!/^[A-Za-z_][\w.-]*$/.test(name)) badHash(text, `"${name}" is not a property name`);
+    if (!PROPERTY_NAME.test(name)) badHash(text, `"${name}" is not a property name`);
     if (Object.hasOwn(out, name)) badHash(text, `"${name}" is given twice`);
     i = eq + 1;
     skipSpace();
@@ -171,6 +174,12 @@ export function resolveValues(values: ResourceValues | undefined): Record<string
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) {
+    if (!PROPERTY_NAME.test(k)) {
+      throw new InvalidArgumentError(`"${k}" is not a property name`, {
+        argument: 'values',
+        remedy: 'property names are XML names as the class defines them, e.g. AllowUnencrypted',
+      });
+    }
     if (typeof v !== 'string') {
       throw new InvalidArgumentError(`The value of "${k}" is not a string`, {
         argument: 'values',

@@ -104,5 +104,6 @@ describe('@{...} values', () => {
       () => resolveValues({ Basic: false } as unknown as Record<string, string>),
       InvalidArgumentError,
     );
+    assert.throws(() => resolveValues({ 'Bad Name': 'x' }), InvalidArgumentError);
   });
 });
