@@ -40,11 +40,14 @@ const STRATEGIES: Readonly<Record<ConnectionType, Registered>> = {
 };
 
 /**
- * Open a connection. Nothing is sent until the first command. Throws InvalidArgumentError for bad options
+ * Open a connection. Nothing is sent until the first command, unless `verify: true` (an authenticated Identify
+ * first; its failure rejects connect()). Throws InvalidArgumentError for bad options
  * (naming the option and the fix).
  */
 export async function connect(options: ConnectionOptions): Promise<Connection> {
   if (options === null || typeof options !== 'object') bad('options', 'connect() needs an options object');
   const type = oneOf('connectionType', options.connectionType, CONNECTION_TYPES, 'WINRM_INTERNAL');
-  return STRATEGIES[type].open(options);
+  const conn = STRATEGIES[type].open(options);
+  if (conn instanceof WinRmInternalConnection) await conn.verifyIfAsked();
+  return conn;
 }

@@ -17,4 +17,24 @@ export type {
   TlsOptions,
   WinRmOptions,
 } from './options/index.ts';
+export type { WinRmInternalConnection } from './winrm/connection.ts';
+export type {
+  CreateOptions,
+  EnumerateOptions,
+  GetOptions,
+  IdentifyOptions,
+  PutOptions,
+  ResourceCallOptions,
+} from './winrm/resources.ts';
+export type { IdentifyResult } from './wsman/actions/identify.ts';
+export type { CreatedResource, PropertyValue, ResourceInstance } from './wsman/actions/transfer.ts';
 export * as wsman from './wsman/index.ts';
+export {
+  expandResourceUri,
+  parseHashtable,
+  RESOURCE_ALIASES,
+  type ResolvedResource,
+  type ResourceSpec,
+  type ResourceValues,
+  resolveResource,
+} from './wsman/resource.ts';

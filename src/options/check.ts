@@ -41,3 +41,11 @@ export function oneOf<T extends string>(name: string, value: unknown, allowed: r
   }
   return value as T;
 }
+
+/** true or false, or the fallback when undefined. */
+export function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    bad(name, `Option ${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}

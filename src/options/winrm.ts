@@ -1,6 +1,6 @@
 /** Options of the WinRM-internal strategy: where the WS-Management endpoint is, TLS trust, envelopes, pools. */
 import { DEFAULTS } from '../wsman/constants.ts';
-import { bad, count, durationMs, MAX_TIMER_MS } from './check.ts';
+import { bad, count, durationMs, flag, MAX_TIMER_MS } from './check.ts';
 
 /** TLS trust settings (Overthere: winrmHttpsCertificateTrustStrategy / winrmHttpsHostnameVerificationStrategy). */
 export interface TlsOptions {
@@ -74,6 +74,14 @@ export interface WinRmOptions {
    * HTTPS_PROXY in the environment are ignored. Default: none (connect directly).
    */
   proxy?: string;
+  /**
+   * Check reachability and credentials before connect() resolves: one authenticated WS-Man Identify (the seed's
+   * "Test WS-Man access" step, `winrm id -r:host`). connect() then rejects with the typed error of the failure
+   * (ConnectionError, AuthenticationError, HttpError, ...) naming the fix, and nothing stays open.
+   * Without it connect() sends nothing and the first command finds out. The Identify is bounded by
+   * responseTimeout. Default: false.
+   */
+  verify?: boolean;
 }
 
 export type Fingerprint = { algorithm: 'sha1' | 'sha256'; hex: string };
@@ -110,6 +118,8 @@ export interface WsmanConfig {
   maxCommandsPerShell: number;
   maxShells: number;
   cleanupTimeoutMs: number;
+  /** Identify (authenticated) before connect() resolves. */
+  verify: boolean;
 }
 
 export type WinRmConfig = WinRmHttpConfig & WsmanConfig;
@@ -264,5 +274,6 @@ export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmCo
     ),
     maxShells: count('maxShells', o.maxShells, Math.max(WINRM_DEFAULTS.maxShells, maxConcurrentRequests)),
     cleanupTimeoutMs: durationMs('cleanupTimeout', o.cleanupTimeout, WINRM_DEFAULTS.cleanupTimeoutMs),
+    verify: flag('verify', o.verify, false),
   };
 }

@@ -7,14 +7,26 @@
 import { checkCodepage } from '../codepage.ts';
 import type { ConnectionStats, ProcessOptions, RemoteProcess } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
-import type { ShellCleanupError } from '../errors.ts';
+import { ConnectionError, type ShellCleanupError } from '../errors.ts';
 import { createHttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { BaseConnection } from '../process/base-connection.ts';
 import { StartDeadline } from '../process/lifecycle.ts';
+import type { IdentifyResult } from '../wsman/actions/identify.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
+import type { CreatedResource, ResourceInstance } from '../wsman/actions/transfer.ts';
+import type { ResourceSpec, ResourceValues } from '../wsman/resource.ts';
 import { commandMayHaveRun, faultAction, MAX_REOPENS } from './policy.ts';
 import { type RemoteProcessImpl, SHELL_HANDED_OFF, startRemoteProcess } from './process.ts';
+import {
+  type CreateOptions,
+  type EnumerateOptions,
+  type GetOptions,
+  type IdentifyOptions,
+  type PutOptions,
+  type ResourceCallOptions,
+  ResourceOperations,
+} from './resources.ts';
 import { type Shell, ShellPool, type ShellSettings } from './shells.ts';
 import { WsmanClient } from './wsman-client.ts';
 
@@ -26,6 +38,7 @@ export class WinRmInternalConnection extends BaseConnection {
   readonly transport: WsmanClient;
   private readonly shells: ShellPool;
   private readonly pendingCleanups = new Set<Promise<void>>();
+  private readonly resources: ResourceOperations;
 
   constructor(private readonly opts: ResolvedOptions) {
     const debug = new DebugLog(opts.logger);
@@ -34,6 +47,83 @@ export class WinRmInternalConnection extends BaseConnection {
     this.transport = new WsmanClient(opts, createHttpTransport(opts, this.debug), this.debug);
     this.shells = new ShellPool(this.transport, opts);
     this.closeTimeoutMs = opts.closeTimeoutMs;
+    this.resources = new ResourceOperations(this.transport, opts.cleanupTimeoutMs);
+  }
+
+  private ops(): ResourceOperations {
+    if (this.isClosing) throw new ConnectionError('The connection is closed');
+    return this.resources;
+  }
+
+  /** WS-Man Identify ([MS-WSMV] 3.1.4.16): `winrm id`. Authenticated unless `authenticate: false`. */
+  async identify(options: IdentifyOptions = {}): Promise<IdentifyResult> {
+    return this.ops().identify(options);
+  }
+
+  /**
+   * Check reachability and credentials now: an authenticated Identify. Rejects with the typed error of the
+   * failure (ConnectionError for a closed port, an unknown host or an untrusted certificate, AuthenticationError
+   * for wrong credentials), each naming the fix.
+   */
+  async verify(options: ResourceCallOptions = {}): Promise<IdentifyResult> {
+    return this.ops().identify({ ...options, authenticate: true });
+  }
+
+  /**
+   * connect()'s `verify: true`: an authenticated Identify; on failure the connection is destroyed (nothing stays
+   * open) and the error is thrown.
+   */
+  async verifyIfAsked(): Promise<void> {
+    if (!this.opts.verify) return;
+    try {
+      await this.verify();
+    } catch (err) {
+      this.destroy();
+      throw err;
+    }
+  }
+
+  /** WS-Transfer Get: `winrm get wmicimv2/Win32_Service?Name=WinRM [-fragment:State]`. */
+  async get(resource: ResourceSpec, options: GetOptions = {}): Promise<ResourceInstance> {
+    return this.ops().get(resource, options);
+  }
+
+  /** WS-Transfer Put: `winrm set winrm/config/service @{AllowUnencrypted="true"}`. Returns the updated instance. */
+  async put(
+    resource: ResourceSpec,
+    values: ResourceValues,
+    options: PutOptions = {},
+  ): Promise<ResourceInstance | undefined> {
+    return this.ops().put(resource, values, options);
+  }
+
+  /** WS-Enumeration: `winrm enumerate winrm/config/listener`; an early break Releases the context. */
+  enumerate(resource: ResourceSpec, options: EnumerateOptions = {}): AsyncGenerator<ResourceInstance, void> {
+    return this.ops().enumerate(resource, options);
+  }
+
+  /** A method of a resource: `winrm invoke StartService wmicimv2/Win32_Service?Name=w32time @{}`. */
+  async invoke(
+    resource: ResourceSpec,
+    method: string,
+    params?: ResourceValues,
+    options: ResourceCallOptions = {},
+  ): Promise<ResourceInstance> {
+    return this.ops().invoke(resource, method, params, options);
+  }
+
+  /** WS-Transfer Create: `winrm create winrm/config/Listener?Address=*+Transport=HTTPS @{...}`. */
+  async create(
+    resource: ResourceSpec,
+    values: ResourceValues = {},
+    options: CreateOptions = {},
+  ): Promise<CreatedResource> {
+    return this.ops().create(resource, values, options);
+  }
+
+  /** WS-Transfer Delete: `winrm delete winrm/config/Listener?Address=*+Transport=HTTPS`. */
+  async delete(resource: ResourceSpec, options: ResourceCallOptions = {}): Promise<void> {
+    return this.ops().delete(resource, options);
   }
 
   stats(): ConnectionStats {

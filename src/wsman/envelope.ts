@@ -46,7 +46,15 @@ export interface ActionHeader {
   optionSetMustUnderstand?: boolean;
   /** Overrides the context's OperationTimeout for this message. */
   operationTimeout?: number;
+  /**
+   * w:FragmentTransfer ([DSP0226] 7.7, [MS-WSMV] 3.1.4.1.30): an XPath-like path to one property of the
+   * resource, e.g. 'LoadPercentage' (winrm.cmd's -fragment). Default: none (the whole resource).
+   */
+  fragment?: string;
 }
+
+/** Dialect Windows takes for w:FragmentTransfer ([MS-WSMV] 3.1.4.1.30.1: the XPath 1.0 subset). */
+export const FRAGMENT_DIALECT = 'http://www.w3.org/TR/1999/REC-xpath-19991116';
 
 export type BodyWriter = (body: XMLBuilder) => void;
 
@@ -248,6 +256,7 @@ export function buildRequestCached(
     Object.keys(selectors),
     header.options,
     header.optionSetMustUnderstand,
+    header.fragment,
   ]);
   let template = templates.get(key);
   if (template === undefined) {
@@ -344,6 +353,11 @@ function writeRequest(
       if (o.mustComply) opt.att('MustComply', 'true');
       opt.txt(xmlText(o.value));
     }
+  }
+  if (header.fragment !== undefined) {
+    mustUnderstand(h.ele(NS.w, 'w:FragmentTransfer'), true)
+      .att('Dialect', FRAGMENT_DIALECT)
+      .txt(xmlText(header.fragment));
   }
   const b = root.ele(NS.s, 's:Body');
   if (body) body(b);

@@ -13,5 +13,6 @@ export * from './envelope.ts';
 export * from './faults.ts';
 export * from './reply.ts';
 export * from './request.ts';
+export * from './resource.ts';
 export * from './response.ts';
 export { DEFAULT_MAX_RESPONSE_BYTES, parseXml } from './xml.ts';

@@ -6,22 +6,48 @@ import { allChildElements, child, type Element, textOf } from '../xml.ts';
 import { instanceFromElement, type ResourceInstance, type ResourceRef } from './transfer.ts';
 
 export interface EnumerateParams extends ResourceRef {
-  /** WQL query (dialect WQL) for WMI classes. Default: none. */
+  /** WQL query (dialect WQL) for WMI classes; the same as `filter` with the WQL dialect. Default: none. */
   wql?: string;
-  /** Items per response. Default: 32000 with OptimizeEnumeration, as `winrm enumerate` does. */
+  /**
+   * w:Filter: text (a WQL query, or any dialect's text) or, for the selector dialect, name/value pairs written as
+   * a w:SelectorSet ([DSP0226] 8.3, SelectorFilter). Default: none.
+   */
+  filter?: string | Readonly<Record<string, string>>;
+  /**
+   * Filter dialect URI. Default: the selector dialect for an object filter, WQL for a text filter (as
+   * `winrm enumerate -filter` does).
+   */
+  dialect?: string;
+  /**
+   * Ask for items in the Enumerate answer itself (w:OptimizeEnumeration, [MS-WSMV] 3.1.4.8.2), as winrm.cmd does.
+   * Without it the first items come with the first Pull. Default: true.
+   */
+  optimize?: boolean;
+  /** Items per response (Enumerate with optimize, and each Pull). Default: 32000, as `winrm enumerate` sends. */
   maxElements?: number;
 }
 
 export function buildEnumerate(ctx: RequestContext, params: EnumerateParams): string {
+  const filter = params.filter ?? params.wql;
+  const dialect =
+    params.dialect ?? (typeof filter === 'object' ? FILTER_DIALECTS.selector : FILTER_DIALECTS.wql);
   return buildRequest(
     ctx,
     { action: ACTIONS.enumerate, resourceUri: params.resourceUri, selectors: params.selectors },
     (body) => {
       const en = body.ele(NS.n, 'n:Enumerate');
-      en.ele(NS.w, 'w:OptimizeEnumeration');
-      en.ele(NS.w, 'w:MaxElements').txt(xmlText(String(params.maxElements ?? 32000)));
-      if (params.wql)
-        en.ele(NS.w, 'w:Filter').att('Dialect', xmlText(FILTER_DIALECTS.wql)).txt(xmlText(params.wql));
+      if (params.optimize ?? true) {
+        en.ele(NS.w, 'w:OptimizeEnumeration');
+        en.ele(NS.w, 'w:MaxElements').txt(xmlText(String(params.maxElements ?? 32000)));
+      }
+      if (filter === undefined || filter === '') return;
+      const f = en.ele(NS.w, 'w:Filter').att('Dialect', xmlText(dialect));
+      if (typeof filter === 'string') f.txt(xmlText(filter));
+      else {
+        const set = f.ele(NS.w, 'w:SelectorSet');
+        for (const [k, v] of Object.entries(filter))
+          set.ele(NS.w, 'w:Selector').att('Name', xmlText(k)).txt(xmlText(v));
+      }
     },
   );
 }
