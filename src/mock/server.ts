@@ -9,6 +9,8 @@ import { AuthGate } from './auth/gate.ts';
 import { negotiateScheme } from './auth/negotiate.ts';
 import type { AuthScheme, ConnectionAuthState } from './auth/types.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { CimProvider } from './cim/provider.ts';
+import { resourceHandler } from './dispatch/resources.ts';
 import { cmdShellResource } from './dispatch/shell.ts';
 import type { ResourceHandler } from './dispatch/types.ts';
 import { builtinsHost } from './hosts/builtins.ts';
@@ -68,7 +70,16 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         ? localHost()
         : o.commandHost;
   const store = new ShellStore(o, host, fileRoot);
-  const resources: ResourceHandler[] = [cmdShellResource(store)];
+  const resources: ResourceHandler[] = [
+    cmdShellResource(store),
+    resourceHandler({
+      providers: [
+        ...(options.resourceProviders ?? []),
+        new CimProvider({ computerName: o.machineName, version: o.productVersion }),
+      ],
+      contextTimeoutMs: options.enumerationContextTimeoutMs,
+    }),
+  ];
   const dispatcher = new Dispatcher({
     resources,
     maxEnvelopeSize: o.maxEnvelopeSize,
