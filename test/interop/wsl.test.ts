@@ -263,18 +263,30 @@ describe('Debian wsl (wslid) against the mock', () => {
     const skip = !installed && 'wsl is not installed (see the failure above)';
     let mock: MockServer;
     const start = async () => {
-      mock = await startMockServer({ auth: { basic: true }, allowUnencrypted: true, users: [USER], machineName: 'WIN-WSL' });
+      mock = await startMockServer({
+        auth: { basic: true },
+        allowUnencrypted: true,
+        users: [USER],
+        machineName: 'WIN-WSL',
+      });
     };
     const run = (cmd: string, args: string[], files?: { name: string; text: string }[]) =>
       wsl(mock, cmd, args, { driver: 'curl', outLevel: 1, files });
-    const actions = () => mock.requestLog.filter((e) => e.action !== undefined).map((e) => `${e.action} ${e.status}`);
+    const actions = () =>
+      mock.requestLog.filter((e) => e.action !== undefined).map((e) => `${e.action} ${e.status}`);
 
-    it('wslget Win32_Service Name=WinRM: the instance, State Running, SystemName the machine', { skip }, async () => {
+    it('wslget Win32_Service Name=WinRM: the instance, State Running, SystemName the machine', {
+      skip,
+    }, async () => {
       await start();
       try {
         const r = await run('/usr/bin/wslget', [`${CIMV2}/Win32_Service`, 'Name=WinRM']);
         assert.equal(r.status, 0, describeRun(r));
-        assert.match(r.stdout, /<p:Win32_Service xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service"/, describeRun(r));
+        assert.match(
+          r.stdout,
+          /<p:Win32_Service xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service"/,
+          describeRun(r),
+        );
         assert.match(r.stdout, /<p:Name>WinRM<\/p:Name>/);
         assert.match(r.stdout, /<p:State>Running<\/p:State>/);
         assert.match(r.stdout, /<p:SystemName>WIN-WSL<\/p:SystemName>/);
@@ -284,7 +296,9 @@ describe('Debian wsl (wslid) against the mock', () => {
       }
     });
 
-    it('wslenum with a WQL filter: Enumerate, one Pull per item until no context is left', { skip }, async () => {
+    it('wslenum with a WQL filter: Enumerate, one Pull per item until no context is left', {
+      skip,
+    }, async () => {
       await start();
       try {
         const r = await run('/usr/bin/wslenum', [
@@ -300,7 +314,13 @@ describe('Debian wsl (wslid) against the mock', () => {
         assert.doesNotMatch(r.stdout, /DisplayName/, 'the SELECT list');
         assert.match(r.stdout, /<n:EndOfSequence\/>/);
         assert.deepEqual(actions(), ['Enumerate 200', 'Pull 200']);
-        const all = await run('/usr/bin/wslenum', [`${CIMV2}/Win32_Service`, '-dialect', WQL, '-filter', "SELECT Name FROM Win32_Service WHERE State = 'Running' OR Name = 'BITS'"]);
+        const all = await run('/usr/bin/wslenum', [
+          `${CIMV2}/Win32_Service`,
+          '-dialect',
+          WQL,
+          '-filter',
+          "SELECT Name FROM Win32_Service WHERE State = 'Running' OR Name = 'BITS'",
+        ]);
         const allNames = [...all.stdout.matchAll(/<p:Name>([^<]*)<\/p:Name>/g)].map((m) => m[1]);
         assert.deepEqual(allNames, ['BITS', 'EventLog', 'RpcSs', 'Spooler', 'WinRM'], describeRun(all));
         assert.equal(actions().filter((a) => a === 'Pull 200').length, 1 + 5);
@@ -309,7 +329,9 @@ describe('Debian wsl (wslid) against the mock', () => {
       }
     });
 
-    it('wslinvoke StartService on W32Time (-inst EPR file): ReturnValue 0, then 10, and State Running', { skip }, async () => {
+    it('wslinvoke StartService on W32Time (-inst EPR file): ReturnValue 0, then 10, and State Running', {
+      skip,
+    }, async () => {
       await start();
       try {
         // wsl's own EPR form (wsman: prefix, as its -inst files are written); see docs/mock.md on wsl and w: EPRs.
@@ -324,7 +346,11 @@ describe('Debian wsl (wslid) against the mock', () => {
         const args = [`${CIMV2}/Win32_Service`, 'StartService', '-inst', 'w32time.xml'];
         const first = await run('/usr/bin/wslinvoke', args, files);
         assert.equal(first.status, 0, describeRun(first));
-        assert.match(first.stdout, /<p:StartService_OUTPUT xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service">/, describeRun(first));
+        assert.match(
+          first.stdout,
+          /<p:StartService_OUTPUT xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service">/,
+          describeRun(first),
+        );
         assert.match(first.stdout, /<p:ReturnValue>0<\/p:ReturnValue>/);
         const again = await run('/usr/bin/wslinvoke', args, files);
         assert.match(again.stdout, /<p:ReturnValue>10<\/p:ReturnValue>/, describeRun(again));

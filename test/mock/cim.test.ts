@@ -30,7 +30,13 @@ describe('mock CIM provider', () => {
     client.post(soap({ action: A.get, resourceUri: `${CIMV2}/${cls}`, selectors }));
   /** All items of an optimized Enumerate (one response). */
   const enumAll = async (cls: string, o: { filter?: string; dialect?: string } = {}) =>
-    client.post(soap({ action: A.enumerate, resourceUri: `${CIMV2}/${cls}`, body: enumerateBody({ optimize: true, max: 100, ...o }) }));
+    client.post(
+      soap({
+        action: A.enumerate,
+        resourceUri: `${CIMV2}/${cls}`,
+        body: enumerateBody({ optimize: true, max: 100, ...o }),
+      }),
+    );
   const names = (body: string) => [...body.matchAll(/<p:Name>([^<]*)<\/p:Name>/g)].map((m) => m[1]);
   const invoke = (method: string, name: string) =>
     client.post(
@@ -80,7 +86,10 @@ describe('mock CIM provider', () => {
     assert.deepEqual(names(either.body), ['BITS', 'W32Time', 'WinRM']);
     assert.doesNotMatch(either.body, /DisplayName/);
     assert.match(either.body, /<p:Name>BITS<\/p:Name><p:State>Stopped<\/p:State><\/p:Win32_Service>/);
-    const procs = await enumAll('Win32_Process', { dialect: WQL, filter: "SELECT Name FROM Win32_Process WHERE Name LIKE '%.exe'" });
+    const procs = await enumAll('Win32_Process', {
+      dialect: WQL,
+      filter: "SELECT Name FROM Win32_Process WHERE Name LIKE '%.exe'",
+    });
     assert.ok(names(procs.body).length >= 3, procs.body);
   });
 
@@ -95,8 +104,14 @@ describe('mock CIM provider', () => {
   it('StartService / StopService change State and answer 0, 10 (already running), 5 (cannot accept control)', async () => {
     const start = await invoke('StartService', 'W32Time');
     assert.equal(start.status, 200, start.body);
-    assert.match(start.body, /<a:Action>http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service\/StartServiceResponse<\/a:Action>/);
-    assert.match(start.body, /<s:Body><p:StartService_OUTPUT xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service"><p:ReturnValue>0<\/p:ReturnValue><\/p:StartService_OUTPUT>/);
+    assert.match(
+      start.body,
+      /<a:Action>http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service\/StartServiceResponse<\/a:Action>/,
+    );
+    assert.match(
+      start.body,
+      /<s:Body><p:StartService_OUTPUT xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service"><p:ReturnValue>0<\/p:ReturnValue><\/p:StartService_OUTPUT>/,
+    );
     assert.match((await get('Win32_Service', { Name: 'W32Time' })).body, /<p:State>Running<\/p:State>/);
     assert.equal(returnValue((await invoke('StartService', 'W32Time')).body), '10');
     assert.equal(returnValue((await invoke('StopService', 'W32Time')).body), '0');
@@ -108,11 +123,19 @@ describe('mock CIM provider', () => {
   it('Put changes a writable property (Win32_OperatingSystem Description) and refuses a read-only one', async () => {
     const body = (prop: string, v: string) =>
       `<p:Win32_OperatingSystem xmlns:p="${CIMV2}/Win32_OperatingSystem"><p:${prop}>${v}</p:${prop}></p:Win32_OperatingSystem>`;
-    const put = await client.post(soap({ action: A.put, resourceUri: `${CIMV2}/Win32_OperatingSystem`, body: body('Description', 'lab box') }));
+    const put = await client.post(
+      soap({
+        action: A.put,
+        resourceUri: `${CIMV2}/Win32_OperatingSystem`,
+        body: body('Description', 'lab box'),
+      }),
+    );
     assert.equal(put.status, 200, put.body);
     assert.match(put.body, /<p:Description>lab box<\/p:Description>/);
     assert.match((await get('Win32_OperatingSystem')).body, /<p:Description>lab box<\/p:Description>/);
-    const ro = await client.post(soap({ action: A.put, resourceUri: `${CIMV2}/Win32_OperatingSystem`, body: body('BuildNumber', '1') }));
+    const ro = await client.post(
+      soap({ action: A.put, resourceUri: `${CIMV2}/Win32_OperatingSystem`, body: body('BuildNumber', '1') }),
+    );
     assert.equal(ro.status, 500);
     assert.equal(faultOf(ro.body).subcode, 'w:InvalidParameter');
   });
@@ -120,7 +143,11 @@ describe('mock CIM provider', () => {
   it('faults: unknown class, unknown selector, missing instance, bad WQL, unsupported dialect, unknown method', async () => {
     const cls = await get('Win32_NoSuchClass');
     assert.equal(cls.status, 500);
-    assert.deepEqual(faultOf(cls.body), { subcode: 'a:DestinationUnreachable', code: '2150858752', detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidResourceURI' });
+    assert.deepEqual(faultOf(cls.body), {
+      subcode: 'a:DestinationUnreachable',
+      code: '2150858752',
+      detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidResourceURI',
+    });
     assert.match(cls.body, /The WMI service returned an 'invalid class' error/);
     const sel = await get('Win32_Service', { Nom: 'WinRM' });
     assert.equal(faultOf(sel.body).subcode, 'w:InvalidSelectors');
@@ -132,9 +159,15 @@ describe('mock CIM provider', () => {
     const bad = await enumAll('Win32_Service', { dialect: WQL, filter: 'SELECT FROM WHERE' });
     assert.equal(faultOf(bad.body).subcode, 'n:CannotProcessFilter');
     assert.match(bad.body, /'invalid query'/);
-    const noProp = await enumAll('Win32_Service', { dialect: WQL, filter: "SELECT * FROM Win32_Service WHERE Nope = 'x'" });
+    const noProp = await enumAll('Win32_Service', {
+      dialect: WQL,
+      filter: "SELECT * FROM Win32_Service WHERE Nope = 'x'",
+    });
     assert.equal(faultOf(noProp.body).subcode, 'n:CannotProcessFilter');
-    const cql = await enumAll('Win32_Service', { dialect: 'http://schemas.dmtf.org/wbem/cql/1/dsp0202.pdf', filter: 'x' });
+    const cql = await enumAll('Win32_Service', {
+      dialect: 'http://schemas.dmtf.org/wbem/cql/1/dsp0202.pdf',
+      filter: 'x',
+    });
     assert.equal(faultOf(cql.body).subcode, 'n:FilterDialectRequestedUnavailable');
     const method = await invoke('Explode', 'WinRM');
     assert.equal(method.status, 500);
@@ -142,11 +175,15 @@ describe('mock CIM provider', () => {
   });
 
   it('Enumerate then Pull pages Win32_Service to the end', async () => {
-    const en = await client.post(soap({ action: A.enumerate, resourceUri: `${CIMV2}/Win32_Service`, body: enumerateBody() }));
+    const en = await client.post(
+      soap({ action: A.enumerate, resourceUri: `${CIMV2}/Win32_Service`, body: enumerateBody() }),
+    );
     let ctx = contextOf(en.body);
     const all: string[] = [];
     for (let i = 0; ctx && i < 20; i++) {
-      const p = await client.post(soap({ action: A.pull, resourceUri: `${CIMV2}/Win32_Service`, body: pullBody(ctx, 4) }));
+      const p = await client.post(
+        soap({ action: A.pull, resourceUri: `${CIMV2}/Win32_Service`, body: pullBody(ctx, 4) }),
+      );
       all.push(...(names(p.body) as string[]));
       ctx = contextOf(p.body);
     }

@@ -38,7 +38,9 @@ export const A = {
   release: `${E}/Release`,
 };
 
-export function enumerateBody(o: { optimize?: boolean; max?: number; filter?: string; dialect?: string; mode?: string } = {}): string {
+export function enumerateBody(
+  o: { optimize?: boolean; max?: number; filter?: string; dialect?: string; mode?: string } = {},
+): string {
   const filter =
     o.filter !== undefined
       ? `<w:Filter${o.dialect ? ` Dialect="${o.dialect}"` : ''}>${o.filter}</w:Filter>`
@@ -68,7 +70,11 @@ export function contextOf(body: string): string | undefined {
 }
 
 /** Fault subcode and WSManFault Code of a fault body. */
-export function faultOf(body: string): { subcode: string | undefined; code: string | undefined; detail: string | undefined } {
+export function faultOf(body: string): {
+  subcode: string | undefined;
+  code: string | undefined;
+  detail: string | undefined;
+} {
   return {
     subcode: /<s:Subcode><s:Value>([^<]*)<\/s:Value>/.exec(body)?.[1],
     code: /<f:WSManFault[^>]* Code="(\d+)"/.exec(body)?.[1],

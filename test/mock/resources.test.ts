@@ -38,8 +38,14 @@ describe('mock resource providers', () => {
   it('Get goes to the provider; its instance is the body', async () => {
     const res = await client.post(soap({ action: A.get, resourceUri: URI, selectors: { N: '7' } }));
     assert.equal(res.status, 200, res.body);
-    assert.match(res.body, /<a:Action>http:\/\/schemas\.xmlsoap\.org\/ws\/2004\/09\/transfer\/GetResponse<\/a:Action>/);
-    assert.match(res.body, /<s:Body><t:Thing xmlns:t="http:\/\/example\.test\/wsman\/Thing"><t:N>7<\/t:N><\/t:Thing><\/s:Body>/);
+    assert.match(
+      res.body,
+      /<a:Action>http:\/\/schemas\.xmlsoap\.org\/ws\/2004\/09\/transfer\/GetResponse<\/a:Action>/,
+    );
+    assert.match(
+      res.body,
+      /<s:Body><t:Thing xmlns:t="http:\/\/example\.test\/wsman\/Thing"><t:N>7<\/t:N><\/t:Thing><\/s:Body>/,
+    );
   });
 
   it('Put on a provider without put: ActionNotSupported', async () => {
@@ -70,7 +76,9 @@ describe('mock resource providers', () => {
 
   it('Pull without MaxElements takes one item (WS-Enumeration default)', async () => {
     const en = await client.post(soap({ action: A.enumerate, resourceUri: URI, body: enumerateBody() }));
-    const p = await client.post(soap({ action: A.pull, resourceUri: URI, body: pullBody(contextOf(en.body)!) }));
+    const p = await client.post(
+      soap({ action: A.pull, resourceUri: URI, body: pullBody(contextOf(en.body)!) }),
+    );
     assert.deepEqual(numbers(p.body), [1]);
   });
 
@@ -80,7 +88,9 @@ describe('mock resource providers', () => {
     );
     assert.deepEqual(numbers(some.body), [1, 2, 3]);
     assert.doesNotMatch(some.body, /EndOfSequence/);
-    const rest = await client.post(soap({ action: A.pull, resourceUri: URI, body: pullBody(contextOf(some.body)!, 10) }));
+    const rest = await client.post(
+      soap({ action: A.pull, resourceUri: URI, body: pullBody(contextOf(some.body)!, 10) }),
+    );
     assert.deepEqual(numbers(rest.body), [4, 5]);
     const all = await client.post(
       soap({ action: A.enumerate, resourceUri: URI, body: enumerateBody({ optimize: true, max: 50 }) }),
@@ -102,7 +112,9 @@ describe('mock resource providers', () => {
   });
 
   it('Enumerate on an unserved URI: DestinationUnreachable', async () => {
-    const res = await client.post(soap({ action: A.enumerate, resourceUri: 'http://example.test/none', body: enumerateBody() }));
+    const res = await client.post(
+      soap({ action: A.enumerate, resourceUri: 'http://example.test/none', body: enumerateBody() }),
+    );
     assert.equal(faultOf(res.body).subcode, 'a:DestinationUnreachable');
   });
 
@@ -110,7 +122,12 @@ describe('mock resource providers', () => {
     const handler = resourceHandler({ providers: [provider], contextTimeoutMs: 5000, now: () => clock });
     const req = (action: string, body: string) =>
       ({
-        msg: { body: new DOMParser().parseFromString(`<s:Body xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">${body}</s:Body>`, 'text/xml').documentElement },
+        msg: {
+          body: new DOMParser().parseFromString(
+            `<s:Body xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">${body}</s:Body>`,
+            'text/xml',
+          ).documentElement,
+        },
         header: { resourceUri: URI, selectors: {}, options: {}, action, messageId: 'uuid:1' },
         user: { name: 'vagrant' },
         lang: 'en-US',

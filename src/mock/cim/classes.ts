@@ -92,13 +92,49 @@ export function buildClasses(m: CimMachine): Map<string, CimClass> {
   const host = m.computerName;
   const [major = '10', minor = '0', build = '17763'] = m.version.split('.');
   const services: CimInstance[] = [
-    service('BITS', 'Background Intelligent Transfer Service', 'Stopped', 'Manual', 'C:\\Windows\\System32\\svchost.exe -k netsvcs -p', 0),
-    service('EventLog', 'Windows Event Log', 'Running', 'Auto', 'C:\\Windows\\System32\\svchost.exe -k LocalServiceNetworkRestricted -p', 1288),
+    service(
+      'BITS',
+      'Background Intelligent Transfer Service',
+      'Stopped',
+      'Manual',
+      'C:\\Windows\\System32\\svchost.exe -k netsvcs -p',
+      0,
+    ),
+    service(
+      'EventLog',
+      'Windows Event Log',
+      'Running',
+      'Auto',
+      'C:\\Windows\\System32\\svchost.exe -k LocalServiceNetworkRestricted -p',
+      1288,
+    ),
     // RpcSs does not accept Stop (AcceptStop false): StopService answers 5 as on Windows.
-    service('RpcSs', 'Remote Procedure Call (RPC)', 'Running', 'Auto', 'C:\\Windows\\system32\\svchost.exe -k rpcss -p', 912, false),
+    service(
+      'RpcSs',
+      'Remote Procedure Call (RPC)',
+      'Running',
+      'Auto',
+      'C:\\Windows\\system32\\svchost.exe -k rpcss -p',
+      912,
+      false,
+    ),
     service('Spooler', 'Print Spooler', 'Running', 'Auto', 'C:\\Windows\\System32\\spoolsv.exe', 2236),
-    service('W32Time', 'Windows Time', 'Stopped', 'Manual', 'C:\\Windows\\system32\\svchost.exe -k LocalService', 0),
-    service('WinRM', 'Windows Remote Management (WS-Management)', 'Running', 'Auto', 'C:\\Windows\\System32\\svchost.exe -k NetworkService -p', 3312),
+    service(
+      'W32Time',
+      'Windows Time',
+      'Stopped',
+      'Manual',
+      'C:\\Windows\\system32\\svchost.exe -k LocalService',
+      0,
+    ),
+    service(
+      'WinRM',
+      'Windows Remote Management (WS-Management)',
+      'Running',
+      'Auto',
+      'C:\\Windows\\System32\\svchost.exe -k NetworkService -p',
+      3312,
+    ),
   ];
   for (const s of services) s.SystemName = host;
   const processes: CimInstance[] = [
@@ -213,7 +249,15 @@ export function buildClasses(m: CimMachine): Map<string, CimClass> {
       name: 'Win32_Service',
       keys: ['Name'],
       writable: [],
-      methods: ['StartService', 'StopService', 'PauseService', 'ResumeService', 'ChangeStartMode', 'Change', 'Delete'],
+      methods: [
+        'StartService',
+        'StopService',
+        'PauseService',
+        'ResumeService',
+        'ChangeStartMode',
+        'Change',
+        'Delete',
+      ],
       instances: services,
     },
     {

@@ -11,7 +11,7 @@
  * `<p:ReturnValue>`.
  */
 import { escapeXmlAttr, escapeXmlText } from '../../wsman/envelope.ts';
-import { attr, type Element, allChildElements, textOf } from '../../wsman/xml.ts';
+import { allChildElements, attr, type Element, textOf } from '../../wsman/xml.ts';
 import { ResourceFaults } from '../resources/faults.ts';
 import {
   DIALECTS,
@@ -70,7 +70,8 @@ export class CimProvider implements MockResourceProvider {
     let uri = req.resourceUri.replace(/\/+$/, '');
     let name: string | undefined;
     if (uri.toLowerCase().startsWith(`${CIMV2.toLowerCase()}/`)) name = uri.slice(CIMV2.length + 1);
-    else if (uri.toLowerCase() === CIMV2.toLowerCase() || uri.toLowerCase() === `${WMI}/root/cimv2/*`) name = fromQuery;
+    else if (uri.toLowerCase() === CIMV2.toLowerCase() || uri.toLowerCase() === `${WMI}/root/cimv2/*`)
+      name = fromQuery;
     else {
       // wmi/<namespace>/<Class>: only root/cimv2 exists in the mock.
       uri = uri.slice(WMI.length + 1);
@@ -96,7 +97,8 @@ export class CimProvider implements MockResourceProvider {
   private pick(cls: CimClass, selectors: Readonly<Record<string, string>>): CimInstance[] {
     const entries = Object.entries(selectors).filter(([k]) => k.toLowerCase() !== NAMESPACE_SELECTOR);
     for (const [k] of entries) {
-      if (!cls.keys.some((key) => key.toLowerCase() === k.toLowerCase())) throw ResourceFaults.unexpectedSelectors();
+      if (!cls.keys.some((key) => key.toLowerCase() === k.toLowerCase()))
+        throw ResourceFaults.unexpectedSelectors();
     }
     return cls.instances.filter((inst) =>
       entries.every(([k, v]) => {
@@ -130,7 +132,8 @@ export class CimProvider implements MockResourceProvider {
       const v = inst[n]!;
       if (v === null) body += `<p:${n} xsi:nil="true"/>`;
       else if (Array.isArray(v)) for (const item of v) body += `<p:${n}>${escapeXmlText(item)}</p:${n}>`;
-      else if (DATETIME.has(n.toLowerCase())) body += `<p:${n}><cim:Datetime>${escapeXmlText(v)}</cim:Datetime></p:${n}>`;
+      else if (DATETIME.has(n.toLowerCase()))
+        body += `<p:${n}><cim:Datetime>${escapeXmlText(v)}</cim:Datetime></p:${n}>`;
       else body += `<p:${n}>${escapeXmlText(v)}</p:${n}>`;
     }
     const xml =

@@ -127,7 +127,13 @@ export function resourceHandler(opts: ResourceDispatchOptions): ResourceHandler 
   const firstBodyElement = (req: MockRequest): Element | undefined => allChildElements(req.msg.body)[0];
 
   /** Items that fit MaxEnvelopeSize, at most `max`; at least one fits or the response is too large. */
-  const page = (req: MockRequest, items: string[], from: number, max: number, wrap: (xml: string) => string) => {
+  const page = (
+    req: MockRequest,
+    items: string[],
+    from: number,
+    max: number,
+    wrap: (xml: string) => string,
+  ) => {
     let count = Math.min(max, items.length - from);
     while (count > 0) {
       const xml = wrap(items.slice(from, from + count).join(''));
@@ -245,7 +251,8 @@ export function resourceHandler(opts: ResourceDispatchOptions): ResourceHandler 
       const remaining = ctx.items.length - ctx.pos;
       const ends = remaining <= max;
       let { count, xml } = page(req, ctx.items, ctx.pos, max, wrapFor(ends));
-      if (!(ends && count === remaining)) ({ count, xml } = page(req, ctx.items, ctx.pos, count, wrapFor(false)));
+      if (!(ends && count === remaining))
+        ({ count, xml } = page(req, ctx.items, ctx.pos, count, wrapFor(false)));
       ctx.pos += count;
       if (ctx.pos >= ctx.items.length && ends && count === remaining) contexts.delete(ctx.id);
       else ctx.expiresAt = now() + timeout;
