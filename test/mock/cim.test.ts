@@ -101,7 +101,7 @@ describe('mock CIM provider', () => {
     assert.deepEqual(names(res.body), ['Spooler']);
   });
 
-  it('StartService / StopService change State and answer 0, 10 (already running), 5 (cannot accept control)', async () => {
+  it('StartService / StopService change State and answer 0, 10 (already running), 6 (not active), 5 (cannot accept control)', async () => {
     const start = await invoke('StartService', 'W32Time');
     assert.equal(start.status, 200, start.body);
     assert.match(
@@ -116,6 +116,7 @@ describe('mock CIM provider', () => {
     assert.equal(returnValue((await invoke('StartService', 'W32Time')).body), '10');
     assert.equal(returnValue((await invoke('StopService', 'W32Time')).body), '0');
     assert.match((await get('Win32_Service', { Name: 'W32Time' })).body, /<p:State>Stopped<\/p:State>/);
+    assert.equal(returnValue((await invoke('StopService', 'W32Time')).body), '6', 'not active');
     assert.equal(returnValue((await invoke('StopService', 'RpcSs')).body), '5');
     assert.match((await get('Win32_Service', { Name: 'RpcSs' })).body, /<p:State>Running<\/p:State>/);
   });

@@ -33,14 +33,14 @@ const NAMESPACE_SELECTOR = '__cimnamespace';
 const DATETIME = new Set(['installdate', 'lastbootuptime']);
 
 /**
- * Win32_Service method return codes (Learn, "StartService method of the Win32_Service class"): 0 success,
- * 2 access denied, 3 dependent services running, 5 the service cannot accept control, 7 no response in time,
- * 10 already running.
+ * Win32_Service method return codes (Learn, "StartService/StopService method of the Win32_Service class"):
+ * 0 success, 2 access denied, 3 dependent services running, 5 the service cannot accept control, 6 the service
+ * has not been started, 7 no response in time, 10 already running.
  */
 export const SERVICE_RETURN = {
   success: 0,
   cannotAcceptControl: 5,
-  notActive: 5,
+  notActive: 6,
   alreadyRunning: 10,
 } as const;
 
@@ -228,9 +228,10 @@ function serviceControl(inst: CimInstance, method: 'StartService' | 'StopService
     inst.ProcessId = String(5000 + Math.floor(Math.random() * 4000) * 4);
     return SERVICE_RETURN.success;
   }
-  // Stopping a stopped service or one that does not accept Stop: 5 "The service cannot accept control messages
-  // at this time" (Learn; Windows answers 5 for StopService on a stopped service too).
-  if (!running || inst.AcceptStop !== 'true') return SERVICE_RETURN.cannotAcceptControl;
+  // A stopped service: 6 "The service has not been started"; one that does not accept Stop (AcceptStop false):
+  // 5 "The service cannot accept control messages at this time" (Learn, StopService return codes).
+  if (!running) return SERVICE_RETURN.notActive;
+  if (inst.AcceptStop !== 'true') return SERVICE_RETURN.cannotAcceptControl;
   inst.State = 'Stopped';
   inst.Started = 'false';
   inst.AcceptStop = 'false';
