@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseAccount } from '../account.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { CommandHost } from './hosts/types.ts';
+import type { MockResourceProvider } from './resources/types.ts';
 
 /**
  * An account the mock accepts. `name` may be written as users write accounts (src/account.ts): `alice` or
@@ -149,6 +150,13 @@ export interface MockServerOptions {
   commandHost?: HostOption;
   /** Machine name: `hostname`, `whoami`, COMPUTERNAME and the certificate CN. Default: 'WIN-MOCK'. */
   machineName?: string;
+  /**
+   * Extra WS-Management resource providers (src/mock/resources/types.ts), consulted in order before the built-in
+   * CIM provider. Default: none.
+   */
+  resourceProviders?: readonly MockResourceProvider[];
+  /** Idle lifetime of an Enumerate context, in ms: a Pull after it faults InvalidEnumerationContext. Default: 60000. */
+  enumerationContextTimeoutMs?: number;
   /** Identify's ProductVersion OS part. Default: '10.0.17763' (Windows Server 2019). */
   productVersion?: string;
   /**

@@ -8,9 +8,11 @@ import { basicScheme } from './auth/basic.ts';
 import { AuthGate } from './auth/gate.ts';
 import { negotiateScheme } from './auth/negotiate.ts';
 import type { AuthScheme, ConnectionAuthState } from './auth/types.ts';
+import { CimProvider } from './cim/provider.ts';
 import type { LiveConfig } from './config/live.ts';
-import { mockListeners } from './config/provider.ts';
+import { configProvider, mockListeners } from './config/provider.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { resourceHandler } from './dispatch/resources.ts';
 import { cmdShellResource } from './dispatch/shell.ts';
 import type { ResourceHandler } from './dispatch/types.ts';
 import { builtinsHost } from './hosts/builtins.ts';
@@ -72,7 +74,25 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         ? localHost()
         : o.commandHost;
   const store = new ShellStore(o, host, fileRoot);
-  const resources: ResourceHandler[] = [cmdShellResource(store)];
+  // The live winrm/config tree: `settings` is the resolved options object itself (a Put changes what the gate,
+  // the HTTP layer and the dispatcher read next); the listener shows the port once the server listens.
+  let listeningPort = o.port;
+  let thumbprints: CertificateThumbprints | undefined;
+  const live: LiveConfig = {
+    settings: o,
+    listeners: () => mockListeners({ ...o, port: listeningPort, sha1Thumbprint: thumbprints?.sha1 }),
+  };
+  const resources: ResourceHandler[] = [
+    cmdShellResource(store),
+    resourceHandler({
+      providers: [
+        ...(options.resourceProviders ?? []),
+        configProvider(live),
+        new CimProvider({ computerName: o.machineName, version: o.productVersion }),
+      ],
+      contextTimeoutMs: options.enumerationContextTimeoutMs,
+    }),
+  ];
   const dispatcher = new Dispatcher({
     resources,
     // Read live: a Put of winrm/config MaxEnvelopeSizekb / MaxTimeoutms applies to the next request.
@@ -84,7 +104,6 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     },
   });
   let tls: { key: string; cert: string } | undefined;
-  let thumbprints: CertificateThumbprints | undefined;
   if (o.https) {
     if (o.tls) {
       tls = o.tls;
@@ -173,6 +192,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
+  listeningPort = port;
   const urlHost =
     o.host === '0.0.0.0'
       ? '127.0.0.1'
@@ -191,10 +211,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     thumbprints,
     certificatePem: tls?.cert,
     fileRoot,
-    config: {
-      settings: o,
-      listeners: () => mockListeners({ ...o, port, sha1Thumbprint: thumbprints?.sha1 }),
-    },
+    config: live,
     stats: recorder.stats,
     requestLog: recorder.log,
     shells: () => store.snapshot(),

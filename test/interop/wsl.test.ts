@@ -40,7 +40,17 @@ interface WslResult {
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Runs `wslid check` against 127.0.0.1:<mock port>, configured only through ~/.wsl-config. */
-async function wslid(mock: MockServer, opts: { driver: Driver; password?: string }): Promise<WslResult> {
+function wslid(mock: MockServer, opts: { driver: Driver; password?: string }): Promise<WslResult> {
+  return wsl(mock, WSLID, ['check'], opts);
+}
+
+/** Runs one wsl command (wslget, wslenum, wslinvoke, wslput...) with `args`, configured as {@link wslid}. */
+async function wsl(
+  mock: MockServer,
+  command: string,
+  args: string[],
+  opts: { driver: Driver; password?: string; outLevel?: number; files?: { name: string; text: string }[] },
+): Promise<WslResult> {
   const dir = await mkdtemp(join(tmpdir(), 'wsl-interop-'));
   try {
     const home = join(dir, 'home');
@@ -54,7 +64,7 @@ async function wslid(mock: MockServer, opts: { driver: Driver; password?: string
       'WSAUTOMATED=1', // never ask for endpoint or credentials
       'IPINTERACTIVE=0',
       'KEEPHISTORY=0', // no .wslrun history file (it would hold the password)
-      'OUTLEVEL=3', // curl gets -D -: response headers land in log.txt
+      `OUTLEVEL=${opts.outLevel ?? 3}`, // 3: curl gets -D -, response headers land in log.txt
       'WGETTIMEOUTSECS=20',
       'WGETTRYNUM=1',
       ...(mock.https ? [] : ['WSNOSSL=true']), // HTTPS (--insecure / --no-check-certificate) unless this is set
@@ -62,15 +72,20 @@ async function wslid(mock: MockServer, opts: { driver: Driver; password?: string
       '',
     ].join('\n');
     await writeFile(join(home, '.wsl-config'), config, { mode: 0o600 });
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+    // wsl takes each MessageID from `uuidgen` (package uuid-runtime, only recommended by wsl): a shim prints one.
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'uuidgen'), '#!/bin/sh\ncat /proc/sys/kernel/random/uuid\n', { mode: 0o755 });
+    for (const f of opts.files ?? []) await writeFile(join(work, f.name), f.text);
+    const env = { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOME: home, LANG: 'C.UTF-8' };
     const { status, stdout, stderr } = await new Promise<{
       status: number | null;
       stdout: string;
       stderr: string;
     }>((resolve) => {
       const child = execFile(
-        WSLID,
-        ['check'],
+        command,
+        args,
         { cwd: work, env, timeout: 60_000, killSignal: 'SIGKILL', encoding: 'utf8' },
         (err, out, errOut) => {
           const code = err && typeof err.code === 'number' ? err.code : err ? null : 0;
@@ -240,5 +255,111 @@ describe('Debian wsl (wslid) against the mock', () => {
     } finally {
       await mock.close();
     }
+  });
+
+  describe('resources (wslget, wslenum, wslinvoke) against the CIM provider', () => {
+    const CIMV2 = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2';
+    const WQL = 'http://schemas.microsoft.com/wbem/wsman/1/WQL';
+    const skip = !installed && 'wsl is not installed (see the failure above)';
+    let mock: MockServer;
+    const start = async () => {
+      mock = await startMockServer({
+        auth: { basic: true },
+        allowUnencrypted: true,
+        users: [USER],
+        machineName: 'WIN-WSL',
+      });
+    };
+    const run = (cmd: string, args: string[], files?: { name: string; text: string }[]) =>
+      wsl(mock, cmd, args, { driver: 'curl', outLevel: 1, files });
+    const actions = () =>
+      mock.requestLog.filter((e) => e.action !== undefined).map((e) => `${e.action} ${e.status}`);
+
+    it('wslget Win32_Service Name=WinRM: the instance, State Running, SystemName the machine', {
+      skip,
+    }, async () => {
+      await start();
+      try {
+        const r = await run('/usr/bin/wslget', [`${CIMV2}/Win32_Service`, 'Name=WinRM']);
+        assert.equal(r.status, 0, describeRun(r));
+        assert.match(
+          r.stdout,
+          /<p:Win32_Service xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service"/,
+          describeRun(r),
+        );
+        assert.match(r.stdout, /<p:Name>WinRM<\/p:Name>/);
+        assert.match(r.stdout, /<p:State>Running<\/p:State>/);
+        assert.match(r.stdout, /<p:SystemName>WIN-WSL<\/p:SystemName>/);
+        assert.deepEqual(actions(), ['Get 200']);
+      } finally {
+        await mock.close();
+      }
+    });
+
+    it('wslenum with a WQL filter: Enumerate, one Pull per item until no context is left', {
+      skip,
+    }, async () => {
+      await start();
+      try {
+        const r = await run('/usr/bin/wslenum', [
+          `${CIMV2}/Win32_Service`,
+          '-dialect',
+          WQL,
+          '-filter',
+          "SELECT Name,State FROM Win32_Service WHERE State = 'Running' AND Name LIKE 'W%'",
+        ]);
+        assert.equal(r.status, 0, describeRun(r));
+        const names = [...r.stdout.matchAll(/<p:Name>([^<]*)<\/p:Name>/g)].map((m) => m[1]);
+        assert.deepEqual(names, ['WinRM'], describeRun(r));
+        assert.doesNotMatch(r.stdout, /DisplayName/, 'the SELECT list');
+        assert.match(r.stdout, /<n:EndOfSequence\/>/);
+        assert.deepEqual(actions(), ['Enumerate 200', 'Pull 200']);
+        const all = await run('/usr/bin/wslenum', [
+          `${CIMV2}/Win32_Service`,
+          '-dialect',
+          WQL,
+          '-filter',
+          "SELECT Name FROM Win32_Service WHERE State = 'Running' OR Name = 'BITS'",
+        ]);
+        const allNames = [...all.stdout.matchAll(/<p:Name>([^<]*)<\/p:Name>/g)].map((m) => m[1]);
+        assert.deepEqual(allNames, ['BITS', 'EventLog', 'RpcSs', 'Spooler', 'WinRM'], describeRun(all));
+        assert.equal(actions().filter((a) => a === 'Pull 200').length, 1 + 5);
+      } finally {
+        await mock.close();
+      }
+    });
+
+    it('wslinvoke StartService on W32Time (-inst EPR file): ReturnValue 0, then 10, and State Running', {
+      skip,
+    }, async () => {
+      await start();
+      try {
+        // wsl's own EPR form (wsman: prefix, as its -inst files are written); see docs/mock.md on wsl and w: EPRs.
+        const epr =
+          '<wsa:EndpointReference xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:wsman="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd">\n' +
+          '<wsa:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</wsa:Address>\n' +
+          '<wsa:ReferenceParameters>\n' +
+          `<wsman:ResourceURI>${CIMV2}/Win32_Service</wsman:ResourceURI>\n` +
+          '<wsman:SelectorSet>\n<wsman:Selector Name="Name">W32Time</wsman:Selector>\n</wsman:SelectorSet>\n' +
+          '</wsa:ReferenceParameters>\n</wsa:EndpointReference>\n';
+        const files = [{ name: 'w32time.xml', text: epr }];
+        const args = [`${CIMV2}/Win32_Service`, 'StartService', '-inst', 'w32time.xml'];
+        const first = await run('/usr/bin/wslinvoke', args, files);
+        assert.equal(first.status, 0, describeRun(first));
+        assert.match(
+          first.stdout,
+          /<p:StartService_OUTPUT xmlns:p="http:\/\/schemas\.microsoft\.com\/wbem\/wsman\/1\/wmi\/root\/cimv2\/Win32_Service">/,
+          describeRun(first),
+        );
+        assert.match(first.stdout, /<p:ReturnValue>0<\/p:ReturnValue>/);
+        const again = await run('/usr/bin/wslinvoke', args, files);
+        assert.match(again.stdout, /<p:ReturnValue>10<\/p:ReturnValue>/, describeRun(again));
+        const state = await run('/usr/bin/wslget', [`${CIMV2}/Win32_Service`, 'Name=W32Time']);
+        assert.match(state.stdout, /<p:State>Running<\/p:State>/, describeRun(state));
+        assert.deepEqual(actions(), ['StartService 200', 'StartService 200', 'Get 200']);
+      } finally {
+        await mock.close();
+      }
+    });
   });
 });

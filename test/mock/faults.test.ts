@@ -105,7 +105,7 @@ describe('mock faults', () => {
   it('WS-Management resources not served yet (Get on wmi, Identify aside): DestinationUnreachable 2150858752', async () => {
     const { error, msg } = await client.fault(
       buildGet(client.ctx(), {
-        resourceUri: `${RESOURCE_URIS.cimv2}/Win32_Service`,
+        resourceUri: `${RESOURCE_URIS.cimv2}/Win32_NoSuchClass`,
         selectors: { Name: 'WinRM' },
       }),
     );

@@ -96,7 +96,7 @@ export class Dispatcher {
     const header = this.checkHeader(req);
     const uri = header.resourceUri;
     const resource = uri ? this.config.resources.find((r) => r.matches(uri)) : undefined;
-    const handler = resource?.actions[header.action!];
+    const handler = resource?.actions[header.action!] ?? resource?.fallback;
     if (!handler) {
       // A WS-Management action (or a custom Invoke) on a resource nobody serves: the resource is missing.
       const action = header.action!;

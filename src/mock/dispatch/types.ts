@@ -30,4 +30,6 @@ export interface ResourceHandler {
   /** Whether this handler serves a resource URI (compared case-insensitively by the dispatcher's callers). */
   matches(resourceUri: string): boolean;
   actions: Readonly<Record<string, ActionHandler>>;
+  /** Handler of an action not in `actions` (custom Invoke actions `{resourceUri}/{method}`); absent: ActionNotSupported. */
+  fallback?: ActionHandler;
 }

@@ -1,0 +1,106 @@
+/**
+ * Faults of the resource layer, in the form Windows' WMI plugin and WS-Enumeration answer them. Reasons are the
+ * texts `winrm.cmd` prints for the same situations (Windows Server 2016-2022, en-US); where a detail or code is
+ * unconfirmed by a capture the comment says so.
+ */
+import { ACTIONS, FAULT } from '../../wsman/constants.ts';
+import { MockFault } from '../wire/faults.ts';
+
+const CANNOT_PROCESS = 'The WS-Management service cannot process the request. ';
+const INVALID_SELECTORS =
+  'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ';
+
+export const ResourceFaults = {
+  /**
+   * A class the WMI namespace does not have: `winrm get wmicimv2/Win32_Nope` prints "The WMI service returned an
+   * 'invalid class' error" with 0x80338000 (ERROR_WSMAN_RESOURCE_NOT_FOUND = DestinationUnreachable).
+   */
+  invalidClass: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'a:DestinationUnreachable',
+      reason: `${CANNOT_PROCESS}The WMI service returned an 'invalid class' error. `,
+      wsmanCode: FAULT.DestinationUnreachable,
+      faultDetail: 'InvalidResourceURI',
+      action: ACTIONS.addressingFault,
+    }),
+
+  /** A selector name the class has no key of (DSP0226 R5.1.2.1-2: w:InvalidSelectors, UnexpectedSelectors). */
+  unexpectedSelectors: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidSelectors',
+      reason: INVALID_SELECTORS,
+      wsmanCode: FAULT.ShellNotFound, // 2150858843 ERROR_WSMAN_INVALID_SELECTORS, the shell plugin's code too
+      faultDetail: 'UnexpectedSelectors',
+    }),
+
+  /** Keys missing for a class with several instances (DSP0226 R5.1.2.1-3: InsufficientSelectors). */
+  insufficientSelectors: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidSelectors',
+      reason: INVALID_SELECTORS,
+      wsmanCode: FAULT.ShellNotFound,
+      faultDetail: 'InsufficientSelectors',
+    }),
+
+  /**
+   * Selectors that name no instance. Windows' WMI plugin answers InvalidSelectors for a key value WMI does not
+   * find (`winrm get wmicimv2/Win32_Service?Name=nope`); the detail is unconfirmed, so none is sent.
+   */
+  noSuchInstance: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidSelectors',
+      reason: INVALID_SELECTORS,
+      wsmanCode: FAULT.ShellNotFound,
+    }),
+
+  /** A WQL text WMI cannot parse: "The WMI service returned an 'invalid query' error" (wsen:CannotProcessFilter). */
+  invalidQuery: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'n:CannotProcessFilter',
+      reason: `${CANNOT_PROCESS}The WMI service returned an 'invalid query' error. `,
+      wsmanCode: FAULT.CannotProcessFilter,
+    }),
+
+  /** A dialect the resource does not take (WS-Enumeration 4.1: wsen:FilterDialectRequestedUnavailable). */
+  dialectUnavailable: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'n:FilterDialectRequestedUnavailable',
+      reason: `${CANNOT_PROCESS}The filter dialect in the request is not supported. `,
+      wsmanCode: FAULT.CannotProcessFilter,
+    }),
+
+  /**
+   * A method the class does not define. WMI says "invalid method"; the WS-Management subcode (ActionNotSupported:
+   * the action URI names the method) follows DSP0226 R9.1-2, the exact Windows text is unconfirmed.
+   */
+  invalidMethod: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'a:ActionNotSupported',
+      reason: `${CANNOT_PROCESS}The WMI service returned an 'invalid method' error. `,
+      wsmanCode: FAULT.ActionNotSupported,
+      action: ACTIONS.addressingFault,
+    }),
+
+  /** A Pull or Release of a context that never existed, was released, finished or expired (WS-Enumeration 3.2). */
+  invalidContext: (): MockFault =>
+    new MockFault({
+      code: 'Receiver',
+      subcode: 'n:InvalidEnumerationContext',
+      reason: 'The enumeration context supplied in the message is not valid. ',
+    }),
+
+  /** A Put changing a property the class does not let WMI write (unconfirmed detail: the generic parameter fault). */
+  readOnlyProperty: (name: string): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidParameter',
+      reason: `${CANNOT_PROCESS}The WMI service returned a 'read-only property' error for ${name}. `,
+    }),
+} as const;
