@@ -102,7 +102,7 @@ describe('mock faults', () => {
     assert.equal(normalizeIds(res.body), normalizeIds(fixture('fault-action-not-supported.xml')));
   });
 
-  it('WS-Management resources not served yet (Get on wmi, Identify aside): DestinationUnreachable 2150858752', async () => {
+  it('an unknown class: DestinationUnreachable 2150858752', async () => {
     const { error, msg } = await client.fault(
       buildGet(client.ctx(), {
         resourceUri: `${RESOURCE_URIS.cimv2}/Win32_NoSuchClass`,
@@ -112,7 +112,9 @@ describe('mock faults', () => {
     assert.equal(error.subcode, 'DestinationUnreachable');
     assert.equal(error.faultCode, 2150858752);
     assert.equal(msg.action, ACTIONS.addressingFault);
-    const config = await client.fault(buildGet(client.ctx(), { resourceUri: RESOURCE_URIS.config }));
+    const config = await client.fault(
+      buildGet(client.ctx(), { resourceUri: `${RESOURCE_URIS.config}/NoSuchSection` }),
+    );
     assert.equal(config.error.faultCode, 2150858752);
   });
 
