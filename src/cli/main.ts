@@ -11,6 +11,7 @@ import { connect } from '../connect.ts';
 import { InvalidArgumentError, WinRmError } from '../errors.ts';
 import { bindCancel, closeAfter, type Interrupted, installSignalHandlers, interruptCode } from './cancel.ts';
 import { CONNECTION_USAGE, cliMessage, parseCli, toConnectionOptions, UsageError } from './options.ts';
+import { isResourceVerb, RESOURCE_USAGE, runResourceCli } from './resources.ts';
 import { runTransferCli, TRANSFER_USAGE } from './transfer.ts';
 
 export interface CliIo {
@@ -41,6 +42,7 @@ Commands:
                      run a command; its stdout/stderr bytes are written unchanged; exits with its exit code.
                      Piped stdin is passed to the command (ended at EOF); a terminal or --no-stdin gives none
 ${TRANSFER_USAGE}
+${RESOURCE_USAGE}
   mock [--port N] [--https] [--user NAME:PASSWORD]... [--auth basic,ntlm] [--allow-unencrypted]
        [--host builtins|local]
                      start the mock WinRM endpoint; prints its URL on the first line
@@ -129,6 +131,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         await write(command === undefined ? io.stderr : io.stdout, `${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:
+        if (isResourceVerb(command)) return await runResourceCli(command!, rest, io);
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
