@@ -6,24 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAccount } from '../account.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import type { MockUser } from './auth/types.ts';
 import type { CommandHost } from './hosts/types.ts';
 import type { MockResourceProvider } from './resources/types.ts';
 
-/**
- * An account the mock accepts. `name` may be written as users write accounts (src/account.ts): `alice` or
- * `.\alice` (local), `CORP\alice` (domain CORP) or `alice@corp.example` (domain CORP, the first DNS label in
- * upper case, as `whoami` shows a NetBIOS name); a name with a domain must not also set `domain`.
- */
-export interface MockUser {
-  name: string;
-  password: string;
-  /**
-   * Domain for `whoami`, the shell Owner and NTLM. A domain other than the machine name makes a domain account:
-   * NTLM logs it on as `DOMAIN\user` or `user@dns.domain` (first label = DOMAIN), Basic refuses it (WinRM's Basic
-   * takes local accounts only). Default: the domain in `name`, else the machine name (a local account).
-   */
-  domain?: string;
-}
+/** An account the mock accepts: see {@link MockUser} in auth/types.ts. */
+export type { MockUser } from './auth/types.ts';
 
 /**
  * A configured user with its domain filled in: `CORP\alice` and `alice@corp.example` are split with the shared

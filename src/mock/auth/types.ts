@@ -4,7 +4,22 @@
  * that unwraps and wraps message bodies ([MS-WSMV] 2.2.9.1, multipart/encrypted). Basic is the first scheme;
  * Negotiate/NTLM and Kerberos plug in here without changes to the server.
  */
-import type { MockUser } from '../options.ts';
+
+/**
+ * An account the mock accepts. `name` may be written as users write accounts (src/account.ts): `alice` or
+ * `.\alice` (local), `CORP\alice` (domain CORP) or `alice@corp.example` (domain CORP, the first DNS label in
+ * upper case, as `whoami` shows a NetBIOS name); a name with a domain must not also set `domain`.
+ */
+export interface MockUser {
+  name: string;
+  password: string;
+  /**
+   * Domain for `whoami`, the shell Owner and NTLM. A domain other than the machine name makes a domain account:
+   * NTLM logs it on as `DOMAIN\user` or `user@dns.domain` (first label = DOMAIN), Basic refuses it (WinRM's Basic
+   * takes local accounts only). Default: the domain in `name`, else the machine name (a local account).
+   */
+  domain?: string;
+}
 
 /** A configured user, with the domain filled in. */
 export type AuthUser = Required<MockUser>;
