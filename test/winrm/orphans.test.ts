@@ -94,8 +94,24 @@ describe('orphan shells', () => {
         [neighbour.shellName],
         "only the neighbour's live shell is left",
       );
+      assert.equal(mock.stats.byAction.Enumerate, 1, 'close() enumerated the shells once');
       await neighbour.close();
       assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('close() does not enumerate when every Create was answered (a fault is an answer)', async () => {
+    const mock = await start();
+    try {
+      const conn = await connectTo(mock);
+      await conn.execute('echo one');
+      mock.inject({ match: { action: 'Create' }, kind: 'fault', fault: { wsmanCode: 2150859173 } });
+      await assert.rejects(conn.execute('echo two', { codepage: 437 }), WinRmError);
+      await conn.close();
+      assert.equal(mock.shells().length, 0);
+      assert.equal(mock.stats.byAction.Enumerate, undefined, 'no Enumerate was sent');
     } finally {
       await mock.close();
     }
