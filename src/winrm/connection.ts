@@ -4,10 +4,11 @@
  * the reopen policy around a command's start, and the Send capacity transfers pack stdin to. Execute, PowerShell,
  * transfers and close tracking come from BaseConnection.
  */
+import { randomUUID } from 'node:crypto';
 import { checkCodepage } from '../codepage.ts';
 import type { ConnectionStats, ProcessOptions, RemoteProcess } from '../connection.ts';
 import { DebugLog } from '../debug.ts';
-import { ConnectionError, type ShellCleanupError } from '../errors.ts';
+import { ConnectionError, ShellCleanupError } from '../errors.ts';
 import { createHttpTransport } from '../http/transport.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import { BaseConnection } from '../process/base-connection.ts';
@@ -15,6 +16,7 @@ import { StartDeadline } from '../process/lifecycle.ts';
 import type { IdentifyResult } from '../wsman/actions/identify.ts';
 import { sendPayloadCapacity } from '../wsman/actions/send.ts';
 import type { CreatedResource, ResourceInstance } from '../wsman/actions/transfer.ts';
+import { RESOURCE_URIS } from '../wsman/constants.ts';
 import type { ResourceSpec, ResourceValues } from '../wsman/resource.ts';
 import { commandMayHaveRun, faultAction, MAX_REOPENS } from './policy.ts';
 import { type RemoteProcessImpl, SHELL_HANDED_OFF, startRemoteProcess } from './process.ts';
@@ -33,19 +35,27 @@ import { WsmanClient } from './wsman-client.ts';
 /** ShellId and CommandId are GUIDs: measuring the empty Send with one of the same length gives its exact size. */
 const GUID_SIZED = '00000000-0000-0000-0000-000000000000';
 
+/** rsp:Name prefix of the shells this library creates; the rest is a random id per connection object. */
+export const SHELL_NAME_PREFIX = 'winrm-connection-';
+
 export class WinRmInternalConnection extends BaseConnection {
   readonly connectionType = 'WINRM_INTERNAL' as const;
   readonly transport: WsmanClient;
   private readonly shells: ShellPool;
   private readonly pendingCleanups = new Set<Promise<void>>();
   private readonly resources: ResourceOperations;
+  /**
+   * rsp:Name of every shell this connection creates: `winrm-connection-<random id>`, new per connection object,
+   * so the orphan sweep of one client never deletes the live shells of another client of the same user.
+   */
+  readonly shellName = `${SHELL_NAME_PREFIX}${randomUUID()}`;
 
   constructor(private readonly opts: ResolvedOptions) {
     const debug = new DebugLog(opts.logger);
     debug.addSecret(opts.password);
     super(debug, opts.codepage);
     this.transport = new WsmanClient(opts, createHttpTransport(opts, this.debug), this.debug);
-    this.shells = new ShellPool(this.transport, opts);
+    this.shells = new ShellPool(this.transport, opts, this.shellName);
     this.closeTimeoutMs = opts.closeTimeoutMs;
     this.resources = new ResourceOperations(this.transport, opts.cleanupTimeoutMs);
   }
@@ -124,6 +134,53 @@ export class WinRmInternalConnection extends BaseConnection {
   /** WS-Transfer Delete: `winrm delete winrm/config/Listener?Address=*+Transport=HTTPS`. */
   async delete(resource: ResourceSpec, options: ResourceCallOptions = {}): Promise<void> {
     return this.ops().delete(resource, options);
+  }
+
+  /**
+   * Find and delete this connection's orphaned shells: shells named {@link shellName} that the pool never
+   * learned of (a Create whose answer was lost leaves one). Enumerates the cmd shell resource (each request
+   * bounded by cleanupTimeout) after the Creates in flight settle; shells of other connections and the pool's
+   * own shells are left alone. Resolves with the ids deleted; rejects with a ShellCleanupError naming the
+   * orphans that could not be deleted. close() runs it by itself when a Create was lost.
+   */
+  async sweepOrphanShells(options: ResourceCallOptions = {}): Promise<string[]> {
+    return this.sweep(this.ops(), options);
+  }
+
+  private async sweep(resources: ResourceOperations, options: ResourceCallOptions): Promise<string[]> {
+    // Creates in flight settle first (their shell is listed before its answer names it); known after them.
+    await this.shells.settledKnown();
+    const named: string[] = [];
+    for await (const item of resources.enumerate(RESOURCE_URIS.cmd, {
+      timeout: options.timeout ?? this.opts.cleanupTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    })) {
+      const { ShellId: id, Name: name } = item.properties;
+      if (typeof id === 'string' && name === this.shellName) named.push(id);
+    }
+    // Creates started during the Enumerate: their shells may be listed; wait until the pool knows them.
+    const { knows, lost } = await this.shells.settledKnown();
+    const orphans = named.filter((id) => !knows(id));
+    const results = await Promise.allSettled(
+      orphans.map((id) => this.shells.deleteUnknown(id, options.signal)),
+    );
+    const failed = orphans.filter((_, i) => results[i]!.status === 'rejected');
+    if (failed.length > 0) {
+      const cause = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+      throw new ShellCleanupError(
+        `${failed.length} orphaned shell(s) could not be deleted: ${failed.join(', ')}`,
+        {
+          shellIds: failed,
+          cause,
+          remedy:
+            'call conn.sweepOrphanShells() again, or remove them on the host with Remove-WSManInstance -ResourceURI ' +
+            `${RESOURCE_URIS.cmd} -SelectorSet @{ShellId='ID'}`,
+        },
+      );
+    }
+    this.shells.sweptOrphans(lost);
+    if (orphans.length > 0) this.debug.log('shell', `deleted ${orphans.length} orphaned shell(s)`);
+    return orphans;
   }
 
   stats(): ConnectionStats {
@@ -249,6 +306,15 @@ export class WinRmInternalConnection extends BaseConnection {
     try {
       await this.shells.closeAll();
     } finally {
+      // A Create that failed without an answer may have left a shell the pool never knew: find it by name.
+      // Best effort, the whole sweep bounded by cleanupTimeout; a failure is logged, not thrown (close() reports
+      // the shells it knew of).
+      if (this.shells.mayHaveOrphans) {
+        const signal = AbortSignal.timeout(this.opts.cleanupTimeoutMs);
+        await this.sweep(this.resources, { signal }).catch((err: unknown) =>
+          this.debug.log('shell', `orphan sweep failed: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      }
       this.transport.close();
     }
   }

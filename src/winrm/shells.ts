@@ -5,7 +5,16 @@
  * with other settings is deleted to make room. Every shell opened is deleted by closeAll(), including one whose
  * Create was still in flight when the pool closed.
  */
-import { AbortError, ConnectionError, ShellCleanupError, WinRmError } from '../errors.ts';
+import {
+  AbortError,
+  AuthenticationError,
+  ConnectionError,
+  HttpError,
+  InvalidArgumentError,
+  ShellCleanupError,
+  WinRmError,
+  WsmanFaultError,
+} from '../errors.ts';
 import type { WsmanConfig } from '../options/index.ts';
 import { untilStopped } from '../process/lifecycle.ts';
 import { CREATE_SHELL, DELETE_SHELL } from './actions.ts';
@@ -36,6 +45,19 @@ function stopReason(signal: AbortSignal | undefined, message: string): WinRmErro
 /** Attempts of one Delete: a failure other than a fault is retried on a fresh socket. */
 const DELETE_ATTEMPTS = 3;
 
+/**
+ * A Create that failed without the server's answer (a socket cut, a truncated body, a timeout) may have made a
+ * shell nobody knows the id of. A fault, an HTTP status or an authentication failure is an answer: no shell.
+ */
+function answerLost(err: unknown): boolean {
+  return !(
+    err instanceof WsmanFaultError ||
+    err instanceof HttpError ||
+    err instanceof AuthenticationError ||
+    err instanceof InvalidArgumentError
+  );
+}
+
 function keyOf(s: ShellSettings): string {
   return JSON.stringify([
     s.codepage,
@@ -58,11 +80,50 @@ export class ShellPool {
   /** Shells whose Delete failed on every attempt: they may still exist; closeAll() tries once more, then reports. */
   private readonly undeleted = new Set<Shell>();
   private closed = false;
+  /** Upper-case ids of shells whose Create was answered and that are not known deleted. */
+  private readonly known = new Set<string>();
+  /** Creates that failed without an answer since the last orphan sweep: each may have left a shell behind. */
+  private lostCreates = 0;
 
   constructor(
     private readonly client: WsmanClient,
     private readonly opts: Pick<WsmanConfig, 'maxShells' | 'maxCommandsPerShell' | 'cleanupTimeoutMs'>,
+    /** rsp:Name of every shell this pool creates (the connection's recognisable name). */
+    readonly shellName: string,
   ) {}
+
+  /** True when a Create failed without an answer since the last sweep (an orphan may exist). */
+  get mayHaveOrphans(): boolean {
+    return this.lostCreates > 0;
+  }
+
+  /**
+   * After the Creates in flight settle: a predicate telling whether a ShellId is one this pool learned of (and
+   * has not deleted). Ids compare case-insensitively (they are GUIDs).
+   */
+  async settledKnown(): Promise<{ knows: (id: string) => boolean; lost: number }> {
+    await Promise.allSettled([...this.creating]);
+    return { knows: (id) => this.known.has(id.toUpperCase()), lost: this.lostCreates };
+  }
+
+  /** A sweep found and handled what `lost` Creates may have left. */
+  sweptOrphans(lost: number): void {
+    this.lostCreates = Math.max(0, this.lostCreates - lost);
+  }
+
+  /** Delete a shell the pool never learned of (an orphan); "already gone" is not an error. */
+  async deleteUnknown(shellId: string, signal?: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(this.opts.cleanupTimeoutMs);
+    try {
+      await this.client.invoke(
+        DELETE_SHELL,
+        { shellId },
+        { signal: signal ? AbortSignal.any([signal, timeout]) : timeout },
+      );
+    } catch (err) {
+      if (faultAction('cleanup', err) !== 'ignore') throw err;
+    }
+  }
 
   get openCount(): number {
     return this.open.size;
@@ -127,6 +188,7 @@ export class ShellPool {
     // The caller's signal does not cut the Create short: the server may already have made the shell, and only
     // the answer names it. An abort returns at once; the shell, when it comes, goes to the pool (or is deleted).
     const sent = this.client.invoke(CREATE_SHELL, {
+      name: this.shellName,
       codepage: settings.codepage,
       noProfile: settings.noProfile,
       workingDirectory: settings.cwd,
@@ -137,9 +199,11 @@ export class ShellPool {
       .then(({ shellId }) => {
         const shell: Shell = { id: shellId, key, settings, commands: 0 };
         this.open.add(shell);
+        this.known.add(shellId.toUpperCase());
         return shell;
       })
       .catch((err: unknown) => {
+        if (answerLost(err)) this.lostCreates++;
         this.wakeOne(); // the slot this Create held is free again
         throw err;
       })
@@ -186,6 +250,7 @@ export class ShellPool {
 
   /** Forget a shell the server no longer knows. */
   discard(shell: Shell): void {
+    this.known.delete(shell.id.toUpperCase());
     if (this.open.delete(shell)) this.wakeOne();
   }
 
@@ -200,6 +265,7 @@ export class ShellPool {
       .then(
         () => {
           this.undeleted.delete(shell);
+          this.known.delete(shell.id.toUpperCase());
         },
         (err: unknown) => {
           this.undeleted.add(shell);

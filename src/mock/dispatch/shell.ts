@@ -2,13 +2,22 @@
  * WinRS actions on the cmd shell resource ([MS-WSMV] 3.1.4.5 - 3.1.4.14): Create, Delete, Command, Send,
  * Signal; Receive is in receive.ts. Responses follow the captured Windows forms (docs/windows-wire-facts.md 2).
  */
-import { ACTIONS, RESOURCE_URIS, SHELL_OPTIONS, SIGNALS, type SignalName } from '../../wsman/constants.ts';
+import {
+  ACTIONS,
+  NS,
+  RESOURCE_URIS,
+  SHELL_OPTIONS,
+  SIGNALS,
+  type SignalName,
+} from '../../wsman/constants.ts';
 import { escapeXmlText as esc, parseDuration } from '../../wsman/envelope.ts';
 import { buildReply, type ReplyKind } from '../../wsman/reply.ts';
 import { allChildElements, attr, child, childElements, decodeBase64, textOf } from '../../wsman/xml.ts';
-import type { ShellStore } from '../shells/store.ts';
+import type { MockResourceProvider } from '../resources/types.ts';
+import type { MockShell, ShellStore } from '../shells/store.ts';
 import { Faults } from '../wire/faults.ts';
 import { receiveHandler } from './receive.ts';
+import { resourceHandler } from './resources.ts';
 import type { MockRequest, ResourceHandler } from './types.ts';
 
 const CREATE_CHILDREN = new Set([
@@ -35,6 +44,54 @@ function windowsDuration(ms: number): string {
   return `PT${(ms / 1000).toFixed(3)}S`;
 }
 
+/** `P0DT0H5M12S`, as Windows writes ShellRunTime and ShellInactivity. */
+function dayDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(total / 86_400);
+  const h = Math.floor((total % 86_400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  return `P${d}DT${h}H${m}M${total % 60}S`;
+}
+
+/**
+ * The rsp:Shell block Windows writes in a CreateResponse and for each item of an Enumerate of the shell resource
+ * ([MS-WSMV] 2.2.4.37 ShellType: ShellId, Name, ResourceUri, Owner, ClientIP, IdleTimeOut, InputStreams,
+ * OutputStreams, ..., ShellRunTime, ShellInactivity in that order; Name only when the Create gave one).
+ */
+function shellXml(shell: MockShell, now = Date.now()): string {
+  const uri = esc(shell.resourceUri);
+  return (
+    `<rsp:Shell xmlns:rsp="${NS.rsp}"><rsp:ShellId>${shell.id}</rsp:ShellId>` +
+    (shell.name !== undefined ? `<rsp:Name>${esc(shell.name)}</rsp:Name>` : '') +
+    `<rsp:ResourceUri>${uri}</rsp:ResourceUri><rsp:Owner>${esc(shell.owner)}</rsp:Owner>` +
+    `<rsp:ClientIP>${esc(shell.clientIp)}</rsp:ClientIP>` +
+    `<rsp:IdleTimeOut>${windowsDuration(shell.idleTimeoutMs)}</rsp:IdleTimeOut>` +
+    `<rsp:InputStreams>${esc(shell.inputStreams.join(' '))}</rsp:InputStreams>` +
+    `<rsp:OutputStreams>${esc(shell.outputStreams.join(' '))}</rsp:OutputStreams>` +
+    `<rsp:ShellRunTime>${dayDuration(now - shell.createdAt)}</rsp:ShellRunTime>` +
+    `<rsp:ShellInactivity>${dayDuration(now - shell.lastActivity)}</rsp:ShellInactivity></rsp:Shell>`
+  );
+}
+
+/**
+ * Enumerate of the shell resource (`winrm enumerate shell/cmd`, `Get-WSManInstance -Enumerate`): one rsp:Shell
+ * per open shell, each with its EPR (ShellId selector). The mock lists the caller's own shells only, as its
+ * other shell actions treat another user's shell as absent (Windows shows an administrator every user's shells;
+ * the mock's users are not told apart by rights here). Listing does not touch a shell's idle clock.
+ */
+function shellProvider(store: ShellStore): MockResourceProvider {
+  const cmdUri = RESOURCE_URIS.cmd.toLowerCase();
+  return {
+    name: 'shell',
+    serves: (uri) => uri.toLowerCase() === cmdUri,
+    enumerate: (req) =>
+      store.ownedBy(req.user.name).map((shell) => ({
+        xml: shellXml(shell),
+        epr: { resourceUri: shell.resourceUri, selectors: { ShellId: shell.id } },
+      })),
+  };
+}
+
 function create(store: ShellStore): (req: MockRequest) => string {
   return (req) => {
     const shellEl = child(req.msg.body, 'rsp', 'Shell');
@@ -59,7 +116,9 @@ function create(store: ShellStore): (req: MockRequest) => string {
     const inputStreams = (textOf(child(shellEl, 'rsp', 'InputStreams')) || 'stdin').split(/\s+/);
     const outputStreams = (textOf(child(shellEl, 'rsp', 'OutputStreams')) || 'stdout stderr').split(/\s+/);
     const wd = child(shellEl, 'rsp', 'WorkingDirectory');
+    const nameEl = child(shellEl, 'rsp', 'Name');
     const shell = store.create({
+      name: nameEl ? textOf(nameEl) : undefined,
       user: req.user,
       clientIp: req.clientIp,
       resourceUri: req.header.resourceUri!,
@@ -76,13 +135,7 @@ function create(store: ShellStore): (req: MockRequest) => string {
       `<x:ResourceCreated><a:Address>${esc(req.header.to ?? '')}</a:Address><a:ReferenceParameters>` +
       `<w:ResourceURI>${uri}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${shell.id}</w:Selector>` +
       `</w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>` +
-      `<rsp:Shell xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><rsp:ShellId>${shell.id}</rsp:ShellId>` +
-      `<rsp:ResourceUri>${uri}</rsp:ResourceUri><rsp:Owner>${esc(shell.owner)}</rsp:Owner>` +
-      `<rsp:ClientIP>${esc(shell.clientIp)}</rsp:ClientIP>` +
-      `<rsp:IdleTimeOut>${windowsDuration(shell.idleTimeoutMs)}</rsp:IdleTimeOut>` +
-      `<rsp:InputStreams>${esc(inputStreams.join(' '))}</rsp:InputStreams>` +
-      `<rsp:OutputStreams>${esc(outputStreams.join(' '))}</rsp:OutputStreams>` +
-      '<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime><rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>';
+      shellXml(shell);
     return reply(req, ACTIONS.createResponse, body);
   };
 }
@@ -172,6 +225,8 @@ function signal(store: ShellStore): (req: MockRequest) => string {
 /** The cmd shell resource: the WinRS actions. */
 export function cmdShellResource(store: ShellStore): ResourceHandler {
   const cmdUri = RESOURCE_URIS.cmd.toLowerCase();
+  // WS-Enumeration of the shells goes through the generic resource layer (contexts, MaxElements, paging).
+  const listing = resourceHandler({ providers: [shellProvider(store)] }).actions;
   return {
     matches: (uri) => uri.toLowerCase() === cmdUri,
     actions: {
@@ -181,6 +236,9 @@ export function cmdShellResource(store: ShellStore): ResourceHandler {
       [ACTIONS.send]: send(store),
       [ACTIONS.signal]: signal(store),
       [ACTIONS.receive]: receiveHandler(store),
+      [ACTIONS.enumerate]: listing[ACTIONS.enumerate]!,
+      [ACTIONS.pull]: listing[ACTIONS.pull]!,
+      [ACTIONS.release]: listing[ACTIONS.release]!,
     },
   };
 }

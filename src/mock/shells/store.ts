@@ -11,6 +11,8 @@ import { type CommandSpec, MockCommand } from './command.ts';
 
 export interface MockShell {
   id: string;
+  /** rsp:Name from the Create ([MS-WSMV] 2.2.4.37), when the client gave one. */
+  name: string | undefined;
   resourceUri: string;
   owner: string;
   clientIp: string;
@@ -30,6 +32,8 @@ export interface MockShell {
 /** What `server.shells()` returns: a snapshot, safe to keep. */
 export interface ShellSnapshot {
   shellId: string;
+  /** rsp:Name from the Create, when the client gave one. */
+  name: string | undefined;
   owner: string;
   clientIp: string;
   resourceUri: string;
@@ -59,6 +63,8 @@ export interface CreateShellInput {
   user: { name: string; domain: string };
   clientIp: string;
   resourceUri: string;
+  /** rsp:Name of the Create, if any. */
+  name?: string;
   codepage: number;
   noProfile: boolean;
   inputStreams: string[];
@@ -127,6 +133,7 @@ export class ShellStore {
     const now = Date.now();
     const shell: MockShell = {
       id,
+      name: input.name,
       resourceUri: input.resourceUri,
       owner,
       clientIp: input.clientIp,
@@ -200,6 +207,11 @@ export class ShellStore {
     this.operations.set(shell.owner, Math.max(0, this.userOps(shell.owner) - held));
   }
 
+  /** The open shells of one user, oldest first (what an Enumerate of the shell resource lists). */
+  ownedBy(user: string): MockShell[] {
+    return [...this.shells.values()].filter((s) => s.owner === user);
+  }
+
   /** Operations currently held by a user. */
   operationsOf(user: string): number {
     return this.userOps(user);
@@ -215,6 +227,7 @@ export class ShellStore {
   snapshot(): ShellSnapshot[] {
     return [...this.shells.values()].map((s) => ({
       shellId: s.id,
+      name: s.name,
       owner: s.owner,
       clientIp: s.clientIp,
       resourceUri: s.resourceUri,

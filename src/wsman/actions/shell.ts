@@ -15,6 +15,11 @@ import { child, childElements, descendant, textOf } from '../xml.ts';
 export interface CreateShellParams {
   /** Default: the cmd shell resource URI. */
   resourceUri?: string;
+  /**
+   * rsp:Name ([MS-WSMV] 2.2.4.37): a name the server keeps and shows when the shell resource is enumerated, so
+   * a client can recognise its own shells. Default: none (no rsp:Name element).
+   */
+  name?: string;
   /** Default: 'stdin'. */
   inputStreams?: string;
   /** Default: 'stdout stderr'. */
@@ -44,6 +49,7 @@ export function buildCreateShell(ctx: RequestContext, params: CreateShellParams 
     },
     (body) => {
       const shell = body.ele(NS.rsp, 'rsp:Shell');
+      if (params.name !== undefined) shell.ele(NS.rsp, 'rsp:Name').txt(xmlText(params.name));
       if (params.workingDirectory !== undefined) {
         shell.ele(NS.rsp, 'rsp:WorkingDirectory').txt(xmlText(params.workingDirectory));
       }
