@@ -165,6 +165,23 @@ describe('doctor', () => {
     });
   });
 
+  it('AllowUnencrypted false on the server over HTTP fails at authentication naming AllowUnencrypted', async () => {
+    await withMock({ auth: { basic: true }, allowUnencrypted: false }, async (mock) => {
+      const report = await runDoctor({
+        endpoint: mock.url,
+        username: USER.name,
+        password: USER.password,
+        allowUnencrypted: true,
+      });
+      const failed = firstFailure(report);
+      assert.equal(failed.id, 'authenticate');
+      assert.ok(
+        failed.remedy?.includes('winrm set winrm/config/service @{AllowUnencrypted="true"}'),
+        String(failed.remedy),
+      );
+    });
+  });
+
   it('CLI: --json output parses; text lines are [PASS] title: detail; exit codes by the worst finding', async () => {
     await withMock({ auth: { basic: true }, allowUnencrypted: true }, async (mock) => {
       const env = { WINRM_PASSWORD: USER.password };

@@ -313,7 +313,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           ? 'check the user name and password (the seed: "you are probably not using the right credentials"); ' +
             'the user must be in Administrators or Remote Management Users on the host'
           : `enable the scheme on the host: winrm set winrm/config/service/auth @{${wanted}="true"}` +
-            (offered.length > 0 ? `, or use one the server offers (--auth)` : '');
+            // Windows refuses Basic's unencrypted bodies on an HTTP listener unless winrm/config/service
+            // AllowUnencrypted is true (the "Installation and configuration for WinRM" page), so over HTTP
+            // either setting can be the cause.
+            (wanted === 'Basic' && !cfg.https
+              ? '; over HTTP also winrm set winrm/config/service @{AllowUnencrypted="true"} (or use --https)'
+              : '') +
+            (offered.length > 0 ? `; or use a scheme the server offers (--auth)` : '');
       } else if (err instanceof WinRmError && err.remedy) {
         remedy = err.remedy;
       } else {
