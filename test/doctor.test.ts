@@ -182,6 +182,35 @@ describe('doctor', () => {
     });
   });
 
+  it('low winrm/config/winrs quotas warn (not fail) and the CLI exits 1', async () => {
+    const quotas = { maxShellsPerUser: 2, maxMemoryPerShellMB: 100 };
+    await withMock({ auth: { basic: true }, allowUnencrypted: true, quotas }, async (mock) => {
+      const options = {
+        endpoint: mock.url,
+        username: USER.name,
+        password: USER.password,
+        allowUnencrypted: true,
+      };
+      const report = await runDoctor(options);
+      const config = step(report, 'config');
+      assert.equal(config.status, 'warn', config.detail);
+      assert.match(config.detail, /MaxShellsPerUser is 2 \(below 5\)/);
+      assert.match(config.detail, /MaxMemoryPerShellMB is 100 \(below 150\)/);
+      assert.match(config.remedy ?? '', /winrm set winrm\/config\/winrs @\{MaxShellsPerUser="5"\}/);
+      assert.equal(step(report, 'command').status, 'pass');
+      assert.equal(report.worst, 'warn');
+      const out = capture();
+      const args = ['doctor', '--endpoint', mock.url, '-u', USER.name, '--allow-unencrypted'];
+      const code = await main(args, {
+        stdout: out.stream,
+        stderr: out.stream,
+        env: { WINRM_PASSWORD: USER.password },
+      });
+      assert.equal(code, 1, out.text());
+      assert.match(out.text(), /^\[WARN\] winrm\/config settings: .* Fix: /m);
+    });
+  });
+
   it('CLI: --json output parses; text lines are [PASS] title: detail; exit codes by the worst finding', async () => {
     await withMock({ auth: { basic: true }, allowUnencrypted: true }, async (mock) => {
       const env = { WINRM_PASSWORD: USER.password };
