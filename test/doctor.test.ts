@@ -96,6 +96,21 @@ describe('doctor', () => {
     });
   });
 
+  it('a name that cannot resolve fails at name resolution, and every later step is skipped', async () => {
+    // .invalid never resolves (RFC 6761 6.4); a resolver that does not answer hits the step deadline instead.
+    const report = await runDoctor({
+      host: 'winrm-doctor.invalid',
+      username: USER.name,
+      password: USER.password,
+      allowUnencrypted: true,
+      stepTimeoutMs: 5000,
+    });
+    const failed = firstFailure(report);
+    assert.equal(failed.id, 'dns');
+    assert.match(failed.detail, /winrm-doctor\.invalid does not resolve/);
+    assert.equal(report.steps.length, 9);
+  });
+
   it('a closed port fails at TCP connect', async () => {
     const port = await freePort();
     const report = await runDoctor({
