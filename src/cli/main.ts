@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '../connect.ts';
 import { InvalidArgumentError, WinRmError } from '../errors.ts';
 import { bindCancel, closeAfter, type Interrupted, installSignalHandlers, interruptCode } from './cancel.ts';
+import { DOCTOR_USAGE, runDoctorCli } from './doctor.ts';
 import { CONNECTION_USAGE, cliMessage, parseCli, toConnectionOptions, UsageError } from './options.ts';
 import { isResourceVerb, RESOURCE_USAGE, runResourceCli } from './resources.ts';
 import { runTransferCli, TRANSFER_USAGE } from './transfer.ts';
@@ -43,6 +44,7 @@ Commands:
                      Piped stdin is passed to the command (ended at EOF); a terminal or --no-stdin gives none
 ${TRANSFER_USAGE}
 ${RESOURCE_USAGE}
+${DOCTOR_USAGE}
   mock [--port N] [--https] [--user NAME:PASSWORD]... [--auth basic,ntlm] [--allow-unencrypted]
        [--host builtins|local]
                      start the mock WinRM endpoint; prints its URL on the first line
@@ -115,6 +117,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       case 'upload':
       case 'download':
         return await runTransferCli(command, rest, io);
+      case 'doctor':
+        return await runDoctorCli(rest, io);
       case 'mock': {
         const { runMockCli } = await import('../mock/cli.ts');
         return await runMockCli(rest, { stdout: io.stdout, stderr: io.stderr });
