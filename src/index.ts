@@ -8,6 +8,13 @@ export { decodeCodepage } from './codepage.ts';
 export { connect } from './connect.ts';
 export type * from './connection.ts';
 export type { Logger } from './debug.ts';
+export {
+  DOCTOR_DEFAULTS,
+  type DoctorOptions,
+  type DoctorReport,
+  type DoctorStep,
+  runDoctor,
+} from './doctor/checks.ts';
 export * from './errors.ts';
 export type {
   AuthMechanism,
