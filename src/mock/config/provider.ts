@@ -39,6 +39,19 @@ interface Section {
 
 const fixed = (name: string, value: string): Property => ({ name, get: () => value });
 
+type NumericQuota = {
+  [K in keyof ResolvedOptions['quotas']]: ResolvedOptions['quotas'][K] extends number ? K : never;
+}[keyof ResolvedOptions['quotas']];
+
+/** A writable quota: shown live, a Put checked as an unsigned integer of at least `min`. */
+const quota = (name: string, key: NumericQuota, min: number): Property => ({
+  name,
+  get: (s) => String(s.quotas[key]),
+  set: (s, v) => {
+    s.quotas[key] = uint(name, v, min);
+  },
+});
+
 function bool(name: string, value: string): boolean {
   const v = value.trim().toLowerCase();
   if (v === 'true') return true;
@@ -125,13 +138,7 @@ const SECTIONS: Section[] = [
     properties: [
       fixed('RootSDDL', 'O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)'),
       fixed('MaxConcurrentOperations', '4294967295'),
-      {
-        name: 'MaxConcurrentOperationsPerUser',
-        get: (s) => String(s.quotas.maxConcurrentOperationsPerUser),
-        set: (s, v) => {
-          s.quotas.maxConcurrentOperationsPerUser = uint('MaxConcurrentOperationsPerUser', v, 1);
-        },
-      },
+      quota('MaxConcurrentOperationsPerUser', 'maxConcurrentOperationsPerUser', 1),
       fixed('EnumerationTimeoutms', '240000'),
       fixed('MaxConnections', '300'),
       fixed('MaxPacketRetrievalTimeSeconds', '120'),
@@ -199,30 +206,12 @@ const SECTIONS: Section[] = [
     element: 'Winrs',
     properties: [
       fixed('AllowRemoteShellAccess', 'true'),
-      {
-        name: 'IdleTimeout',
-        get: (s) => String(s.quotas.idleTimeoutMs),
-        set: (s, v) => {
-          s.quotas.idleTimeoutMs = uint('IdleTimeout', v, 60_000);
-        },
-      },
+      quota('IdleTimeout', 'idleTimeoutMs', 60_000),
       fixed('MaxConcurrentUsers', '2147483647'),
       fixed('MaxShellRunTime', '2147483647'),
       fixed('MaxProcessesPerShell', '2147483647'),
-      {
-        name: 'MaxMemoryPerShellMB',
-        get: (s) => String(s.quotas.maxMemoryPerShellMB),
-        set: (s, v) => {
-          s.quotas.maxMemoryPerShellMB = uint('MaxMemoryPerShellMB', v, 1);
-        },
-      },
-      {
-        name: 'MaxShellsPerUser',
-        get: (s) => String(s.quotas.maxShellsPerUser),
-        set: (s, v) => {
-          s.quotas.maxShellsPerUser = uint('MaxShellsPerUser', v, 1);
-        },
-      },
+      quota('MaxMemoryPerShellMB', 'maxMemoryPerShellMB', 1),
+      quota('MaxShellsPerUser', 'maxShellsPerUser', 1),
     ],
     children: [],
   },
