@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { main } from '../src/cli/main.ts';
 import { type DoctorReport, runDoctor } from '../src/doctor/checks.ts';
+import { connect } from '../src/index.ts';
 import { type MockServer, type MockServerOptions, startMockServer } from '../src/mock/index.ts';
 
 const USER = { name: 'doctoradmin', password: 'Doc-Pass-2026' };
@@ -255,5 +256,40 @@ describe('doctor', () => {
       assert.match(bad.text(), /^\[FAIL\] Authenticated Identify \(winrm id\): .* Fix: /m);
       assert.match(bad.text(), /^\[SKIP\] Test command: /m);
     });
+  });
+  it('a full shell quota fails at the test command, naming MaxShellsPerUser', async () => {
+    await withMock(
+      { auth: { basic: true }, allowUnencrypted: true, quotas: { maxShellsPerUser: 1 } },
+      async (mock) => {
+        // Another client of the same user holds the one shell the quota allows (a running command keeps it).
+        const other = await connect({
+          endpoint: mock.url,
+          username: USER.name,
+          password: USER.password,
+          allowUnencrypted: true,
+        });
+        const holder = new AbortController();
+        const held = other.execute('mock-sleep 600000', { signal: holder.signal }).catch(() => undefined);
+        try {
+          const until = Date.now() + 20_000;
+          while (mock.shells().length === 0 && Date.now() < until)
+            await new Promise((r) => setTimeout(r, 25));
+          const report = await runDoctor({
+            endpoint: mock.url,
+            username: USER.name,
+            password: USER.password,
+            allowUnencrypted: true,
+          });
+          const failed = firstFailure(report);
+          assert.equal(failed.id, 'command', JSON.stringify(report.steps));
+          assert.match(`${failed.detail} ${failed.remedy}`, /MaxShellsPerUser/);
+          assert.equal(report.worst, 'fail');
+        } finally {
+          holder.abort();
+          await held;
+          await other.close();
+        }
+      },
+    );
   });
 });
