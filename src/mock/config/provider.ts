@@ -15,7 +15,7 @@ import type { Element } from '../../wsman/xml.ts';
 import { allChildElements, textOf } from '../../wsman/xml.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { MockResourceProvider, ResourceAnswer, ResourceRequest } from '../resources/types.ts';
-import { Faults, MockFault } from '../wire/faults.ts';
+import { Faults, INVALID_SELECTORS_REASON, MockFault } from '../wire/faults.ts';
 import { type ConfigListener, type LiveConfig, restoreDefaults } from './live.ts';
 
 /** The config namespace and resource URI ([MS-WSMV] 2.2.1). */
@@ -274,8 +274,7 @@ function invalidSelectors(): MockFault {
   return new MockFault({
     code: 'Sender',
     subcode: 'w:InvalidSelectors',
-    reason:
-      'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+    reason: INVALID_SELECTORS_REASON,
     faultDetail: 'UnexpectedSelectors',
   });
 }

@@ -4,11 +4,7 @@
  * unconfirmed by a capture the comment says so.
  */
 import { ACTIONS, FAULT } from '../../wsman/constants.ts';
-import { MockFault } from '../wire/faults.ts';
-
-const CANNOT_PROCESS = 'The WS-Management service cannot process the request. ';
-const INVALID_SELECTORS =
-  'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ';
+import { CANNOT_PROCESS, INVALID_SELECTORS_REASON, MockFault } from '../wire/faults.ts';
 
 export const ResourceFaults = {
   /**
@@ -30,7 +26,7 @@ export const ResourceFaults = {
     new MockFault({
       code: 'Sender',
       subcode: 'w:InvalidSelectors',
-      reason: INVALID_SELECTORS,
+      reason: INVALID_SELECTORS_REASON,
       wsmanCode: FAULT.ShellNotFound, // 2150858843 ERROR_WSMAN_INVALID_SELECTORS, the shell plugin's code too
       faultDetail: 'UnexpectedSelectors',
     }),
@@ -40,7 +36,7 @@ export const ResourceFaults = {
     new MockFault({
       code: 'Sender',
       subcode: 'w:InvalidSelectors',
-      reason: INVALID_SELECTORS,
+      reason: INVALID_SELECTORS_REASON,
       wsmanCode: FAULT.ShellNotFound,
       faultDetail: 'InsufficientSelectors',
     }),
@@ -53,7 +49,7 @@ export const ResourceFaults = {
     new MockFault({
       code: 'Sender',
       subcode: 'w:InvalidSelectors',
-      reason: INVALID_SELECTORS,
+      reason: INVALID_SELECTORS_REASON,
       wsmanCode: FAULT.ShellNotFound,
     }),
 

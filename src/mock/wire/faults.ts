@@ -29,7 +29,10 @@ export class MockFault extends Error {
 /** Write a fault envelope: the shared writer ({@link buildFault}), under the name the HTTP layer calls. */
 export const faultEnvelope: typeof buildFault = buildFault;
 
-const CANNOT_PROCESS = 'The WS-Management service cannot process the request. ';
+/** Windows' reason texts used by more than one fault (winrm.cmd prints them). */
+export const CANNOT_PROCESS = 'The WS-Management service cannot process the request. ';
+export const INVALID_SELECTORS_REASON =
+  'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ';
 const SCHEMA_REASON =
   'The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry. ';
 
@@ -48,8 +51,7 @@ export const Faults = {
     new MockFault({
       code: 'Sender',
       subcode: 'w:InvalidSelectors',
-      reason:
-        'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+      reason: INVALID_SELECTORS_REASON,
       wsmanCode: FAULT.ShellNotFound,
       faultDetail: 'UnexpectedSelectors',
       message:
@@ -62,8 +64,7 @@ export const Faults = {
     new MockFault({
       code: 'Sender',
       subcode: 'w:InvalidSelectors',
-      reason:
-        'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+      reason: INVALID_SELECTORS_REASON,
       wsmanCode: FAULT.ShellNotFound,
       faultDetail: 'UnexpectedSelectors',
       message:
@@ -194,8 +195,7 @@ export const Faults = {
     new MockFault({
       code: 'Sender',
       subcode: 'w:InvalidSelectors',
-      reason:
-        'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+      reason: INVALID_SELECTORS_REASON,
       wsmanCode: FAULT.ShellNotFound,
       faultDetail: 'UnexpectedSelectors',
       message:
