@@ -14,6 +14,7 @@
 import type { Element } from '../../wsman/xml.ts';
 import { allChildElements, textOf } from '../../wsman/xml.ts';
 import type { ResolvedOptions } from '../options.ts';
+import { ResourceFaults } from '../resources/faults.ts';
 import type { MockResourceProvider, ResourceAnswer, ResourceRequest } from '../resources/types.ts';
 import { Faults, INVALID_SELECTORS_REASON, MockFault } from '../wire/faults.ts';
 import { type ConfigListener, type LiveConfig, restoreDefaults } from './live.ts';
@@ -314,6 +315,7 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
     name: 'config',
     serves: (uri) => pathOf(uri) !== undefined,
     get(req): ResourceAnswer {
+      if (req.fragment !== undefined) throw ResourceFaults.fragmentUnsupported();
       if (pathOf(req.resourceUri) === 'listener') {
         const l = findListener(live, req);
         return { xml: writeListener(l, req.lang), epr: listenerEpr(l) };
@@ -321,6 +323,8 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
       return { xml: rootElement(sectionFor(req), s, req.lang) };
     },
     put(req, body: Element): ResourceAnswer {
+      // Fragments are a CIM/WMI feature on Windows ([MS-WSMV] 3.1.4.1.18); wslput -fragment lands here.
+      if (req.fragment !== undefined) throw ResourceFaults.fragmentUnsupported();
       if (pathOf(req.resourceUri) === 'listener') throw Faults.actionNotSupported();
       const section = sectionFor(req);
       // The body is the resource's own element in its namespace (DSP0226 7.5: Put carries the representation).
@@ -354,7 +358,11 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
       if (path === 'listener') {
         return live.listeners().map((l) => ({ xml: writeListener(l, req.lang), epr: listenerEpr(l) }));
       }
-      return [{ xml: rootElement(sectionFor(req), s, req.lang) }];
+      // A section is a singleton: its EPR is the resource URI alone, without a w:SelectorSet (DSP0226 5.1.2:
+      // selectors identify an instance among several; a singleton needs none).
+      const section = sectionFor(req);
+      const uri = section.path === '' ? CONFIG_URI : `${CONFIG_URI}/${section.path}`;
+      return [{ xml: rootElement(section, s, req.lang), epr: { resourceUri: uri, selectors: {} } }];
     },
     invoke(req, method): ResourceAnswer {
       // `winrm invoke Restore winrm/Config @{}`: the custom action Restore on the root resource.

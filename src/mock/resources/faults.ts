@@ -8,6 +8,21 @@ import { CANNOT_PROCESS, INVALID_SELECTORS_REASON, MockFault } from '../wire/fau
 
 export const ResourceFaults = {
   /**
+   * w:FragmentTransfer on a resource that does not support fragments. [MS-WSMV] 3.1.4.1.18: Windows accepts
+   * fragment expressions only for CIM/WMI resource URIs (`http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/`,
+   * `http://schemas.microsoft.com/wbem/wsman/1/wmi/root/`) and MUST return a fault when a resource supports the
+   * WS-Transfer operation but not the header; DSP0226 R7.7-1 names that fault: wsman:UnsupportedFeature with
+   * the FragmentLevelAccess detail. The Windows error code is unconfirmed by a capture, so none is sent.
+   */
+  fragmentUnsupported: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:UnsupportedFeature',
+      reason: `${CANNOT_PROCESS}The resource does not support fragment-level access. `,
+      faultDetail: 'FragmentLevelAccess',
+    }),
+
+  /**
    * A class the WMI namespace does not have: `winrm get wmicimv2/Win32_Nope` prints "The WMI service returned an
    * 'invalid class' error" with 0x80338000 (ERROR_WSMAN_RESOURCE_NOT_FOUND = DestinationUnreachable).
    */
