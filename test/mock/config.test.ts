@@ -320,6 +320,25 @@ describe('winrm/config/listener: the HTTP and HTTPS listeners, create and delete
     assert.equal(bad.wsmanCode, 2150858889);
   });
 
+  test("invoke Restore winrm/Config @{} restores the listener tree: Windows' default has none; create makes one again", async () => {
+    const { provider, mock } = await start({ https: true, machineName: 'WIN-LSN' });
+    provider.delete!(req('listener', key('HTTP')));
+    assert.equal(shown(provider).length, 1);
+    provider.invoke!(req(''), 'Restore', undefined);
+    assert.deepEqual(shown(provider), []);
+    assert.equal(faultOf(() => provider.get!(req('listener', key('HTTPS')))).subcode, 'w:InvalidSelectors');
+    // The socket keeps serving (the mock has one), so the quickconfig remedy can be run against it.
+    provider.create!(req('listener', key('HTTP')), listenerBody({}));
+    provider.create!(
+      req('listener', key('HTTPS')),
+      listenerBody({ Hostname: 'WIN-LSN', CertificateThumbprint: mock.thumbprints!.sha1 }),
+    );
+    assert.deepEqual(shown(provider), [
+      ['HTTP', '*', '5985', '', ''],
+      ['HTTPS', '*', '5986', 'WIN-LSN', mock.thumbprints!.sha1],
+    ]);
+  });
+
   test('an HTTP mock has no certificate: creating an HTTPS listener is refused', async () => {
     const { provider } = await start({});
     provider.delete!(req('listener', key('HTTPS')));

@@ -116,9 +116,13 @@ export class ListenerTable {
     this.records.splice(index, 1);
   }
 
-  /** Back to the start table (`winrm invoke Restore winrm/Config @{}`). */
-  restore(): void {
-    this.table = this.initial();
+  /**
+   * Windows' default: no listener ("By default, no WinRM listener is configured", Microsoft Learn, "Installation
+   * and configuration for Windows Remote Management"), the state `winrm invoke Restore winrm/Config @{}` returns
+   * to; `winrm quickconfig` / `winrm create` make them again. The mock's socket keeps serving.
+   */
+  clear(): void {
+    this.table = [];
   }
 }
 
@@ -146,7 +150,7 @@ export const WINDOWS_CONFIG_DEFAULTS = {
   idleTimeoutMs: 7_200_000,
 } as const;
 
-/** Restore Windows' defaults in place (listeners are kept: the mock has one socket and keeps serving it). */
+/** Restore Windows' defaults of the settings in place (the listener table: {@link ListenerTable.clear}). */
 export function restoreDefaults(s: ResolvedOptions): void {
   const d = WINDOWS_CONFIG_DEFAULTS;
   s.allowUnencrypted = d.allowUnencrypted;

@@ -469,6 +469,7 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
       if (pathOf(req.resourceUri) !== '' || method.toLowerCase() !== 'restore')
         throw Faults.actionNotSupported();
       restoreDefaults(s);
+      live.listenerTable?.clear();
       return { xml: `<cfg:Restore_OUTPUT xmlns:cfg="${CONFIG_URI}" xml:lang="${esc(req.lang)}"/>` };
     },
   };
