@@ -339,6 +339,35 @@ describe('winrm/config/listener: the HTTP and HTTPS listeners, create and delete
     ]);
   });
 
+  test('winrm set winrm/config/Listener?Address=*+Transport=HTTPS @{Hostname="..."} changes it in place', async () => {
+    const { provider, mock } = await start({ https: true, machineName: 'WIN-LSN' });
+    const out = provider.put!(req('listener', key('HTTPS')), listenerBody({ Hostname: 'win-lsn.corp' }));
+    assert.equal(prop(out.xml, 'Hostname'), 'win-lsn.corp');
+    assert.deepEqual(shown(provider)[1], [
+      'HTTPS',
+      '*',
+      String(mock.port),
+      'win-lsn.corp',
+      mock.thumbprints!.sha1,
+    ]);
+    // Enabled (or any other read-only property) is refused, and a foreign thumbprint too; nothing changes.
+    assert.equal(
+      faultOf(() => provider.put!(req('listener', key('HTTPS')), listenerBody({ Enabled: 'false' }))).subcode,
+      'w:InvalidParameter',
+    );
+    const f = faultOf(() =>
+      provider.put!(req('listener', key('HTTPS')), listenerBody({ CertificateThumbprint: 'AB'.repeat(20) })),
+    );
+    assert.equal(f.wsmanCode, 2150858882);
+    assert.deepEqual(shown(provider)[1], [
+      'HTTPS',
+      '*',
+      String(mock.port),
+      'win-lsn.corp',
+      mock.thumbprints!.sha1,
+    ]);
+  });
+
   test('an HTTP mock has no certificate: creating an HTTPS listener is refused', async () => {
     const { provider } = await start({});
     provider.delete!(req('listener', key('HTTPS')));
