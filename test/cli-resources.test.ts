@@ -77,8 +77,14 @@ describe('winrm-connection resource verbs', () => {
     const listeners = await run('e', 'winrm/config/listener', '--format', 'json');
     assert.equal(listeners.code, 0, listeners.err);
     const list = JSON.parse(listeners.out) as Array<{ properties: Record<string, unknown> }>;
-    assert.equal(list.length, 1);
-    assert.equal(list[0]!.properties.Transport, 'HTTP');
+    // quickconfig's HTTP listener and the HTTPS one, as on a Windows host set up for both.
+    assert.deepEqual(
+      list.map((l) => [l.properties.Transport, l.properties.Address]),
+      [
+        ['HTTP', '*'],
+        ['HTTPS', '*'],
+      ],
+    );
   });
 
   it('winrm e with a WQL --filter', async () => {
@@ -134,6 +140,64 @@ describe('winrm-connection resource verbs', () => {
   it('a bad --format and a missing resource are usage errors (exit 2)', async () => {
     assert.equal((await run('get', 'wmicimv2/Win32_OperatingSystem', '--format', 'yaml')).code, 2);
     assert.equal((await run('get')).code, 2);
+  });
+});
+
+describe("winrm create / delete winrm/config/Listener (the seed's lines) against an HTTPS mock", () => {
+  let mock: MockServer;
+  before(async () => {
+    mock = await startMockServer({
+      users: [USER],
+      auth: { basic: true },
+      https: true,
+      machineName: 'WIN-CLI',
+    });
+  });
+  after(() => mock.close());
+  const run = async (...argv: string[]) => {
+    const t = io({ WINRM_PASSWORD: USER.password });
+    const [verb, ...rest] = argv;
+    const pin = ['--fingerprint', mock.thumbprints!.sha1];
+    const code = await main([verb!, '--endpoint', mock.url, '-u', USER.name, ...pin, ...rest], t.io);
+    return { code, out: t.out().toString(), err: t.err() };
+  };
+  const transports = async () => {
+    const r = await run('e', 'winrm/config/listener', '-f', 'json');
+    assert.equal(r.code, 0, r.err);
+    return (JSON.parse(r.out) as Array<{ properties: Record<string, unknown> }>).map((l) => l.properties);
+  };
+  const HTTPS = 'winrm/config/Listener?Address=*+Transport=HTTPS';
+
+  it('create of the existing HTTPS listener: AlreadyExists; delete; create with a foreign thumbprint: refused; with the certificate: listed', async () => {
+    const sha1 = mock.thumbprints!.sha1;
+    const exists = await run('create', HTTPS, `@{Hostname="WIN-CLI";CertificateThumbprint="${sha1}"}`);
+    assert.equal(exists.code, 255);
+    assert.match(exists.err, /already exists/, exists.err);
+
+    assert.equal((await run('delete', HTTPS)).code, 0);
+    assert.deepEqual(
+      (await transports()).map((p) => p.Transport),
+      ['HTTP'],
+    );
+
+    const foreign = await run(
+      'create',
+      HTTPS,
+      '@{Hostname="WIN-CLI";CertificateThumbprint="8F4A1C2B3D5E6F708192A3B4C5D6E7F809A1B2C3"}',
+    );
+    assert.equal(foreign.code, 255);
+    assert.match(foreign.err, /cannot find the certificate that was requested/, foreign.err);
+
+    const made = await run('create', HTTPS, `@{Hostname="WIN-CLI";CertificateThumbprint="${sha1}"}`);
+    assert.equal(made.code, 0, made.err);
+    const list = await transports();
+    assert.deepEqual(
+      list.map((p) => [p.Transport, p.Hostname, p.CertificateThumbprint]),
+      [
+        ['HTTP', '', ''],
+        ['HTTPS', 'WIN-CLI', sha1],
+      ],
+    );
   });
 });
 

@@ -76,7 +76,18 @@ describe('doctor', () => {
       }
       assert.deepEqual(
         report.steps.map((s) => s.id),
-        ['dns', 'tcp', 'tls', 'identify', 'authenticate', 'config', 'listeners', 'service', 'command'],
+        [
+          'dns',
+          'tcp',
+          'tls',
+          'identify',
+          'schemes',
+          'authenticate',
+          'config',
+          'listeners',
+          'service',
+          'command',
+        ],
       );
       assert.equal(report.worst, 'pass');
     });
@@ -109,7 +120,7 @@ describe('doctor', () => {
     const failed = firstFailure(report);
     assert.equal(failed.id, 'dns');
     assert.match(failed.detail, /winrm-doctor\.invalid does not resolve/);
-    assert.equal(report.steps.length, 9);
+    assert.equal(report.steps.length, 10);
   });
 
   it('a closed port fails at TCP connect', async () => {
@@ -171,9 +182,12 @@ describe('doctor', () => {
         password: USER.password,
         allowUnencrypted: true,
       });
+      // Found at the schemes step, before credentials are tried: the 401 offers no Basic.
       const failed = firstFailure(report);
-      assert.equal(failed.id, 'authenticate');
-      assert.match(failed.detail, /offers Negotiate/);
+      assert.equal(failed.id, 'schemes');
+      assert.equal(failed.title, 'Authentication schemes offered (WWW-Authenticate)');
+      assert.match(failed.detail, /^basic needs Basic, the server offers Negotiate$/);
+      assert.equal(step(report, 'identify').status, 'pass');
       assert.ok(
         failed.remedy?.includes('winrm set winrm/config/service/auth @{Basic="true"}'),
         String(failed.remedy),
@@ -181,7 +195,7 @@ describe('doctor', () => {
     });
   });
 
-  it('AllowUnencrypted false on the server over HTTP fails at authentication naming AllowUnencrypted', async () => {
+  it('AllowUnencrypted false on the server over HTTP: Basic is not offered, the schemes step names AllowUnencrypted', async () => {
     await withMock({ auth: { basic: true }, allowUnencrypted: false }, async (mock) => {
       const report = await runDoctor({
         endpoint: mock.url,
@@ -190,11 +204,75 @@ describe('doctor', () => {
         allowUnencrypted: true,
       });
       const failed = firstFailure(report);
-      assert.equal(failed.id, 'authenticate');
+      assert.equal(failed.id, 'schemes');
       assert.ok(
         failed.remedy?.includes('winrm set winrm/config/service @{AllowUnencrypted="true"}'),
         String(failed.remedy),
       );
+    });
+  });
+
+  it('NTLM chosen, Negotiate disabled on the server: the schemes step names @{Negotiate="true"}', async () => {
+    await withMock({ auth: { basic: true, negotiate: false }, allowUnencrypted: true }, async (mock) => {
+      const report = await runDoctor({
+        endpoint: mock.url,
+        username: USER.name,
+        password: USER.password,
+        auth: 'ntlm',
+      });
+      const failed = firstFailure(report);
+      assert.equal(failed.id, 'schemes', JSON.stringify(report.steps));
+      assert.match(failed.detail, /^ntlm needs Negotiate or NTLM, the server offers Basic$/);
+      assert.ok(
+        failed.remedy?.startsWith(
+          'enable it on the host: winrm set winrm/config/service/auth @{Negotiate="true"}',
+        ),
+        String(failed.remedy),
+      );
+      assert.match(failed.remedy ?? '', /--auth/);
+    });
+  });
+
+  it('healthy NTLM over HTTP: the schemes step passes, naming what the server offers', async () => {
+    await withMock({ auth: { negotiate: true } }, async (mock) => {
+      const report = await runDoctor({
+        endpoint: mock.url,
+        username: USER.name,
+        password: USER.password,
+        auth: 'ntlm',
+      });
+      assert.equal(step(report, 'schemes').status, 'pass', JSON.stringify(report.steps));
+      assert.match(step(report, 'schemes').detail, /offers Negotiate/);
+      assert.equal(step(report, 'authenticate').status, 'pass', JSON.stringify(report.steps));
+    });
+  });
+
+  it('TLS by an address the certificate does not name: verifyHostname false passes as the client does, true fails naming the host', async () => {
+    // Bound to every address, reached as 127.0.0.2 (loopback on Linux), which is not in the certificate.
+    await withMock({ https: true, host: '0.0.0.0', auth: { basic: true } }, async (mock) => {
+      const endpoint = `https://127.0.0.2:${mock.port}/wsman`;
+      const base = { endpoint, username: USER.name, password: USER.password };
+      const ca = mock.certificatePem!;
+      // The client itself connects with verifyHostname: false...
+      const conn = await connect({ ...base, tls: { ca, verifyHostname: false } });
+      await conn.close();
+      // ...so doctor must not fail the TLS step.
+      const relaxed = await runDoctor({ ...base, tls: { ca, verifyHostname: false } });
+      assert.equal(step(relaxed, 'tls').status, 'pass', JSON.stringify(relaxed.steps));
+      assert.match(step(relaxed, 'tls').detail, /trusted; hostname not checked \(verifyHostname: false\)/);
+      assert.equal(relaxed.worst, 'pass', JSON.stringify(relaxed.steps));
+      // A pin with verifyHostname: false passes too.
+      const pinned = await runDoctor({
+        ...base,
+        tls: { fingerprint: mock.thumbprints!.sha1, verifyHostname: false },
+      });
+      assert.equal(step(pinned, 'tls').status, 'pass', JSON.stringify(pinned.steps));
+      // With the name check on, the client refuses, and so does doctor, at TLS, naming the host.
+      const strict = await runDoctor({ ...base, tls: { ca } });
+      const failed = firstFailure(strict);
+      assert.equal(failed.id, 'tls');
+      assert.match(failed.detail, /not issued to 127\.0\.0\.2/);
+      assert.match(failed.remedy ?? '', /verifyHostname: false/);
     });
   });
 
@@ -240,7 +318,7 @@ describe('doctor', () => {
       );
       const report = JSON.parse(out.text()) as DoctorReport;
       assert.equal(report.worst, 'pass');
-      assert.equal(report.steps.length, 9);
+      assert.equal(report.steps.length, 10);
 
       const text = capture();
       assert.equal(await main(args, { stdout: text.stream, stderr: err.stream, env }), 0, err.text());

@@ -5,10 +5,13 @@
  * following will work either"). See docs/doctor.md.
  */
 import { lookup } from 'node:dns/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isIP, connect as netConnect } from 'node:net';
 import { type ConnectionOptions as TlsConnectOptions, connect as tlsConnect } from 'node:tls';
 import { connect } from '../connect.ts';
 import { AuthenticationError, WinRmError, WsmanFaultError } from '../errors.ts';
+import { startTls } from '../http/tls.ts';
 import { type ConnectionOptions, resolveWinRmInternal } from '../options/index.ts';
 import type { WinRmInternalConnection } from '../winrm/connection.ts';
 import type { ResourceInstance } from '../wsman/actions/transfer.ts';
@@ -20,6 +23,7 @@ export type DoctorStepId =
   | 'tcp'
   | 'tls'
   | 'identify'
+  | 'schemes'
   | 'authenticate'
   | 'config'
   | 'listeners'
@@ -66,6 +70,7 @@ const TITLES: Record<DoctorStepId, string> = {
   tcp: 'TCP connect',
   tls: 'TLS certificate',
   identify: 'Unauthenticated Identify',
+  schemes: 'Authentication schemes offered (WWW-Authenticate)',
   authenticate: 'Authenticated Identify (winrm id)',
   config: 'winrm/config settings',
   listeners: 'Listeners (winrm e winrm/config/listener)',
@@ -155,6 +160,54 @@ function tlsProbe(host: string, port: number, ca: TlsConnectOptions['ca'], ms: n
   });
 }
 
+/**
+ * The schemes an unauthenticated POST is challenged with: each WWW-Authenticate header's first token, in the
+ * server's order (Windows: `Negotiate`, `Kerberos`, `Basic realm="WSMAN"`, ... as winrm/config/service/auth enables
+ * them). No credentials are sent; over HTTPS the certificate was judged by the TLS step, so it is not re-checked.
+ */
+function challengeProbe(url: URL, ms: number): Promise<{ status: number; schemes: string[] }> {
+  return new Promise((resolve, reject) => {
+    const body = Buffer.from('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"/>');
+    const options = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/soap+xml;charset=UTF-8', 'Content-Length': body.length },
+      agent: false as const,
+      timeout: ms,
+    };
+    const done = (res: import('node:http').IncomingMessage) => {
+      const schemes: string[] = [];
+      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+        if (res.rawHeaders[i]!.toLowerCase() !== 'www-authenticate') continue;
+        for (const part of res.rawHeaders[i + 1]!.split(/,\s*(?=[A-Za-z][\w-]*(?:\s|$))/)) {
+          const scheme = part.trim().split(/\s+/)[0];
+          if (scheme) schemes.push(scheme);
+        }
+      }
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, schemes });
+    };
+    const req =
+      url.protocol === 'https:'
+        ? httpsRequest(
+            url,
+            { ...options, rejectUnauthorized: false, checkServerIdentity: () => undefined },
+            done,
+          )
+        : httpRequest(url, options, done);
+    req.once('timeout', () => req.destroy(new Error(`no answer within ${ms} ms`)));
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** The WWW-Authenticate schemes that carry our mechanism, and the winrm/config/service/auth name to enable. */
+function schemesFor(auth: string): { accepted: string[]; setting: string } {
+  if (auth === 'basic') return { accepted: ['basic'], setting: 'Basic' };
+  if (auth === 'kerberos') return { accepted: ['negotiate', 'kerberos'], setting: 'Kerberos' };
+  // NTLM travels under Negotiate on WinRM ([MS-WSMV] 2.2.9.1); an `NTLM` challenge works as well.
+  return { accepted: ['negotiate', 'ntlm'], setting: 'Negotiate' };
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function sub(inst: ResourceInstance | undefined, name: string): ResourceInstance['properties'] | undefined {
@@ -229,35 +282,66 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       const peer = await tlsProbe(cfg.host, cfg.port, cfg.tls.ca as TlsConnectOptions['ca'], stepTimeoutMs);
       const shown = `certificate ${peer.subject}, SHA-1 thumbprint ${peer.sha1}, valid to ${peer.validTo}`;
       const pin = cfg.tls.fingerprint;
-      if (pin) {
-        const actual = pin.algorithm === 'sha1' ? peer.sha1 : peer.sha256;
-        if (actual !== pin.hex) {
-          add(
-            'tls',
-            'fail',
-            `${shown}; the pinned ${pin.algorithm.toUpperCase()} thumbprint ${pin.hex} differs (served: ${actual})`,
-            `pin the served certificate (--fingerprint ${peer.sha1}) if it is the host's, or point the listener ` +
-              `at the right one: winrm set winrm/config/Listener?Address=*+Transport=HTTPS ` +
-              `@{CertificateThumbprint="${pin.hex}"}`,
-          );
-          stop('tls');
-          return finish();
+      // The verdict is the client's own check (src/http/tls.ts): CA or pin, the hostname unless
+      // verifyHostname is false, the insecure opt-in; the probe above only collects what to show.
+      let refusal: Error | undefined;
+      try {
+        const t = startTls(cfg.host, cfg.port, cfg.tls);
+        try {
+          await withDeadline(t.ready, stepTimeoutMs, 'TLS handshake');
+        } finally {
+          t.socket.destroy();
         }
-        add('tls', 'pass', `${shown}; matches the pinned thumbprint`);
-      } else if (peer.authorized) {
-        add('tls', 'pass', `${shown}; trusted`);
-      } else if (cfg.tls.insecureAcceptAnyCertificate) {
+      } catch (err) {
+        refusal = err instanceof Error ? err : new Error(String(err));
+      }
+      const nameNote = cfg.tls.verifyHostname ? '' : '; hostname not checked (verifyHostname: false)';
+      if (pin && refusal && (pin.algorithm === 'sha1' ? peer.sha1 : peer.sha256) !== pin.hex) {
+        const actual = pin.algorithm === 'sha1' ? peer.sha1 : peer.sha256;
+        add(
+          'tls',
+          'fail',
+          `${shown}; the pinned ${pin.algorithm.toUpperCase()} thumbprint ${pin.hex} differs (served: ${actual})`,
+          `pin the served certificate (--fingerprint ${peer.sha1}) if it is the host's, or point the listener ` +
+            `at the right one: winrm set winrm/config/Listener?Address=*+Transport=HTTPS ` +
+            `@{CertificateThumbprint="${pin.hex}"}`,
+        );
+        stop('tls');
+        return finish();
+      }
+      if (
+        refusal &&
+        /ALTNAME|hostname|IP: .* is not in the cert/i.test(
+          `${(refusal as NodeJS.ErrnoException).code} ${refusal.message}`,
+        )
+      ) {
+        add(
+          'tls',
+          'fail',
+          `${shown}; it is not issued to ${cfg.host}: ${refusal.message}`,
+          `connect by a name the certificate carries, or make the listener use a certificate for ${cfg.host}: ` +
+            `winrm set winrm/config/Listener?Address=*+Transport=HTTPS @{Hostname="${cfg.host}"; ` +
+            `CertificateThumbprint="..."}; or, knowingly, tls.verifyHostname: false`,
+        );
+        stop('tls');
+        return finish();
+      }
+      if (!refusal && pin) {
+        add('tls', 'pass', `${shown}; matches the pinned thumbprint${nameNote}`);
+      } else if (!refusal && cfg.tls.insecureAcceptAnyCertificate && !peer.authorized) {
         add(
           'tls',
           'warn',
           `${shown}; not trusted (${peer.authorizationError}), accepted only because of --insecure`,
           `pin it instead: --fingerprint ${peer.sha1}`,
         );
+      } else if (!refusal) {
+        add('tls', 'pass', `${shown}; trusted${nameNote}`);
       } else {
         add(
           'tls',
           'fail',
-          `${shown}; not trusted: ${peer.authorizationError}`,
+          `${shown}; not trusted: ${refusal.message}`,
           `trust its CA with --ca FILE or pin it with --fingerprint ${peer.sha1}; on the host the listener is made ` +
             `with winrm create winrm/config/Listener?Address=*+Transport=HTTPS @{Hostname="${cfg.host}"; ` +
             `CertificateThumbprint="${peer.sha1}"}`,
@@ -297,7 +381,45 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       return finish();
     }
 
-    // 5. Authenticated Identify: the seed's "Test WS-Man access" step.
+    // 5. The schemes the server offers against the one chosen (the 401 an unauthenticated request gets).
+    {
+      const { accepted, setting } = schemesFor(cfg.auth);
+      let probe: { status: number; schemes: string[] } | undefined;
+      try {
+        probe = await challengeProbe(cfg.url, stepTimeoutMs);
+      } catch (err) {
+        add('schemes', 'warn', `could not read the server's challenge: ${message(err)}`);
+      }
+      if (probe && probe.status !== 401) {
+        add('schemes', 'warn', `an unauthenticated request got HTTP ${probe.status}, not a 401 challenge`);
+      } else if (probe) {
+        const offered = probe.schemes.join(', ') || 'no scheme';
+        if (probe.schemes.some((x) => accepted.includes(x.toLowerCase()))) {
+          add(
+            'schemes',
+            'pass',
+            `the server offers ${offered}; ${cfg.auth} uses ${setting === 'Basic' ? 'Basic' : 'Negotiate'}`,
+          );
+        } else {
+          add(
+            'schemes',
+            'fail',
+            `${cfg.auth} needs ${accepted.map((a) => (a === 'ntlm' ? 'NTLM' : a[0]!.toUpperCase() + a.slice(1))).join(' or ')}, ` +
+              `the server offers ${offered}`,
+            `enable it on the host: winrm set winrm/config/service/auth @{${setting}="true"}` +
+              // Over HTTP Windows offers Basic only when winrm/config/service AllowUnencrypted is true.
+              (setting === 'Basic' && !cfg.https
+                ? '; over HTTP also winrm set winrm/config/service @{AllowUnencrypted="true"} (or use --https)'
+                : '') +
+              (probe.schemes.length > 0 ? '; or choose a scheme the server offers (--auth)' : ''),
+          );
+          stop('schemes');
+          return finish();
+        }
+      }
+    }
+
+    // 6. Authenticated Identify: the seed's "Test WS-Man access" step.
     try {
       await conn.identify({ ...call, authenticate: true });
       add('authenticate', 'pass', `authenticated as ${cfg.account.user} with ${cfg.auth}`);
@@ -330,7 +452,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       return finish();
     }
 
-    // 6. winrm/config.
+    // 7. winrm/config.
     try {
       const root = await conn.get('winrm/config', call);
       const service = sub(root, 'Service') ?? (await conn.get('winrm/config/service', call)).properties;
@@ -405,7 +527,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       );
     }
 
-    // 7. Listeners.
+    // 8. Listeners.
     try {
       const listeners: string[] = [];
       for await (const l of conn.enumerate('winrm/config/listener', call)) {

@@ -9,8 +9,8 @@ import { AuthGate } from './auth/gate.ts';
 import { negotiateScheme } from './auth/negotiate.ts';
 import type { AuthScheme, ConnectionAuthState } from './auth/types.ts';
 import { CimProvider } from './cim/provider.ts';
-import type { LiveConfig } from './config/live.ts';
-import { configProvider, mockListeners } from './config/provider.ts';
+import { createLiveConfig, type LiveConfig } from './config/live.ts';
+import { configProvider } from './config/provider.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { resourceHandler } from './dispatch/resources.ts';
 import { cmdShellResource } from './dispatch/shell.ts';
@@ -78,10 +78,11 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   // the HTTP layer and the dispatcher read next); the listener shows the port once the server listens.
   let listeningPort = o.port;
   let thumbprints: CertificateThumbprints | undefined;
-  const live: LiveConfig = {
-    settings: o,
-    listeners: () => mockListeners({ ...o, port: listeningPort, sha1Thumbprint: thumbprints?.sha1 }),
-  };
+  const live: LiveConfig = createLiveConfig(o, () => ({
+    ...o,
+    port: listeningPort,
+    sha1Thumbprint: thumbprints?.sha1,
+  }));
   const resources: ResourceHandler[] = [
     cmdShellResource(store),
     resourceHandler({

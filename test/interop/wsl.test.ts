@@ -257,7 +257,7 @@ describe('Debian wsl (wslid) against the mock', () => {
     }
   });
 
-  describe('resources (wslget, wslenum, wslinvoke) against the CIM provider', () => {
+  describe('resources (wslget, wslenum, wslinvoke, wslput) against the CIM provider', () => {
     const CIMV2 = 'http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2';
     const WQL = 'http://schemas.microsoft.com/wbem/wsman/1/WQL';
     const skip = !installed && 'wsl is not installed (see the failure above)';
@@ -357,6 +357,86 @@ describe('Debian wsl (wslid) against the mock', () => {
         const state = await run('/usr/bin/wslget', [`${CIMV2}/Win32_Service`, 'Name=W32Time']);
         assert.match(state.stdout, /<p:State>Running<\/p:State>/, describeRun(state));
         assert.deepEqual(actions(), ['StartService 200', 'StartService 200', 'Get 200']);
+      } finally {
+        await mock.close();
+      }
+    });
+
+    // wslput (read /usr/bin/wslput): it takes no selectors of its own. It Enumerates CLASS (EnumerateObjectAndEPR,
+    // optimized, MaxElements 256), copies the first item's EPR out of the answer line by line into the Put's
+    // header, then sends either -fragment (w:FragmentTransfer NAME + `<wsman:XmlFragment><NAME>VALUE</NAME>`)
+    // or a whole instance rebuilt by grepping for `:CLASS>` lines. What each path does against Windows-shaped
+    // answers, and that the mock answers it as Windows would:
+    const CONFIG = 'http://schemas.microsoft.com/wbem/wsman/1/config';
+    const subcode = (xml: string) => /<s:Subcode>\s*<s:Value>([^<]*)<\/s:Value>/.exec(xml)?.[1];
+
+    it('wslput -fragment on winrm/config/winrs: a valid Put, refused as Windows refuses fragments outside CIM/WMI', {
+      skip,
+    }, async () => {
+      await start();
+      try {
+        const before = mock.config.settings.quotas.maxShellsPerUser;
+        const r = await run('/usr/bin/wslput', [`${CONFIG}/winrs`, 'MaxShellsPerUser=5', '-fragment']);
+        // The singleton's EPR has no w:SelectorSet, so the Put is namespace-well-formed; [MS-WSMV] 3.1.4.1.18
+        // limits FragmentTransfer to CIM/WMI URIs: w:UnsupportedFeature, FragmentLevelAccess (DSP0226 7.7).
+        assert.equal(subcode(r.stdout), 'w:UnsupportedFeature', describeRun(r));
+        assert.match(r.stdout, /faultDetail\/FragmentLevelAccess<\/w:FaultDetail>/);
+        assert.doesNotMatch(r.stderr, /namespace error/);
+        // curl --retry 1 sends a request answered 500 once more.
+        assert.deepEqual(actions(), ['Enumerate 200', 'Put 500', 'Put 500']);
+        assert.equal(mock.config.settings.quotas.maxShellsPerUser, before, 'nothing changed');
+        const get = await run('/usr/bin/wslget', [`${CONFIG}/winrs`]);
+        assert.match(
+          get.stdout,
+          new RegExp(`<cfg:MaxShellsPerUser>${before}</cfg:MaxShellsPerUser>`),
+          describeRun(get),
+        );
+      } finally {
+        await mock.close();
+      }
+    });
+
+    it('wslput without -fragment on winrm/config/winrs: its rebuilt instance is not XML, the invalid-XML fault', {
+      skip,
+    }, async () => {
+      await start();
+      try {
+        const before = mock.config.settings.quotas.maxShellsPerUser;
+        const r = await run('/usr/bin/wslput', [`${CONFIG}/winrs`, 'MaxShellsPerUser=5']);
+        // Windows' instance element carries xmlns attributes, so no line ends in `:winrs>`: wslput writes
+        // `<:winrs xmlns:="...">` (xmllint reports the QName and still sends it).
+        assert.match(r.stderr, /Failed to parse QName ':winrs'/, describeRun(r));
+        assert.equal(subcode(r.stdout), 'w:SchemaValidationError');
+        assert.match(r.stdout, /Code="2150858819"/); // ERROR_WSMAN_INVALID_XML
+        // Refused at parsing, before the action is read (twice: curl --retry 1 repeats a 500).
+        assert.deepEqual(
+          mock.requestLog.map((e) => `${e.action ?? '(unparsed)'} ${e.status}`),
+          ['Enumerate 200', '(unparsed) 500', '(unparsed) 500'],
+        );
+        assert.equal(mock.config.settings.quotas.maxShellsPerUser, before);
+      } finally {
+        await mock.close();
+      }
+    });
+
+    it('wslput on a resource with selectors (the listener): the copied w:SelectorSet is unbound, the invalid-XML fault', {
+      skip,
+    }, async () => {
+      await start();
+      try {
+        const before = JSON.stringify(mock.config.listeners());
+        const r = await run('/usr/bin/wslput', [`${CONFIG}/listener`, 'Port=5999', '-fragment']);
+        // The request declares only wsman:, the EPR copied from the answer says w: (the mock does not loosen
+        // its parser for it, nor would Windows' namespace-aware one).
+        assert.match(r.stderr, /Namespace prefix w on SelectorSet is not defined/, describeRun(r));
+        assert.equal(subcode(r.stdout), 'w:SchemaValidationError');
+        assert.match(r.stdout, /Code="2150858819"/);
+        // Refused at parsing, before the action is read (twice: curl --retry 1 repeats a 500).
+        assert.deepEqual(
+          mock.requestLog.map((e) => `${e.action ?? '(unparsed)'} ${e.status}`),
+          ['Enumerate 200', '(unparsed) 500', '(unparsed) 500'],
+        );
+        assert.equal(JSON.stringify(mock.config.listeners()), before);
       } finally {
         await mock.close();
       }

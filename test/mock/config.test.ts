@@ -199,13 +199,43 @@ describe('winrm/config provider', () => {
     assert.equal(String(refused.headers['www-authenticate']), 'Negotiate');
     assert.throws(() => provider.invoke!(req(''), 'Explode', undefined), MockFault);
   });
+});
 
-  test('winrm e winrm/config/listener shows the HTTPS listener with the certificate thumbprint', async () => {
-    const { provider, mock } = await start({ https: true });
+describe('winrm/config/listener: the HTTP and HTTPS listeners, create and delete on the live table', () => {
+  const LISTENER = `${CONFIG_URI}/listener`;
+  const key = (Transport: string, Address = '*') => ({ Address, Transport });
+  function listenerBody(values: Record<string, string>) {
+    // As winrm.cmd sends `@{Hostname="...";CertificateThumbprint="..."}` (namespace with a capital L).
+    const props = Object.entries(values)
+      .map(([k, v]) => `<p:${k}>${v}</p:${k}>`)
+      .join('');
+    return parseXml(`<p:Listener xmlns:p="${CONFIG_URI}/Listener">${props}</p:Listener>`).documentElement;
+  }
+  const faultOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e instanceof MockFault, String(e));
+      return e.spec;
+    }
+    assert.fail('no fault');
+  };
+  const shown = (provider: ReturnType<typeof configProvider>) =>
+    provider.enumerate!(req('listener'), undefined).map((a) =>
+      ['Transport', 'Address', 'Port', 'Hostname', 'CertificateThumbprint'].map((n) => prop(a.xml, n)),
+    );
+
+  test('an HTTPS mock: both listeners, the served one on its port with the certificate SHA-1 thumbprint', async () => {
+    const { provider, mock } = await start({ https: true, machineName: 'WIN-LSN' });
+    const sha1 = mock.thumbprints!.sha1;
+    assert.match(sha1, /^[0-9A-F]{40}$/, 'upper-case hex, no colons, as Windows shows it');
+    assert.deepEqual(shown(provider), [
+      ['HTTP', '*', '5985', '', ''],
+      ['HTTPS', '*', String(mock.port), 'WIN-LSN', sha1],
+    ]);
     const items = provider.enumerate!(req('listener'), undefined);
-    assert.equal(items.length, 1);
-    const l = parseXml(items[0]!.xml).documentElement;
-    assert.equal(l.namespaceURI, `${CONFIG_URI}/listener`);
+    const l = parseXml(items[1]!.xml).documentElement;
+    assert.equal(l.namespaceURI, LISTENER);
     assert.deepEqual(
       allChildElements(l).map((e) => e.localName),
       [
@@ -219,11 +249,131 @@ describe('winrm/config provider', () => {
         'ListeningOn',
       ],
     );
-    assert.equal(prop(items[0]!.xml, 'Transport'), 'HTTPS');
-    assert.equal(prop(items[0]!.xml, 'Port'), String(mock.port));
-    assert.equal(prop(items[0]!.xml, 'CertificateThumbprint'), mock.thumbprints!.sha1);
-    const one = provider.get!(req('listener', { Address: '127.0.0.1', Transport: 'HTTPS' }));
-    assert.equal(prop(one.xml, 'CertificateThumbprint'), mock.thumbprints!.sha1);
-    assert.throws(() => provider.get!(req('listener', { Address: '*', Transport: 'HTTP' })), MockFault);
+    assert.equal(prop(items[1]!.xml, 'URLPrefix'), 'wsman');
+    assert.equal(prop(items[1]!.xml, 'ListeningOn'), '127.0.0.1');
+    assert.deepEqual(items[1]!.epr, { resourceUri: LISTENER, selectors: key('HTTPS') });
+    const one = provider.get!(req('listener', key('HTTPS')));
+    assert.equal(prop(one.xml, 'CertificateThumbprint'), sha1);
+    assert.equal(
+      faultOf(() => provider.get!(req('listener', key('HTTPS', 'IP:10.9.9.9')))).subcode,
+      'w:InvalidSelectors',
+    );
+  });
+
+  test('an HTTP mock: the HTTP listener on its port, the HTTPS one on 5986 without a certificate', async () => {
+    const { provider, mock } = await start({});
+    assert.deepEqual(shown(provider), [
+      ['HTTP', '*', String(mock.port), '', ''],
+      ['HTTPS', '*', '5986', 'WIN-MOCK', ''],
+    ]);
+  });
+
+  test('create of an existing listener is AlreadyExists; delete, then create with the certificate', async () => {
+    const { provider, mock } = await start({ https: true, machineName: 'WIN-LSN' });
+    const sha1 = mock.thumbprints!.sha1;
+    const again = faultOf(() =>
+      provider.create!(
+        req('listener', key('HTTPS')),
+        listenerBody({ Hostname: 'WIN-LSN', CertificateThumbprint: sha1 }),
+      ),
+    );
+    assert.equal(again.subcode, 'w:AlreadyExists');
+    assert.equal(again.wsmanCode, 2150858803);
+    assert.equal(
+      faultOf(() => provider.create!(req('listener', key('HTTP')), listenerBody({}))).subcode,
+      'w:AlreadyExists',
+    );
+
+    provider.delete!(req('listener', key('HTTPS')));
+    assert.deepEqual(
+      shown(provider).map((r) => r[0]),
+      ['HTTP'],
+    );
+    assert.equal(
+      faultOf(() => provider.delete!(req('listener', key('HTTPS')))).subcode,
+      'w:InvalidSelectors',
+    );
+
+    // A thumbprint that is not the mock's certificate: ERROR_WSMAN_CERT_NOT_FOUND, and nothing is created.
+    const wrong = faultOf(() =>
+      provider.create!(
+        req('listener', key('HTTPS')),
+        listenerBody({
+          Hostname: 'WIN-LSN',
+          CertificateThumbprint: '8F4A1C2B3D5E6F708192A3B4C5D6E7F809A1B2C3',
+        }),
+      ),
+    );
+    assert.equal(wrong.wsmanCode, 2150858882);
+    assert.match(wrong.reason, /cannot find the certificate that was requested/);
+    assert.equal(shown(provider).length, 1);
+
+    // The seed's line with the right thumbprint (lower case, as certlm may show it, is accepted).
+    const created = provider.create!(
+      req('listener', key('HTTPS')),
+      listenerBody({ Hostname: 'win-lsn.example', CertificateThumbprint: sha1.toLowerCase() }),
+    );
+    assert.deepEqual(created.epr, { resourceUri: LISTENER, selectors: key('HTTPS') });
+    assert.deepEqual(shown(provider)[1], ['HTTPS', '*', '5986', 'win-lsn.example', sha1]);
+    // A bad Address is Windows' listener-address fault.
+    const bad = faultOf(() => provider.create!(req('listener', key('HTTP', '10.0.0.1')), listenerBody({})));
+    assert.equal(bad.wsmanCode, 2150858889);
+  });
+
+  test("invoke Restore winrm/Config @{} restores the listener tree: Windows' default has none; create makes one again", async () => {
+    const { provider, mock } = await start({ https: true, machineName: 'WIN-LSN' });
+    provider.delete!(req('listener', key('HTTP')));
+    assert.equal(shown(provider).length, 1);
+    provider.invoke!(req(''), 'Restore', undefined);
+    assert.deepEqual(shown(provider), []);
+    assert.equal(faultOf(() => provider.get!(req('listener', key('HTTPS')))).subcode, 'w:InvalidSelectors');
+    // The socket keeps serving (the mock has one), so the quickconfig remedy can be run against it.
+    provider.create!(req('listener', key('HTTP')), listenerBody({}));
+    provider.create!(
+      req('listener', key('HTTPS')),
+      listenerBody({ Hostname: 'WIN-LSN', CertificateThumbprint: mock.thumbprints!.sha1 }),
+    );
+    assert.deepEqual(shown(provider), [
+      ['HTTP', '*', '5985', '', ''],
+      ['HTTPS', '*', '5986', 'WIN-LSN', mock.thumbprints!.sha1],
+    ]);
+  });
+
+  test('winrm set winrm/config/Listener?Address=*+Transport=HTTPS @{Hostname="..."} changes it in place', async () => {
+    const { provider, mock } = await start({ https: true, machineName: 'WIN-LSN' });
+    const out = provider.put!(req('listener', key('HTTPS')), listenerBody({ Hostname: 'win-lsn.corp' }));
+    assert.equal(prop(out.xml, 'Hostname'), 'win-lsn.corp');
+    assert.deepEqual(shown(provider)[1], [
+      'HTTPS',
+      '*',
+      String(mock.port),
+      'win-lsn.corp',
+      mock.thumbprints!.sha1,
+    ]);
+    // Enabled (or any other read-only property) is refused, and a foreign thumbprint too; nothing changes.
+    assert.equal(
+      faultOf(() => provider.put!(req('listener', key('HTTPS')), listenerBody({ Enabled: 'false' }))).subcode,
+      'w:InvalidParameter',
+    );
+    const f = faultOf(() =>
+      provider.put!(req('listener', key('HTTPS')), listenerBody({ CertificateThumbprint: 'AB'.repeat(20) })),
+    );
+    assert.equal(f.wsmanCode, 2150858882);
+    assert.deepEqual(shown(provider)[1], [
+      'HTTPS',
+      '*',
+      String(mock.port),
+      'win-lsn.corp',
+      mock.thumbprints!.sha1,
+    ]);
+  });
+
+  test('an HTTP mock has no certificate: creating an HTTPS listener is refused', async () => {
+    const { provider } = await start({});
+    provider.delete!(req('listener', key('HTTPS')));
+    const f = faultOf(() =>
+      provider.create!(req('listener', key('HTTPS')), listenerBody({ Hostname: 'WIN-MOCK' })),
+    );
+    assert.equal(f.wsmanCode, 2150858882);
   });
 });

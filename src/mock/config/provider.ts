@@ -14,6 +14,7 @@
 import type { Element } from '../../wsman/xml.ts';
 import { allChildElements, textOf } from '../../wsman/xml.ts';
 import type { ResolvedOptions } from '../options.ts';
+import { ResourceFaults } from '../resources/faults.ts';
 import type { MockResourceProvider, ResourceAnswer, ResourceRequest } from '../resources/types.ts';
 import { Faults, INVALID_SELECTORS_REASON, MockFault } from '../wire/faults.ts';
 import { type ConfigListener, type LiveConfig, restoreDefaults } from './live.ts';
@@ -297,6 +298,65 @@ function findListener(live: LiveConfig, req: ResourceRequest): ConfigListener {
   return l;
 }
 
+/** The Address and Transport selectors of a listener request, checked as Windows checks them. */
+function listenerKey(req: ResourceRequest): { address: string; transport: 'HTTP' | 'HTTPS' } {
+  const address = selector(req, 'Address');
+  const transport = selector(req, 'Transport')?.toUpperCase();
+  if (address === undefined || transport === undefined) throw invalidSelectors();
+  // winerror.h ERROR_WSMAN_LISTENER_ADDRESS_INVALID: `*`, `IP:<ip_address>` or `MAC:<mac_address>`.
+  if (address !== '*' && !/^(IP|MAC):\S+$/i.test(address)) throw ResourceFaults.listenerAddressInvalid();
+  if (transport !== 'HTTP' && transport !== 'HTTPS') throw invalidValue('Transport', transport);
+  return { address, transport };
+}
+
+/** Windows shows and compares thumbprints as upper-case hex; certlm's copy may carry blanks. */
+function normalThumbprint(v: string): string {
+  return v.replace(/[\s:]/g, '').toUpperCase();
+}
+
+/**
+ * The values of a listener Create/Put body (`<cfg:Listener xmlns:cfg=".../config/listener">` as winrm.cmd
+ * sends `@{Hostname="...";CertificateThumbprint="..."}`) applied to `base`: Hostname, CertificateThumbprint,
+ * Port, URLPrefix. Others (Enabled, ListeningOn, ...) are refused with w:InvalidParameter.
+ */
+function listenerValues(
+  body: Element,
+  base: Omit<ConfigListener, 'listeningOn'>,
+  thumbprint: string | undefined,
+): Omit<ConfigListener, 'listeningOn'> {
+  if (
+    (body.localName ?? '').toLowerCase() !== 'listener' ||
+    (body.namespaceURI ?? '').toLowerCase() !== `${CONFIG_URI}/listener`
+  ) {
+    throw Faults.schema();
+  }
+  const next = { ...base };
+  for (const el of allChildElements(body)) {
+    const name = (el.localName ?? '').toLowerCase();
+    const v = textOf(el).trim();
+    if (name === 'hostname') next.hostname = v;
+    else if (name === 'certificatethumbprint') next.certificateThumbprint = normalThumbprint(v);
+    else if (name === 'port') next.port = uint('Port', v, 1);
+    else if (name === 'urlprefix') next.urlPrefix = v.replace(/^\/+|\/+$/g, '');
+    else throw invalidValue(el.localName ?? '', v);
+  }
+  if (next.port > 65_535) throw invalidValue('Port', String(next.port));
+  if (next.transport === 'HTTPS') {
+    // An HTTPS listener needs a certificate of the machine: the mock has one, its own TLS certificate (none
+    // without TLS). Without a thumbprint Windows picks the machine's matching certificate; a thumbprint of
+    // another certificate is ERROR_WSMAN_CERT_NOT_FOUND.
+    if (next.certificateThumbprint === '' && thumbprint !== undefined)
+      next.certificateThumbprint = thumbprint;
+    if (thumbprint === undefined || next.certificateThumbprint !== thumbprint) {
+      throw ResourceFaults.certificateNotFound();
+    }
+  } else if (next.certificateThumbprint !== '') {
+    // An HTTP listener has no certificate.
+    throw invalidValue('CertificateThumbprint', next.certificateThumbprint);
+  }
+  return next;
+}
+
 function sectionFor(req: ResourceRequest): Section {
   const path = pathOf(req.resourceUri);
   if (path === undefined || !ADDRESSABLE.includes(path)) throw Faults.resourceNotFound();
@@ -314,6 +374,7 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
     name: 'config',
     serves: (uri) => pathOf(uri) !== undefined,
     get(req): ResourceAnswer {
+      if (req.fragment !== undefined) throw ResourceFaults.fragmentUnsupported();
       if (pathOf(req.resourceUri) === 'listener') {
         const l = findListener(live, req);
         return { xml: writeListener(l, req.lang), epr: listenerEpr(l) };
@@ -321,7 +382,21 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
       return { xml: rootElement(sectionFor(req), s, req.lang) };
     },
     put(req, body: Element): ResourceAnswer {
-      if (pathOf(req.resourceUri) === 'listener') throw Faults.actionNotSupported();
+      // Fragments are a CIM/WMI feature on Windows ([MS-WSMV] 3.1.4.1.18); wslput -fragment lands here.
+      if (req.fragment !== undefined) throw ResourceFaults.fragmentUnsupported();
+      if (pathOf(req.resourceUri) === 'listener') {
+        // `winrm set winrm/config/Listener?Address=*+Transport=HTTPS @{CertificateThumbprint="..."}`
+        const table = live.listenerTable;
+        if (!table) throw Faults.actionNotSupported();
+        const { address, transport } = listenerKey(req);
+        const i = table.indexOf(address, transport);
+        if (i < 0) throw invalidSelectors();
+        const current = live.listeners()[i]!;
+        const next = listenerValues(body, current, table.certificateThumbprint());
+        table.replace(i, next);
+        const l = live.listeners()[i]!;
+        return { xml: writeListener(l, req.lang), epr: listenerEpr(l) };
+      }
       const section = sectionFor(req);
       // The body is the resource's own element in its namespace (DSP0226 7.5: Put carries the representation).
       const ns = section.path === '' ? CONFIG_URI : `${CONFIG_URI}/${section.path}`;
@@ -354,41 +429,53 @@ export function configProvider(live: LiveConfig): MockResourceProvider {
       if (path === 'listener') {
         return live.listeners().map((l) => ({ xml: writeListener(l, req.lang), epr: listenerEpr(l) }));
       }
-      return [{ xml: rootElement(sectionFor(req), s, req.lang) }];
+      // A section is a singleton: its EPR is the resource URI alone, without a w:SelectorSet (DSP0226 5.1.2:
+      // selectors identify an instance among several; a singleton needs none).
+      const section = sectionFor(req);
+      const uri = section.path === '' ? CONFIG_URI : `${CONFIG_URI}/${section.path}`;
+      return [{ xml: rootElement(section, s, req.lang), epr: { resourceUri: uri, selectors: {} } }];
+    },
+    create(req, body: Element): ResourceAnswer {
+      // `winrm create winrm/config/Listener?Address=*+Transport=HTTPS @{Hostname="...";CertificateThumbprint="..."}`
+      if (pathOf(req.resourceUri) !== 'listener' || !live.listenerTable) throw Faults.actionNotSupported();
+      const table = live.listenerTable;
+      const { address, transport } = listenerKey(req);
+      if (table.indexOf(address, transport) >= 0) throw ResourceFaults.alreadyExists();
+      const l = listenerValues(
+        body,
+        {
+          address,
+          transport,
+          port: transport === 'HTTPS' ? 5986 : 5985,
+          hostname: '',
+          urlPrefix: 'wsman',
+          certificateThumbprint: '',
+        },
+        table.certificateThumbprint(),
+      );
+      table.add(l);
+      return { xml: writeListener(live.listeners().at(-1)!, req.lang), epr: listenerEpr(l) };
+    },
+    delete(req): void {
+      // `winrm delete winrm/config/Listener?Address=*+Transport=HTTP`
+      if (pathOf(req.resourceUri) !== 'listener' || !live.listenerTable) throw Faults.actionNotSupported();
+      const { address, transport } = listenerKey(req);
+      const i = live.listenerTable.indexOf(address, transport);
+      if (i < 0) throw invalidSelectors();
+      live.listenerTable.remove(i);
     },
     invoke(req, method): ResourceAnswer {
       // `winrm invoke Restore winrm/Config @{}`: the custom action Restore on the root resource.
       if (pathOf(req.resourceUri) !== '' || method.toLowerCase() !== 'restore')
         throw Faults.actionNotSupported();
       restoreDefaults(s);
+      live.listenerTable?.clear();
       return { xml: `<cfg:Restore_OUTPUT xmlns:cfg="${CONFIG_URI}" xml:lang="${esc(req.lang)}"/>` };
     },
   };
 }
 
-function listenerEpr(l: ConfigListener): ResourceAnswer['epr'] {
-  return { resourceUri: `${CONFIG_URI}/Listener`, selectors: { Address: l.address, Transport: l.transport } };
-}
-
-/** The listeners of a mock serving one socket: its transport, `*` when bound to every address. */
-export function mockListeners(o: {
-  https: boolean;
-  host: string;
-  port: number;
-  path: string;
-  machineName: string;
-  sha1Thumbprint: string | undefined;
-}): ConfigListener[] {
-  const any = o.host === '0.0.0.0' || o.host === '::';
-  return [
-    {
-      transport: o.https ? 'HTTPS' : 'HTTP',
-      address: any ? '*' : o.host,
-      port: o.port,
-      hostname: o.https ? o.machineName : '',
-      urlPrefix: o.path.replace(/^\/+|\/+$/g, ''),
-      certificateThumbprint: o.https ? (o.sha1Thumbprint ?? '') : '',
-      listeningOn: [any ? '127.0.0.1' : o.host],
-    },
-  ];
+function listenerEpr(l: Pick<ConfigListener, 'address' | 'transport'>): ResourceAnswer['epr'] {
+  // The resource URI as Windows writes it in the EPR (test/fixtures/create-listener-response.xml).
+  return { resourceUri: `${CONFIG_URI}/listener`, selectors: { Address: l.address, Transport: l.transport } };
 }

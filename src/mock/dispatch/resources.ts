@@ -121,6 +121,8 @@ export function resourceHandler(opts: ResourceDispatchOptions): ResourceHandler 
         options: req.header.options,
         user: req.user,
         lang: req.lang,
+        fragment:
+          textOf(req.msg.header && child(req.msg.header, 'w', 'FragmentTransfer')).trim() || undefined,
       },
     };
   };

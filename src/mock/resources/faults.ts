@@ -8,6 +8,63 @@ import { CANNOT_PROCESS, INVALID_SELECTORS_REASON, MockFault } from '../wire/fau
 
 export const ResourceFaults = {
   /**
+   * WS-Transfer Create of a resource that exists (`winrm create winrm/config/Listener?Address=*+Transport=HTTP`
+   * on a machine that has it): winerror.h ERROR_WSMAN_ALREADY_EXISTS 0x80338033, "code=Sender,
+   * subcode=WS-Management AlreadyExists" (DSP0226 7.5: wsman:AlreadyExists).
+   */
+  alreadyExists: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:AlreadyExists',
+      reason: 'The WS-Management service cannot create the resource because it already exists. ',
+      wsmanCode: FAULT.AlreadyExists,
+      message: 'The WS-Management service cannot create the resource because it already exists. ',
+    }),
+
+  /**
+   * An HTTPS listener naming a CertificateThumbprint the machine has no certificate for: winerror.h
+   * ERROR_WSMAN_CERT_NOT_FOUND 0x80338082 (2150858882, the code WEF logs show with this text). The SOAP subcode is
+   * unconfirmed by a capture; w:InvalidParameter is the mock's choice.
+   */
+  certificateNotFound: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidParameter',
+      reason: 'The WS-Management service cannot find the certificate that was requested. ',
+      wsmanCode: FAULT.CertNotFound,
+      message: 'The WS-Management service cannot find the certificate that was requested. ',
+    }),
+
+  /** A listener Address other than `*`, `IP:<address>`, `MAC:<address>`: ERROR_WSMAN_LISTENER_ADDRESS_INVALID. */
+  listenerAddressInvalid: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:InvalidParameter',
+      reason:
+        'The listener address specified is invalid. The address can be specified in one of the following ' +
+        'formats: *, IP:<ip_address>, MAC:<mac_address>. Change the listener address and try the request again. ',
+      wsmanCode: FAULT.ListenerAddressInvalid,
+      message:
+        'The listener address specified is invalid. The address can be specified in one of the following ' +
+        'formats: *, IP:<ip_address>, MAC:<mac_address>. Change the listener address and try the request again. ',
+    }),
+
+  /**
+   * w:FragmentTransfer on a resource that does not support fragments. [MS-WSMV] 3.1.4.1.18: Windows accepts
+   * fragment expressions only for CIM/WMI resource URIs (`http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/`,
+   * `http://schemas.microsoft.com/wbem/wsman/1/wmi/root/`) and MUST return a fault when a resource supports the
+   * WS-Transfer operation but not the header; DSP0226 R7.7-1 names that fault: wsman:UnsupportedFeature with
+   * the FragmentLevelAccess detail. The Windows error code is unconfirmed by a capture, so none is sent.
+   */
+  fragmentUnsupported: (): MockFault =>
+    new MockFault({
+      code: 'Sender',
+      subcode: 'w:UnsupportedFeature',
+      reason: `${CANNOT_PROCESS}The resource does not support fragment-level access. `,
+      faultDetail: 'FragmentLevelAccess',
+    }),
+
+  /**
    * A class the WMI namespace does not have: `winrm get wmicimv2/Win32_Nope` prints "The WMI service returned an
    * 'invalid class' error" with 0x80338000 (ERROR_WSMAN_RESOURCE_NOT_FOUND = DestinationUnreachable).
    */

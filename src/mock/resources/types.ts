@@ -24,6 +24,11 @@ export interface ResourceRequest {
   user: AuthUser;
   /** w:Locale or en-US. */
   lang: string;
+  /**
+   * The w:FragmentTransfer expression ([MS-WSMV] 3.1.4.1.18, DSP0226 7.7), e.g. `LoadPercentage`; undefined
+   * when the request addresses the whole resource.
+   */
+  fragment?: string | undefined;
 }
 
 /**
