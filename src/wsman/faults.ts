@@ -94,6 +94,25 @@ export const KNOWN_FAULTS: Readonly<Record<number, KnownFault>> = {
     meaning: 'the shell has too many commands (MaxConcurrentCommandsPerShell)',
     remedy: 'the library reopens its shell; or raise the plugin quota MaxConcurrentCommandsPerShell',
   },
+  [FAULT.AlreadyExists]: {
+    name: 'AlreadyExists',
+    meaning: 'the resource to create exists already (for a listener: one with this Address and Transport)',
+    remedy:
+      'change the existing one with set instead (winrm set winrm/config/Listener?Address=*+Transport=HTTPS ' +
+      '@{...}), or delete it first (winrm delete winrm/config/Listener?Address=*+Transport=HTTPS)',
+  },
+  [FAULT.CertNotFound]: {
+    name: 'CertNotFound',
+    meaning: "no certificate with this thumbprint is in the local computer's Personal (My) store",
+    remedy:
+      'import the certificate into Cert:\\LocalMachine\\My, check the thumbprint (Get-ChildItem ' +
+      'Cert:\\LocalMachine\\My) and pass it as CertificateThumbprint without spaces',
+  },
+  [FAULT.ListenerAddressInvalid]: {
+    name: 'ListenerAddressInvalid',
+    meaning: 'the listener Address selector is not *, IP:<address> or MAC:<address>',
+    remedy: 'use Address=* (every address), Address=IP:192.0.2.10 or Address=MAC:...',
+  },
 };
 
 /** Whether `err` is a WSManFault with one of these codes (values of {@link FAULT}). */
