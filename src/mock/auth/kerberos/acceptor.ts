@@ -2,9 +2,9 @@
  * The Kerberos acceptor of the mock ([RFC 4120] 3.2.3 and [RFC 4121] 4.1): takes the GSS-API initial context
  * token carrying a KRB_AP_REQ, decrypts the ticket with the service key from the keytab (key usage 2) and the
  * authenticator with the ticket's session key (usage 11), and checks, in this order, what a Windows acceptor
- * checks: the service principal and key version, the ticket's validity period (with the clock skew), the
- * authenticator's client against the ticket's, the clock skew of the authenticator (5 minutes, KRB_AP_ERR_SKEW),
- * replays (a replay cache keyed by client, ctime, cusec), and the GSS checksum (type 0x8003: channel bindings
+ * checks (in MIT's krb5_rd_req order): the service principal and key version, the authenticator's client
+ * against the ticket's, the clock skew of the authenticator (5 minutes, KRB_AP_ERR_SKEW), the ticket's validity
+ * period (start and end, each with the skew), replays (a replay cache keyed by client, ctime, cusec), and the GSS checksum (type 0x8003: channel bindings
  * and the context flags). The answer for mutual authentication is a KRB_AP_REP (usage 12) with a fresh
  * acceptor subkey and sequence number, which then keys the per-message tokens.
  *
@@ -251,16 +251,6 @@ export class KerberosAcceptor {
     const endtime = timeValue(et.field(7, TAG.generalizedTime, 'endtime'), 'endtime');
     const now = this.#now();
     const starttime = start ? timeValue(start, 'starttime') : authtime;
-    // TicketFlags bit 7 is "invalid" (a postdated ticket not yet validated).
-    if (ticketFlags.length > 1 && (ticketFlags[1]! & 0x01) !== 0) {
-      throw new KrbApError('KRB_AP_ERR_TKT_NYV', 'the ticket is marked invalid');
-    }
-    if (starttime.getTime() - now > this.#skew) {
-      throw new KrbApError('KRB_AP_ERR_TKT_NYV', `the ticket is valid from ${starttime.toISOString()}`);
-    }
-    if (now - endtime.getTime() > this.#skew) {
-      throw new KrbApError('KRB_AP_ERR_TKT_EXPIRED', `the ticket expired at ${endtime.toISOString()}`);
-    }
     if (!isSupportedEnctype(sessionKey.enctype)) {
       throw new KrbApError(
         'KDC_ERR_ETYPE_NOSUPP',
@@ -310,6 +300,16 @@ export class KerberosAcceptor {
         'KRB_AP_ERR_SKEW',
         `the client clock (${ctime.toISOString()}) differs from the server's by more than ${this.#skew / 1000} s`,
       );
+    }
+    // TicketFlags bit 7 is "invalid" (a postdated ticket not yet validated).
+    if (ticketFlags.length > 1 && (ticketFlags[1]! & 0x01) !== 0) {
+      throw new KrbApError('KRB_AP_ERR_TKT_NYV', 'the ticket is marked invalid');
+    }
+    if (starttime.getTime() - now > this.#skew) {
+      throw new KrbApError('KRB_AP_ERR_TKT_NYV', `the ticket is valid from ${starttime.toISOString()}`);
+    }
+    if (now - endtime.getTime() > this.#skew) {
+      throw new KrbApError('KRB_AP_ERR_TKT_EXPIRED', `the ticket expired at ${endtime.toISOString()}`);
     }
     if (cksum?.type !== 0x8003) {
       throw new KrbApError(
