@@ -118,6 +118,8 @@ function runWith(
     });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A tool that exits without reading stdin (kadmin.local -q) makes this write fail with EPIPE: not an error.
+    child.stdin.once('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

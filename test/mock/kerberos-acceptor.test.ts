@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeNegTokenResp, NegState, OID } from '../../src/auth/spnego.ts';
 import { KerberosAcceptor, KrbApError } from '../../src/mock/auth/kerberos/acceptor.ts';
-import { decrypt, ENCTYPE, encrypt, stringToKey } from '../../src/mock/auth/kerberos/crypto.ts';
+import { decrypt, encrypt, stringToKey } from '../../src/mock/auth/kerberos/crypto.ts';
 import { decodeContextToken, TOK_ID } from '../../src/mock/auth/kerberos/gss.ts';
 import { type KeytabEntry, parseKeytab } from '../../src/mock/auth/kerberos/keytab.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
@@ -293,6 +293,34 @@ describe('Kerberos acceptor (mock) against a throw-away MIT realm', { skip: gssS
         env: { ...process.env, ...kdc.env, KRB5CCNAME: `FILE:${carolCache}` },
       });
       assert.equal(JSON.parse(carol.stdout).auth_status, 401);
+    });
+
+    it('over HTTPS with channelBinding strict: MIT with tls-server-end-point bindings gets in, without them 401', async () => {
+      const tls = await startMockServer({
+        https: true,
+        users: [{ name: 'alice@winrm.test', password: 'unused-here' }],
+        auth: { negotiate: true, kerberos: { keytab: kdc.keytabPath }, channelBinding: 'strict' },
+      });
+      try {
+        const tlsUrl = tls.url.replace('127.0.0.1', 'localhost');
+        const gssTls = async (cbt: string) =>
+          JSON.parse(
+            (
+              await run(PYTHON, [SCRIPT, tlsUrl, 'spnego', 'Negotiate', '28', cbt], {
+                env: { ...process.env, ...kdc.env },
+                timeout: 30_000,
+              })
+            ).stdout,
+          ) as { auth_status: number; complete?: boolean; answers?: { plain: string }[] };
+        const bound = await gssTls('cbt');
+        assert.equal(bound.auth_status, 200);
+        assert.equal(bound.complete, true);
+        assert.match(bound.answers![0]!.plain, /IdentifyResponse/);
+        const unbound = await gssTls('none');
+        assert.equal(unbound.auth_status, 401);
+      } finally {
+        await tls.close();
+      }
     });
 
     it('answers a refused ticket (a replayed AP-REQ) with 401, the plain challenge list and no token', async () => {

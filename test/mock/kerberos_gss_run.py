@@ -1,22 +1,27 @@
 """An independent Kerberos initiator for the mock: MIT's GSSAPI through python3-gssapi (Debian).
 
-Usage: kerberos_gss_run.py URL MECH SCHEME RRC
+Usage: kerberos_gss_run.py URL MECH SCHEME RRC [CBT]
   MECH   spnego | krb5       (SPNEGO NegTokenInit with krb5 first, or a raw krb5 token)
   SCHEME Negotiate | Kerberos (the Authorization scheme)
   RRC    rotation applied to our Wrap tokens before the WinRM split (0 or 28)
+  CBT    over HTTPS: 'cbt' binds the context to the server certificate (tls-server-end-point, RFC 5929);
+         anything else or absent: no channel bindings
 Credentials come from the ticket cache in KRB5CCNAME. Authenticates with an empty POST (as pywinrm's
 setup_encryption does), feeds the server's final token back to MIT (mutual authentication: MIT checks the
 AP-REP), then sends two Identify requests sealed with gss_wrap in the [MS-WSMV] 2.2.9.1 framing and unwraps the
 sealed answers. Prints one JSON object.
 """
 import base64
+import hashlib
 import http.client
+import ssl
 import json
 import struct
 import sys
 import urllib.parse
 
 import gssapi
+import gssapi.raw
 
 SPNEGO = gssapi.OID.from_int_seq('1.3.6.1.5.5.2')
 KRB5 = gssapi.OID.from_int_seq('1.2.840.113554.1.2.2')
@@ -58,12 +63,23 @@ def rotate(token, rrc):
 
 def main():
     url, mech, scheme, rrc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    cbt = len(sys.argv) > 5 and sys.argv[5] == 'cbt'
     protocol = (
         'application/HTTP-Kerberos-session-encrypted' if scheme == 'Kerberos'
         else 'application/HTTP-SPNEGO-session-encrypted'
     )
     parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    bindings = None
+    if parts.scheme == 'https':
+        conn = http.client.HTTPSConnection(
+            parts.hostname, parts.port, timeout=30, context=ssl._create_unverified_context())
+        conn.connect()
+        if cbt:
+            # The mock's certificate is signed with SHA-256, so the hash is SHA-256 either way (RFC 5929 4.1).
+            digest = hashlib.sha256(conn.sock.getpeercert(binary_form=True)).digest()
+            bindings = gssapi.raw.ChannelBindings(application_data=b'tls-server-end-point:' + digest)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     flags = (
         gssapi.RequirementFlag.mutual_authentication
         | gssapi.RequirementFlag.integrity
@@ -76,6 +92,7 @@ def main():
         mech=SPNEGO if mech == 'spnego' else KRB5,
         usage='initiate',
         flags=flags,
+        channel_bindings=bindings,
     )
     out = {}
     token = ctx.step()
