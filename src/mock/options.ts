@@ -70,7 +70,8 @@ export interface MockAuthOptions {
   basic?: boolean;
   /**
    * Negotiate with NTLM (connection-bound, with [MS-WSMV] message encryption, so it works with
-   * allowUnencrypted false). Kerberos tokens are refused: no KDC is emulated. Default: false.
+   * allowUnencrypted false); Kerberos inside Negotiate too when `kerberos` is set, else Kerberos tokens are
+   * refused. Default: false.
    */
   negotiate?: boolean;
   /**

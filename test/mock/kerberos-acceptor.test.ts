@@ -228,6 +228,7 @@ describe('Kerberos acceptor (mock) against a throw-away MIT realm', { skip: gssS
         auth_status: number;
         received: string | null;
         complete?: boolean;
+        replay_status?: number;
         answers?: {
           status: number;
           content_type: string;
@@ -271,7 +272,8 @@ describe('Kerberos acceptor (mock) against a throw-away MIT realm', { skip: gssS
           assert.equal(a.flags, 0x07);
           assert.match(a.plain, /<wsmid:IdentifyResponse/);
         }
-        const last = mock.requestLog.at(-1)!;
+        assert.equal(r.replay_status, 400, 'a replayed sealed message is refused');
+        const last = mock.requestLog.at(-2)!;
         assert.equal(last.user, 'alice');
         assert.equal(last.authScheme, scheme);
       });

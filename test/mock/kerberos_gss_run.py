@@ -115,10 +115,12 @@ def main():
     ctx.step(final)  # MIT verifies the AP-REP here (mutual authentication); raises if it is wrong
     out['complete'] = ctx.complete
     out['answers'] = []
+    first_body = None
     for _ in range(2):
         wrapped = rotate(ctx.wrap(IDENTIFY, True).message, rrc)
         split = len(wrapped) - len(IDENTIFY)
         body = frame(wrapped[:split], wrapped[split:], len(IDENTIFY), protocol)
+        first_body = first_body or body
         conn.request('POST', parts.path, body=body, headers={
             'Content-Type': f'multipart/encrypted;protocol="{protocol}";boundary="{BOUNDARY}"',
         })
@@ -132,6 +134,13 @@ def main():
             answer['flags'] = header[2]
             answer['plain'] = ctx.unwrap(header + sealed).message.decode()
         out['answers'].append(answer)
+    # The first sealed message again: its sequence number is spent, so the acceptor must refuse it.
+    conn.request('POST', parts.path, body=first_body, headers={
+        'Content-Type': f'multipart/encrypted;protocol="{protocol}";boundary="{BOUNDARY}"',
+    })
+    resp = conn.getresponse()
+    resp.read()
+    out['replay_status'] = resp.status
     print(json.dumps(out))
 
 
