@@ -56,7 +56,7 @@ describe('pywinrm 0.3.0 (Debian) over Kerberos against the mock acceptor', { ski
     });
     try {
       const url = mock.url.replace('127.0.0.1', 'localhost');
-      const env = {
+      const env: NodeJS.ProcessEnv = {
         ...process.env,
         ...kdc.env,
         PYWINRM_TRANSPORT: 'kerberos',
