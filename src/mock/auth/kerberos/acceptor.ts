@@ -134,7 +134,11 @@ class ReplayCache {
   readonly #seen = new Map<string, number>();
   /** True when the key was seen; records it until `expires`. */
   check(key: string, now: number, expires: number): boolean {
-    for (const [k, until] of this.#seen) if (until < now) this.#seen.delete(k);
+    // Entries are inserted in time order with the same lifetime, so the expired ones are at the front.
+    for (const [k, until] of this.#seen) {
+      if (until >= now) break;
+      this.#seen.delete(k);
+    }
     if (this.#seen.has(key)) return true;
     this.#seen.set(key, expires);
     return false;
