@@ -5,7 +5,10 @@
  * sequence numbers are checked against the text, not against the acceptor's own wrap.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { decrypt, ENCTYPE, encrypt, randomKey } from '../../src/mock/auth/kerberos/crypto.ts';
 import { AcceptorContext, GssError } from '../../src/mock/auth/kerberos/gss.ts';
 import { KeytabError, parseKeytab } from '../../src/mock/auth/kerberos/keytab.ts';
@@ -144,5 +147,35 @@ describe('RFC 4121 per-message tokens (acceptor side)', () => {
     copy.writeUInt16BE(0, 6);
     assert.deepEqual(inner.subarray(plain.length), copy);
     assert.equal(ctx.wrap(plain).readBigUInt64BE(8), 42n);
+  });
+});
+
+describe('independence of the mock acceptor', () => {
+  it('nothing under src/mock imports the kerberos addon, a GSSAPI binding or the client in src/auth/kerberos', () => {
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+    const mockDir = join(root, 'src/mock');
+    const files = readdirSync(mockDir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.ts'));
+    assert.ok(
+      files.some((f) => f.includes('kerberos')),
+      'the acceptor files are scanned',
+    );
+    const offending: string[] = [];
+    for (const f of files) {
+      const path = join(mockDir, f);
+      const text = readFileSync(path, 'utf8');
+      // Imports and re-exports (`import ... from '...'`, `export ... from '...'`), `import '...'`, import('...').
+      const imports =
+        /^\s*(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(?\s*['"]([^'"]+)['"]/gm;
+      for (const m of text.matchAll(imports)) {
+        const spec = (m[1] ?? m[2])!;
+        const target = spec.startsWith('.') ? relative(root, resolve(dirname(path), spec)) : spec;
+        if (/^(kerberos|gssapi|krb5)\b/i.test(target) || target.startsWith('src/auth/kerberos')) {
+          offending.push(`${f}: ${spec}`);
+        }
+      }
+    }
+    assert.deepEqual(offending, []);
   });
 });
