@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAccount } from '../account.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { type KeytabEntry, loadKeytab } from './auth/kerberos/keytab.ts';
 import type { AuthUser, MockUser } from './auth/types.ts';
 import type { CommandHost } from './hosts/types.ts';
 import type { MockResourceProvider } from './resources/types.ts';
@@ -198,7 +199,8 @@ export interface ResolvedOptions {
     basic: boolean;
     negotiate: boolean;
     channelBinding: 'strict' | 'none';
-    kerberos: Required<MockKerberosOptions> | undefined;
+    /** The keytab read at start (its keys), with the skew. */
+    kerberos: (Required<MockKerberosOptions> & { keys: KeytabEntry[] }) | undefined;
   };
   allowUnencrypted: boolean;
   maxEnvelopeSize: number;
@@ -350,22 +352,23 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
   };
 }
 
-function resolveKerberos(k: MockKerberosOptions | undefined): Required<MockKerberosOptions> | undefined {
+function resolveKerberos(
+  k: MockKerberosOptions | undefined,
+): (Required<MockKerberosOptions> & { keys: KeytabEntry[] }) | undefined {
   if (k === undefined) return undefined;
   if (typeof k.keytab !== 'string' && !Buffer.isBuffer(k.keytab)) {
     throw new InvalidArgumentError('Mock option auth.kerberos.keytab must be a keytab path or its bytes', {
       argument: 'auth.kerberos.keytab',
     });
   }
-  return {
-    keytab: k.keytab,
-    maxClockSkewMs: positiveInt(
-      'auth.kerberos.maxClockSkewMs',
-      k.maxClockSkewMs,
-      MOCK_DEFAULTS.kerberosMaxClockSkewMs,
-      0,
-    ),
-  };
+  const maxClockSkewMs = positiveInt(
+    'auth.kerberos.maxClockSkewMs',
+    k.maxClockSkewMs,
+    MOCK_DEFAULTS.kerberosMaxClockSkewMs,
+    0,
+  );
+  // Read now, so a wrong keytab fails before the mock creates anything.
+  return { keytab: k.keytab, maxClockSkewMs, keys: loadKeytab(k.keytab) };
 }
 
 /** A fresh directory name for the default file area. */

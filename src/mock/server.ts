@@ -124,7 +124,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   // Kerberos (a keytab configured): the mock's own acceptor, for the Kerberos scheme and inside Negotiate.
   const kerberos = o.auth.kerberos
     ? new KerberosMechanism({
-        keytab: o.auth.kerberos.keytab,
+        keys: o.auth.kerberos.keys,
         users: o.users,
         maxClockSkewMs: o.auth.kerberos.maxClockSkewMs,
         channelBinding: o.auth.channelBinding,

@@ -7,6 +7,7 @@
  *   8-bit one. Counted strings are a uint16 length and bytes; all integers are big-endian.
  */
 import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from '../../../errors.ts';
 
 export interface KeytabEntry {
   /** `service/host` (components joined with `/`). */
@@ -73,4 +74,29 @@ export function parseKeytab(data: Buffer): KeytabEntry[] {
 
 export function readKeytab(path: string): KeytabEntry[] {
   return parseKeytab(readFileSync(path));
+}
+
+/**
+ * The keys of the mock option `auth.kerberos.keytab` (a path or the file's bytes).
+ * @throws InvalidArgumentError (argument `auth.kerberos.keytab`) when it cannot be read or holds no keys
+ */
+export function loadKeytab(keytab: string | Buffer): KeytabEntry[] {
+  let keys: KeytabEntry[];
+  try {
+    keys = typeof keytab === 'string' ? readKeytab(keytab) : parseKeytab(keytab);
+  } catch (err) {
+    throw new InvalidArgumentError(`Mock option auth.kerberos.keytab: ${(err as Error).message}`, {
+      argument: 'auth.kerberos.keytab',
+      remedy:
+        'give the path or bytes of an MIT keytab holding the service keys (kadmin ktadd -k FILE HTTP/host)',
+      cause: err,
+    });
+  }
+  if (keys.length === 0) {
+    throw new InvalidArgumentError('Mock option auth.kerberos.keytab holds no keys', {
+      argument: 'auth.kerberos.keytab',
+      remedy: 'add the service principals with kadmin ktadd -k FILE HTTP/host WSMAN/host',
+    });
+  }
+  return keys;
 }

@@ -19,13 +19,13 @@ import { tlsServerEndPointApplicationData, tlsServerEndPointHash } from '../../.
 import type { AuthAttempt, AuthOutcome, AuthScheme, AuthUser, SecurityContext } from '../types.ts';
 import { type AcceptedContext, channelBindingsHash, KerberosAcceptor, KrbApError } from './acceptor.ts';
 import { type AcceptorContext, GssError } from './gss.ts';
-import { type KeytabEntry, parseKeytab, readKeytab } from './keytab.ts';
+import type { KeytabEntry } from './keytab.ts';
 
 const PROFILE = 'http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile';
 
 export interface KerberosMechanismOptions {
-  /** The service keys: a keytab file path or its bytes (MIT format 0x502). */
-  keytab: string | Buffer;
+  /** The service keys, from the keytab (see {@link loadKeytab}). */
+  keys: readonly KeytabEntry[];
   /** Configured users, for the principal mapping. */
   users: readonly AuthUser[];
   /** Allowed clock skew. Default: 300,000 ms. */
@@ -75,10 +75,8 @@ export class KerberosMechanism {
   readonly #bindings: Buffer | undefined;
 
   constructor(options: KerberosMechanismOptions) {
-    const keys: KeytabEntry[] =
-      typeof options.keytab === 'string' ? readKeytab(options.keytab) : parseKeytab(options.keytab);
     this.acceptor = new KerberosAcceptor({
-      keys,
+      keys: options.keys,
       ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
