@@ -299,7 +299,7 @@ export class KerberosAcceptor {
         `authenticator names ${aName.parts.join('/')}@${aRealm}, the ticket ${who}`,
       );
     }
-    if (Math.abs(ctime.getTime() - now) > this.#skew) {
+    if (Math.abs(ctime.getTime() + Math.floor(cusec / 1000) - now) > this.#skew) {
       throw new KrbApError(
         'KRB_AP_ERR_SKEW',
         `the client clock (${ctime.toISOString()}) differs from the server's by more than ${this.#skew / 1000} s`,
