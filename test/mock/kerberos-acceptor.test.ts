@@ -36,15 +36,17 @@ function gssSkip(): string | false {
 }
 
 /** A fresh AP-REQ from MIT's initiator for HTTP@host (a new authenticator each call). */
-async function mitApReq(kdc: Kdc, host = 'localhost'): Promise<Buffer> {
+async function mitApReq(kdc: Kdc, host = 'localhost', delegate = false, ccache?: string): Promise<Buffer> {
   const code = [
     'import base64, gssapi',
     `n = gssapi.Name('HTTP@${host}', gssapi.NameType.hostbased_service)`,
     'f = gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.confidentiality | gssapi.RequirementFlag.integrity',
+    delegate ? 'f |= gssapi.RequirementFlag.delegate_to_peer' : '',
     "c = gssapi.SecurityContext(name=n, mech=gssapi.OID.from_int_seq('1.2.840.113554.1.2.2'), usage='initiate', flags=f)",
     'print(base64.b64encode(c.step()).decode())',
   ].join('\n');
-  const { stdout } = await run(PYTHON, ['-c', code], { env: { ...process.env, ...kdc.env } });
+  const env = { ...process.env, ...kdc.env, ...(ccache ? { KRB5CCNAME: `FILE:${ccache}` } : {}) };
+  const { stdout } = await run(PYTHON, ['-c', code], { env });
   return Buffer.from(stdout.trim(), 'base64');
 }
 
@@ -134,6 +136,14 @@ describe('Kerberos acceptor (mock) against a throw-away MIT realm', { skip: gssS
     assert.equal(ctx.flags & 0x32, 0x32, 'mutual, conf and integ flags');
     assert.ok(ctx.responseToken);
     assert.equal(decodeContextToken(ctx.responseToken).tokId, TOK_ID.apRep);
+  });
+
+  it('accepts a delegating AP-REQ (a forwarded TGT after the 0x8003 flags) and reports the deleg flag', async () => {
+    const cache = join(kdc.dir, 'forwardable.cc');
+    await kdc.kinit(cache, ['-f']);
+    const ctx = new KerberosAcceptor({ keys }).accept(await mitApReq(kdc, 'localhost', true, cache));
+    assert.equal(ctx.client.name, 'alice');
+    assert.equal(ctx.flags & 0x01, 0x01, 'GSS_C_DELEG_FLAG');
   });
 
   it('refuses a replayed authenticator (KRB_AP_ERR_REPEAT)', async () => {
