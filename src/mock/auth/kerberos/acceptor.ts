@@ -11,6 +11,7 @@
  * Independent of MIT: nothing here calls GSSAPI or libkrb5 (the client uses them; a shared mistake would pass).
  */
 import { createHash, randomInt } from 'node:crypto';
+import { MOCK_DEFAULTS } from '../../options.ts';
 import { decrypt, encrypt, isSupportedEnctype, KrbCryptoError, type KrbKey, randomKey } from './crypto.ts';
 import {
   app,
@@ -59,8 +60,11 @@ export type KrbErrorName = keyof typeof KRB_ERR;
 /** Context flags of the 0x8003 checksum ([RFC 4121] 4.1.1.1). */
 export const GSS_FLAG = { deleg: 1, mutual: 2, replay: 4, sequence: 8, conf: 16, integ: 32 } as const;
 
-/** Default allowed clock skew: 5 minutes, Kerberos' and Windows' default ("Maximum tolerance for computer clock synchronization"). */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 300_000;
+/**
+ * Default allowed clock skew: 5 minutes, Kerberos' and Windows' default ("Maximum tolerance for computer clock
+ * synchronization"); the one value is MOCK_DEFAULTS.kerberosMaxClockSkewMs.
+ */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = MOCK_DEFAULTS.kerberosMaxClockSkewMs;
 
 export class KrbApError extends Error {
   constructor(
