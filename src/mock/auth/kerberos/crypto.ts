@@ -38,6 +38,16 @@ function keyLength(enctype: number): number {
   );
 }
 
+/** Checks the enctype and that the key has its length (a corrupt keytab entry is refused, not used). */
+function checkKey(key: KrbKey): void {
+  const want = keyLength(key.enctype);
+  if (key.key.length !== want) {
+    throw new KrbCryptoError(
+      `a key of enctype ${key.enctype} must have ${want} bytes, this one has ${key.key.length}`,
+    );
+  }
+}
+
 export function isSupportedEnctype(enctype: number): boolean {
   return enctype === ENCTYPE.aes128 || enctype === ENCTYPE.aes256;
 }
@@ -186,7 +196,7 @@ export function encrypt(
   plain: Buffer,
   confounder: Buffer = randomBytes(BLOCK),
 ): Buffer {
-  keyLength(key.enctype);
+  checkKey(key);
   const ke = deriveKey(key.key, usageConstant(usage, 0xaa));
   const ki = deriveKey(key.key, usageConstant(usage, 0x55));
   const data = Buffer.concat([confounder, plain]);
@@ -195,7 +205,7 @@ export function encrypt(
 
 /** decrypt: checks the HMAC, returns the plaintext without the confounder; throws KrbCryptoError. */
 export function decrypt(key: KrbKey, usage: number, cipher: Buffer): Buffer {
-  keyLength(key.enctype);
+  checkKey(key);
   if (cipher.length < BLOCK + MAC) throw new KrbCryptoError('ciphertext too short');
   const ke = deriveKey(key.key, usageConstant(usage, 0xaa));
   const ki = deriveKey(key.key, usageConstant(usage, 0x55));
@@ -209,7 +219,7 @@ export function decrypt(key: KrbKey, usage: number, cipher: Buffer): Buffer {
 
 /** get_mic ([RFC 3961] 5.4 simplified profile): HMAC-SHA1-96 with Kc = DK(key, usage ‖ 0x99). */
 export function checksum(key: KrbKey, usage: number, data: Buffer): Buffer {
-  keyLength(key.enctype);
+  checkKey(key);
   return hmac96(deriveKey(key.key, usageConstant(usage, 0x99)), data);
 }
 
