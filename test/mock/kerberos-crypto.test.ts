@@ -92,7 +92,10 @@ describe('Kerberos crypto (mock acceptor)', () => {
     const bad = Buffer.from(sealed);
     bad[20]! ^= 1;
     assert.throws(() => decrypt(key, 2, bad), KrbCryptoError);
-    assert.throws(() => decrypt({ enctype: ENCTYPE.aes256, key: Buffer.alloc(20) }, 2, sealed), /must have 32 bytes/);
+    assert.throws(
+      () => decrypt({ enctype: ENCTYPE.aes256, key: Buffer.alloc(20) }, 2, sealed),
+      /must have 32 bytes/,
+    );
     assert.notDeepEqual(checksum(key, 23, plain), checksum(key, 25, plain));
     assert.equal(checksum(key, 23, plain).length, 12);
   });
