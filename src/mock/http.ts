@@ -202,7 +202,9 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
     if (isIdentify(parsed.msg)) {
       xml = identifyResponse({
         osVersion: deps.productVersion,
-        securityProfiles: deps.gate.offered(deps.https).map((s) => s.securityProfile(deps.https)),
+        securityProfiles: [
+          ...new Set(deps.gate.offered(deps.https).map((s) => s.securityProfile(deps.https))),
+        ],
       });
     } else {
       xml = await deps.dispatcher.dispatch(parsed, {

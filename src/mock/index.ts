@@ -29,6 +29,7 @@ export {
   MOCK_DEFAULTS,
   type MockAuthOptions,
   type MockHttpLimits,
+  type MockKerberosOptions,
   type MockQuotas,
   type MockServerOptions,
   type MockUser,

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAccount } from '../account.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import type { MockUser } from './auth/types.ts';
+import { type KeytabEntry, loadKeytab } from './auth/kerberos/keytab.ts';
+import type { AuthUser, MockUser } from './auth/types.ts';
 import type { CommandHost } from './hosts/types.ts';
 import type { MockResourceProvider } from './resources/types.ts';
 
@@ -18,7 +19,21 @@ export type { MockUser } from './auth/types.ts';
  * account parser, so the mock's users carry a domain as Windows' do.
  * @throws InvalidArgumentError (argument `users`) for a name the parser refuses or a domain given twice.
  */
-export function normalizeMockUser(u: MockUser, machineName: string): Required<MockUser> {
+export function normalizeMockUser(u: MockUser, machineName: string): AuthUser {
+  const user = normalizeName(u, machineName);
+  if (u.kerberos === undefined) return user;
+  if (!/^[^@]+@[^@]+$/.test(u.kerberos)) {
+    throw new InvalidArgumentError(
+      `Mock user "${u.name}": kerberos must be a principal NAME@REALM, got "${u.kerberos}"`,
+      {
+        argument: 'users',
+      },
+    );
+  }
+  return { ...user, kerberos: u.kerberos };
+}
+
+function normalizeName(u: MockUser, machineName: string): Required<Omit<MockUser, 'kerberos'>> {
   if (!u.name || u.name.includes(':')) {
     throw new InvalidArgumentError(`Mock user names must be non-empty without ":", got "${u.name}"`, {
       argument: 'users',
@@ -56,7 +71,8 @@ export interface MockAuthOptions {
   basic?: boolean;
   /**
    * Negotiate with NTLM (connection-bound, with [MS-WSMV] message encryption, so it works with
-   * allowUnencrypted false). Kerberos tokens are refused: no KDC is emulated. Default: false.
+   * allowUnencrypted false); Kerberos inside Negotiate too when `kerberos` is set, else Kerberos tokens are
+   * refused. Default: false.
    */
   negotiate?: boolean;
   /**
@@ -64,6 +80,20 @@ export interface MockAuthOptions {
    * tls-server-end-point channel bindings; 'none' ignores them. Default: 'none'.
    */
   channelBinding?: 'strict' | 'none';
+  /**
+   * Kerberos (`winrm/config/service/Auth/Kerberos`): with a keytab the mock offers the `Kerberos` scheme and,
+   * when `negotiate` is on, accepts Kerberos inside `Negotiate` (raw or SPNEGO). The acceptor is the mock's own
+   * (src/mock/auth/kerberos/, no GSSAPI). Default: undefined (no Kerberos; its tokens are refused).
+   */
+  kerberos?: MockKerberosOptions;
+}
+
+/** The mock's Kerberos acceptor. */
+export interface MockKerberosOptions {
+  /** Service keys: a keytab file path or its bytes (MIT format 0x502, e.g. from `kadmin ktadd`). Required. */
+  keytab: string | Buffer;
+  /** Allowed clock difference between a client's authenticator and the mock. Default: 300,000 ms (5 minutes). */
+  maxClockSkewMs?: number;
 }
 
 /** `winrm/config/winrs` and service quotas. */
@@ -164,8 +194,14 @@ export interface ResolvedOptions {
   path: string;
   https: boolean;
   tls: { key: string; cert: string } | undefined;
-  users: Required<MockUser>[];
-  auth: { basic: boolean; negotiate: boolean; channelBinding: 'strict' | 'none' };
+  users: AuthUser[];
+  auth: {
+    basic: boolean;
+    negotiate: boolean;
+    channelBinding: 'strict' | 'none';
+    /** The keytab read at start (its keys), with the skew. */
+    kerberos: (Required<MockKerberosOptions> & { keys: KeytabEntry[] }) | undefined;
+  };
   allowUnencrypted: boolean;
   maxEnvelopeSize: number;
   quotas: Required<Omit<MockQuotas, 'maxConcurrentCommandsPerShell'>> & {
@@ -198,6 +234,7 @@ export const MOCK_DEFAULTS = {
   httpHeadersTimeoutMs: 30_000,
   httpRequestTimeoutMs: 120_000,
   httpMaxPipelinedRequests: 32,
+  kerberosMaxClockSkewMs: 300_000,
 } as const;
 
 function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
@@ -275,7 +312,12 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     https: o.https ?? false,
     tls: o.tls,
     users,
-    auth: { basic: o.auth?.basic ?? false, negotiate: o.auth?.negotiate ?? false, channelBinding },
+    auth: {
+      basic: o.auth?.basic ?? false,
+      negotiate: o.auth?.negotiate ?? false,
+      channelBinding,
+      kerberos: resolveKerberos(o.auth?.kerberos),
+    },
     allowUnencrypted: o.allowUnencrypted ?? false,
     maxEnvelopeSize: positiveInt('maxEnvelopeSize', o.maxEnvelopeSize, MOCK_DEFAULTS.maxEnvelopeSize, 8192),
     quotas: {
@@ -308,6 +350,25 @@ export function resolveOptions(o: MockServerOptions = {}): ResolvedOptions {
     outputBufferBytes: positiveInt('outputBufferBytes', o.outputBufferBytes, MOCK_DEFAULTS.outputBufferBytes),
     http,
   };
+}
+
+function resolveKerberos(
+  k: MockKerberosOptions | undefined,
+): (Required<MockKerberosOptions> & { keys: KeytabEntry[] }) | undefined {
+  if (k === undefined) return undefined;
+  if (typeof k.keytab !== 'string' && !Buffer.isBuffer(k.keytab)) {
+    throw new InvalidArgumentError('Mock option auth.kerberos.keytab must be a keytab path or its bytes', {
+      argument: 'auth.kerberos.keytab',
+    });
+  }
+  const maxClockSkewMs = positiveInt(
+    'auth.kerberos.maxClockSkewMs',
+    k.maxClockSkewMs,
+    MOCK_DEFAULTS.kerberosMaxClockSkewMs,
+    0,
+  );
+  // Read now, so a wrong keytab fails before the mock creates anything.
+  return { keytab: k.keytab, maxClockSkewMs, keys: loadKeytab(k.keytab) };
 }
 
 /** A fresh directory name for the default file area. */

@@ -6,6 +6,7 @@ import type { Server, Socket } from 'node:net';
 import { RESOURCE_URIS } from '../wsman/constants.ts';
 import { basicScheme } from './auth/basic.ts';
 import { AuthGate } from './auth/gate.ts';
+import { KerberosMechanism, kerberosScheme } from './auth/kerberos/scheme.ts';
 import { negotiateScheme } from './auth/negotiate.ts';
 import type { AuthScheme, ConnectionAuthState } from './auth/types.ts';
 import { CimProvider } from './cim/provider.ts';
@@ -120,16 +121,35 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   }
 
   // Both schemes exist; winrm/config/service/Auth (o.auth, live) switches them. Basic reads o.allowUnencrypted live.
+  const certificateDer = tls ? new X509Certificate(tls.cert).raw : undefined;
+  // Kerberos (a keytab configured): the mock's own acceptor, for the Kerberos scheme and inside Negotiate.
+  const kerberos = o.auth.kerberos
+    ? new KerberosMechanism({
+        keys: o.auth.kerberos.keys,
+        users: o.users,
+        maxClockSkewMs: o.auth.kerberos.maxClockSkewMs,
+        channelBinding: o.auth.channelBinding,
+        certificateDer,
+      })
+    : undefined;
   const schemes: AuthScheme[] = [
     basicScheme(o),
     negotiateScheme({
       machineName: o.machineName,
       channelBinding: o.auth.channelBinding,
-      certificateDer: tls ? new X509Certificate(tls.cert).raw : undefined,
+      certificateDer,
+      kerberos,
     }),
+    ...(kerberos ? [kerberosScheme(kerberos)] : []),
   ];
   const gate = new AuthGate(schemes, o.users, (name) =>
-    name === 'Basic' ? o.auth.basic : name === 'Negotiate' ? o.auth.negotiate : false,
+    name === 'Basic'
+      ? o.auth.basic
+      : name === 'Negotiate'
+        ? o.auth.negotiate
+        : name === 'Kerberos'
+          ? o.auth.kerberos !== undefined
+          : false,
   );
   const injections = new InjectionRegistry();
   const recorder = new RequestRecorder();

@@ -2,8 +2,8 @@
  * Negotiate carrying NTLM, as WinRM answers it, in the form the client asked: raw NTLM (NEGOTIATE → 401
  * `WWW-Authenticate: Negotiate <CHALLENGE>` → AUTHENTICATE) or NTLM wrapped in SPNEGO (spnego.ts), on one TCP
  * connection; the connection is then authenticated and messages travel sealed in the [MS-WSMV] 2.2.9.1
- * multipart/encrypted framing. Kerberos (a raw AP-REQ, or an SPNEGO offer without NTLM) is refused: the mock has
- * no KDC (see docs/mock.md).
+ * multipart/encrypted framing. Kerberos (a raw krb5 AP-REQ, or an SPNEGO offer with Kerberos first and its
+ * token) goes to the mock's Kerberos acceptor when a keytab is configured (kerberos/scheme.ts), else is refused.
  */
 import {
   ENCRYPTED_PROTOCOLS,
@@ -20,8 +20,16 @@ import {
   tlsServerEndPointHash,
 } from '../../auth/ntlm/index.ts';
 import type { NtlmSession } from '../../auth/ntlm/session.ts';
-import { detectTokenKind, SpnegoError } from '../../auth/spnego.ts';
+import {
+  decodeNegTokenInit,
+  detectTokenKind,
+  encodeNegTokenResp,
+  NegState,
+  OID,
+  SpnegoError,
+} from '../../auth/spnego.ts';
 import { ProtocolError } from '../../errors.ts';
+import { type KerberosMechanism, kerberosSecurity } from './kerberos/scheme.ts';
 import { acceptInit, acceptResp, type NtlmSteps, type SpnegoPending } from './spnego.ts';
 import type { AuthAttempt, AuthOutcome, AuthScheme, AuthUser, SecurityContext } from './types.ts';
 
@@ -39,6 +47,8 @@ export interface NegotiateSchemeOptions {
   channelBinding?: 'strict' | 'none';
   /** DER of the HTTPS certificate, for channel bindings. */
   certificateDer?: Buffer;
+  /** The Kerberos acceptor, when a keytab is configured. Default: none (Kerberos tokens are refused). */
+  kerberos?: KerberosMechanism;
 }
 
 /** The security context of one authenticated connection. */
@@ -146,6 +156,49 @@ export function negotiateScheme(options: NegotiateSchemeOptions): AuthScheme {
     return { kind: 'failure', reason: `unexpected NTLM message type ${type}` };
   }
 
+  /** Windows' Negotiate takes a raw krb5 token too and answers with the raw AP-REP. */
+  function kerberosRaw(attempt: AuthAttempt, token: Buffer, kerberos: KerberosMechanism): AuthOutcome {
+    const result = kerberos.accept(token, attempt);
+    if (result.kind === 'failure') return result;
+    const { accepted } = result;
+    return {
+      kind: 'success',
+      user: result.user,
+      security: kerberosSecurity(accepted.context, ENCRYPTED_PROTOCOLS.spnego),
+      ...(accepted.responseToken
+        ? { responseHeader: `Negotiate ${accepted.responseToken.toString('base64')}` }
+        : {}),
+    };
+  }
+
+  /**
+   * SPNEGO with Kerberos as the initiator's first choice and its optimistic AP-REQ: one leg. The answer is
+   * accept-completed, supportedMech the OID the initiator listed (Windows echoes the MS OID to Windows clients),
+   * responseToken the AP-REP. No mechListMIC: the preferred mechanism was chosen and its token accepted, so
+   * RFC 4178 5 makes the MIC exchange optional, and MIT's initiator completes without one.
+   */
+  function kerberosSpnego(
+    attempt: AuthAttempt,
+    mechToken: Buffer,
+    oid: string,
+    kerberos: KerberosMechanism,
+  ): AuthOutcome {
+    const result = kerberos.accept(mechToken, attempt);
+    if (result.kind === 'failure') return result;
+    const { accepted } = result;
+    const answer = encodeNegTokenResp({
+      negState: NegState.acceptCompleted,
+      supportedMech: oid,
+      ...(accepted.responseToken ? { responseToken: accepted.responseToken } : {}),
+    });
+    return {
+      kind: 'success',
+      user: result.user,
+      security: kerberosSecurity(accepted.context, ENCRYPTED_PROTOCOLS.spnego),
+      responseHeader: `Negotiate ${answer.toString('base64')}`,
+    };
+  }
+
   return {
     name: 'Negotiate',
     providesEncryption: true,
@@ -160,6 +213,14 @@ export function negotiateScheme(options: NegotiateSchemeOptions): AuthScheme {
       const kind = detectTokenKind(token);
       try {
         if (kind === 'ntlm') return raw(attempt, token, pending);
+        if (kind === 'kerberos' && options.kerberos) return kerberosRaw(attempt, token, options.kerberos);
+        if (kind === 'spnego-init' && options.kerberos) {
+          const init = decodeNegTokenInit(token);
+          const first = init.mechTypes[0];
+          if ((first === OID.kerberos || first === OID.kerberosMs) && init.mechToken) {
+            return kerberosSpnego(attempt, init.mechToken, first, options.kerberos);
+          }
+        }
         if (kind === 'spnego-init' || kind === 'spnego-resp') {
           const ntlm = steps(attempt);
           const step =
@@ -182,7 +243,10 @@ export function negotiateScheme(options: NegotiateSchemeOptions): AuthScheme {
         }
         throw err;
       }
-      return { kind: 'failure', reason: `not an NTLM or SPNEGO token (${kind}; Kerberos is not emulated)` };
+      return {
+        kind: 'failure',
+        reason: `not an NTLM or SPNEGO token (${kind}${options.kerberos ? '' : '; no Kerberos keytab configured'})`,
+      };
     },
   };
 }

@@ -11,7 +11,8 @@
  * The mechListMIC is required when the AUTHENTICATE has a MIC (MsvAvFlags 0x2) or NTLM was counter-proposed;
  * the initiator's is verified with receive sequence 0, then ours is made with send sequence 0, and each RC4
  * handle is re-keyed after use, so the first sealed message each way carries sequence 1.
- * Offers without NTLM (Kerberos only) are refused: the mock has no KDC.
+ * An offer with Kerberos first and its token goes to the Kerberos acceptor before this (negotiate.ts, when a
+ * keytab is configured); other offers without NTLM are refused.
  */
 import { type NtlmServer, peekMessageType } from '../../auth/ntlm/index.ts';
 import type { NtlmSession } from '../../auth/ntlm/session.ts';
@@ -57,7 +58,7 @@ export function acceptInit(token: Buffer, ntlm: NtlmSteps): SpnegoStep {
   if (index < 0) {
     return {
       kind: 'failure',
-      reason: `SPNEGO offers ${init.mechTypes.join(', ')} but not NTLM (Kerberos is not emulated)`,
+      reason: `SPNEGO offers ${init.mechTypes.join(', ')} but not NTLM (and Kerberos is not first with its token, or no keytab is configured)`,
     };
   }
   const pending: SpnegoPending = {

@@ -19,10 +19,16 @@ export interface MockUser {
    * takes local accounts only). Default: the domain in `name`, else the machine name (a local account).
    */
   domain?: string;
+  /**
+   * Kerberos client principal that logs on as this user, e.g. `alice@CORP.EXAMPLE` (realm compared
+   * case-insensitively). Default: none; a principal `NAME@REALM` then maps to the user NAME whose domain matches
+   * REALM (as a UPN does), provided that user names no other principal.
+   */
+  kerberos?: string;
 }
 
 /** A configured user, with the domain filled in. */
-export type AuthUser = Required<MockUser>;
+export type AuthUser = Required<Omit<MockUser, 'kerberos'>> & Pick<MockUser, 'kerberos'>;
 
 /**
  * Message protection negotiated by a scheme and bound to the connection ([MS-WSMV] 2.2.9.1). The server calls
