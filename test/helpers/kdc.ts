@@ -57,6 +57,8 @@ export interface Kdc {
   kinit(ccachePath?: string, extraArgs?: string[], principal?: string, password?: string): Promise<void>;
   /** Run a command with the realm's environment. */
   run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Stop the KDC process only (files stay): for "KDC unreachable" tests. `stop()` still cleans up. */
+  killKdc(): Promise<void>;
   /** Set this process's KRB5_* environment variables to the realm's (call before the first Kerberos call). */
   applyEnv(): void;
   stop(): Promise<void>;
@@ -182,7 +184,7 @@ export async function startKdc(options: { user?: string; ticketLifetime?: string
       '  default_tkt_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96',
       '  default_tgs_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96',
       '  permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96',
-      '  kdc_timesync = 0',
+      '  kdc_timesync = 1',
       '',
       '[realms]',
       `  ${REALM} = {`,
@@ -300,6 +302,14 @@ export async function startKdc(options: { user?: string; ticketLifetime?: string
     run,
     applyEnv() {
       for (const [k, v] of Object.entries(env)) process.env[k] = v;
+    },
+    async killKdc() {
+      if (exitInfo === undefined) {
+        const exited = new Promise<void>((r) => kdcChild.once('exit', () => r()));
+        kdcChild.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (exitInfo === undefined) kdcChild.kill('SIGKILL');
+      }
     },
     async stop() {
       if (exitInfo === undefined) {

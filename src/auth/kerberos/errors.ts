@@ -12,6 +12,11 @@ export interface KerberosFailureContext {
   spn: string;
   /** The realm, when known. */
   realm: string | undefined;
+  /**
+   * 'acquire': gss_acquire_cred and the first gss_init_sec_context (finding the TGT, the service ticket);
+   * 'token': checking the server's tokens. Default: 'token'.
+   */
+  phase?: 'acquire' | 'token';
 }
 
 export type KerberosFailureKind =
@@ -28,6 +33,8 @@ export type KerberosFailureKind =
 interface Row {
   kind: KerberosFailureKind;
   match: RegExp;
+  /** Only in this phase (MIT's texts are generic for some failures). */
+  phase?: 'acquire';
   make(c: KerberosFailureContext, text: string): WinRmError;
 }
 
@@ -53,6 +60,20 @@ const TABLE: readonly Row[] = [
     kind: 'no-ticket',
     match:
       /No Kerberos credentials available|No credentials cache found|credentials cache file .* not found|No credentials were supplied|Can't find client principal .* in cache collection|Matching credential not found/i,
+    make: (c, t) =>
+      auth(
+        'no-ticket',
+        `No Kerberos ticket for ${c.principal ?? 'the default principal'} in the ticket cache (KRB5CCNAME)`,
+        `get one first: ${kinitFor(c)}, or give the password option`,
+        t,
+      ),
+  },
+  {
+    // MIT's gss_acquire_cred for a named principal with no cache holding it: KRB5_CC_NOTFOUND surfaces as
+    // "A required argument is missing"; SPNEGO without any Kerberos credential: "cannot find mechanisms".
+    kind: 'no-ticket',
+    phase: 'acquire',
+    match: /A required argument is missing|SPNEGO cannot find mechanisms to negotiate/i,
     make: (c, t) =>
       auth(
         'no-ticket',
@@ -140,7 +161,10 @@ const TABLE: readonly Row[] = [
 /** The typed error for a GSSAPI / krb5 failure text. The text goes into `cause`, the message names the problem. */
 export function kerberosError(err: unknown, c: KerberosFailureContext): WinRmError {
   const text = err instanceof Error ? err.message : String(err);
-  for (const row of TABLE) if (row.match.test(text)) return row.make(c, text);
+  for (const row of TABLE) {
+    if (row.phase && row.phase !== c.phase) continue;
+    if (row.match.test(text)) return row.make(c, text);
+  }
   return auth(
     'other',
     `Kerberos authentication to ${c.spn} failed: ${text}`,

@@ -97,8 +97,9 @@ export class KerberosMechanism implements AuthMechanism {
   begin(): AuthContext {
     let client: KerberosClientLike | undefined;
     let spn = '';
+    let phase: 'acquire' | 'token' = 'acquire';
     const failure = (err: unknown) =>
-      kerberosError(err, { principal: this.#principal, spn, realm: this.#principal.split('@')[1] });
+      kerberosError(err, { principal: this.#principal, spn, realm: this.#principal.split('@')[1], phase });
     const mutualFailure = (why: string, cause?: unknown) =>
       new AuthenticationError(`Mutual authentication with ${spn} failed: ${why}`, {
         remedy:
@@ -123,7 +124,8 @@ export class KerberosMechanism implements AuthMechanism {
               mechOID: o.kerberos.scheme === 'Kerberos' ? addon.GSS_MECH_OID_KRB5 : addon.GSS_MECH_OID_SPNEGO,
             }),
           );
-          const token = await client.step('');
+          const token = await client.step(''); // MIT looks the ticket up here, not at gss_acquire_cred
+          phase = 'token';
           return { token: Buffer.from(token, 'base64'), done: !encrypts };
         } catch (err) {
           throw failure(err);
