@@ -10,6 +10,7 @@ import { KerberosMechanism } from '../../src/auth/kerberos/mechanism.ts';
 import { ENCRYPTED_PROTOCOLS } from '../../src/auth/message-encryption.ts';
 import { AuthenticationError, InvalidArgumentError } from '../../src/errors.ts';
 import { HttpTransport } from '../../src/http/transport.ts';
+import { generateSelfSignedCertificate } from '../../src/mock/tls/certificate.ts';
 import { type ConnectionOptions, resolveOptions } from '../../src/options/index.ts';
 import { type Kdc, kdcSkip, startKdc } from '../helpers/kdc.ts';
 import { type KrbServer, startKrbServer } from '../helpers/krb-server.ts';
@@ -124,6 +125,28 @@ describe('Kerberos client against MIT acceptor', { skip }, () => {
     }
     assert.match(srv.seen[0]!.authorization ?? '', /^Negotiate /);
     assert.equal(srv.seen[0]!.plaintext, undefined, 'empty body with the token');
+  });
+
+  it("over HTTPS: encryption 'auto' seals nothing, the token goes with the message (no channel bindings)", async () => {
+    const cert = await generateSelfSignedCertificate({ commonName: 'localhost', altNames: ['localhost'] });
+    const tlsSrv = await startKrbServer(kdc, cert);
+    try {
+      const opts = resolveOptions({
+        endpoint: tlsSrv.url,
+        username: kdc.user,
+        auth: 'kerberos',
+        tls: { insecureAcceptAnyCertificate: true },
+      });
+      assert.equal(opts.encrypt, false);
+      const t = new HttpTransport(opts, new KerberosMechanism({ ...opts, password: undefined }));
+      assert.equal((await t.post(Buffer.from('over tls'))).body.toString(), 'echo:over tls');
+      t.close();
+      assert.equal(tlsSrv.seen.length, 1);
+      assert.deepEqual(tlsSrv.seen[0]!.plaintext, Buffer.from('over tls'));
+      assert.equal(tlsSrv.logins[0]!.initiator, kdc.user);
+    } finally {
+      await tlsSrv.close();
+    }
   });
 
   it('a missing mutual-authentication token is an AuthenticationError (sealed and clear)', async () => {

@@ -7,7 +7,8 @@
  * for the mutual-authentication tests: `mutual: 'omit' | 'garbage'`.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -88,7 +89,10 @@ export interface KrbServer {
   close(): Promise<void>;
 }
 
-export async function startKrbServer(kdc: Kdc): Promise<KrbServer> {
+export async function startKrbServer(
+  kdc: Kdc,
+  tls?: { keyPem: string; certPem: string },
+): Promise<KrbServer> {
   const acceptor = new MitAcceptor(kdc.env);
   const ids = new WeakMap<Socket, string>();
   let nextId = 0;
@@ -98,7 +102,7 @@ export async function startKrbServer(kdc: Kdc): Promise<KrbServer> {
     mutual: 'send',
     answer: (plain) => Buffer.from(`echo:${plain.toString()}`),
   };
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -171,11 +175,14 @@ export async function startKrbServer(kdc: Kdc): Promise<KrbServer> {
         res.writeHead(500).end(String(err));
       });
     });
-  });
+  };
+  const server: Server = tls
+    ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, handler)
+    : createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const self: KrbServer = {
-    url: `http://localhost:${port}/wsman`,
+    url: `${tls ? 'https' : 'http'}://localhost:${port}/wsman`,
     port,
     seen,
     logins,
