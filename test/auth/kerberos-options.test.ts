@@ -74,3 +74,49 @@ describe('Kerberos options', () => {
     assert.match(mech.describeAccount(), /alice@CORP\.EXAMPLE\.COM/);
   });
 });
+
+describe('Kerberos stays optional and keeps the password off command lines', () => {
+  it('no module of src/ imports the kerberos addon statically (only addon.ts, dynamically)', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const files = (await readdir(new URL('../../src/', import.meta.url), { recursive: true })).filter((f) =>
+      f.endsWith('.ts'),
+    );
+    const importers: string[] = [];
+    for (const f of files) {
+      const text = await readFile(new URL(`../../src/${f}`, import.meta.url), 'utf8');
+      if (/from\s+['"]kerberos['"]|require\(\s*['"]kerberos['"]|import\(\s*['"]kerberos['"]/.test(text))
+        importers.push(f);
+    }
+    assert.deepEqual(importers, ['auth/kerberos/addon.ts'], 'only the lazy loader');
+    const loader = await readFile(new URL('../../src/auth/kerberos/addon.ts', import.meta.url), 'utf8');
+    assert.doesNotMatch(loader, /^import .*['"]kerberos['"]/m, 'no static import');
+    assert.match(loader, /=> import\('kerberos' as string\)/, 'a dynamic import, run on first use');
+  });
+
+  it('password: kinit gets it on stdin only, not in argv or its environment', async () => {
+    const { mkdtemp, readFile, writeFile, chmod, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { passwordCredentials } = await import('../../src/auth/kerberos/credentials.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'fake-kinit-'));
+    try {
+      const fake = join(dir, 'kinit');
+      await writeFile(
+        fake,
+        `#!/bin/sh\necho "$@" > ${dir}/argv\nenv > ${dir}/env\ncat > ${dir}/stdin\necho 'kinit: Password incorrect while getting initial credentials' >&2\nexit 1\n`,
+      );
+      await chmod(fake, 0o700);
+      const creds = passwordCredentials('Sup3r-Secret-Pw', fake);
+      await assert.rejects(
+        creds.use('alice@R.TEST', async () => 1),
+        /Password incorrect/,
+      );
+      assert.doesNotMatch(await readFile(join(dir, 'argv'), 'utf8'), /Sup3r-Secret-Pw/);
+      assert.match(await readFile(join(dir, 'argv'), 'utf8'), /^-c FILE:\S+ alice@R\.TEST$/m);
+      assert.doesNotMatch(await readFile(join(dir, 'env'), 'utf8'), /Sup3r-Secret-Pw/);
+      assert.equal(await readFile(join(dir, 'stdin'), 'utf8'), 'Sup3r-Secret-Pw\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
