@@ -162,6 +162,25 @@ describe('Kerberos failures, provoked, typed, with the fix', { skip: kdcSkip() }
     );
   });
 
+  it('password: an expired TGT in the private cache is renewed (kinit again) once, not reported', async () => {
+    await kdc.addPrincipal(`carol@${kdc.realm}`, 'Carol-Secret-1');
+    useCache('carol-user-cache', null);
+    const opts = resolveOptions({
+      endpoint: 'http://localhost:5985/wsman',
+      username: `carol@${kdc.realm}`,
+      password: 'Carol-Secret-1',
+      auth: 'kerberos',
+    });
+    const mech = new KerberosMechanism({ ...opts, password: 'Carol-Secret-1' });
+    assert.ok((await mech.begin().init()).token);
+    const cache = mech.passwordTicketCache!;
+    assert.match(cache, /^FILE:/);
+    editCcache(cache.slice(5), { endTimeDelta: -11 * 3600 });
+    assert.ok((await mech.begin().init()).token, 'renewed');
+    const list = await kdc.run('klist', ['-c', cache]);
+    assert.match(list.stdout, /carol@WINRM\.TEST/);
+  });
+
   it('DOMAIN\\USER with Kerberos: InvalidArgumentError explaining USER@FULL.DOMAIN', () => {
     assert.throws(
       () => resolveOptions({ endpoint: 'http://h:5985/wsman', username: 'WINRM\\alice', auth: 'kerberos' }),

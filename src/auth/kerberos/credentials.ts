@@ -20,6 +20,10 @@ import { InvalidArgumentError } from '../../errors.ts';
 export interface CredentialSource {
   /** Run `acquire` (gss_acquire_cred for `principal`) with this source's ticket cache in effect. */
   use<T>(principal: string, acquire: () => Promise<T>): Promise<T>;
+  /** Get a fresh TGT on the next `use` (password: kinit again); false when this source cannot (ticket cache). */
+  renew(): boolean;
+  /** The private cache (`FILE:...`) once a password TGT was obtained; undefined for the user's ticket cache. */
+  readonly cache?: string | undefined;
 }
 
 /** One lock for every KRB5CCNAME swap of this process. */
@@ -32,7 +36,7 @@ function locked<T>(fn: () => Promise<T>): Promise<T> {
 
 /** The user's ticket cache as configured (KRB5CCNAME or the default). */
 export function ticketCacheCredentials(): CredentialSource {
-  return { use: (_principal, acquire) => locked(acquire) };
+  return { use: (_principal, acquire) => locked(acquire), renew: () => false };
 }
 
 /** Exit code and stderr of kinit, for the error table. */
@@ -83,6 +87,13 @@ export function passwordCredentials(password: string, kinit = 'kinit'): Credenti
     });
   };
   return {
+    get cache() {
+      return cache;
+    },
+    renew() {
+      obtained = undefined;
+      return true;
+    },
     async use(principal, acquire) {
       obtained ??= obtain(principal).catch((e: unknown) => {
         obtained = undefined;

@@ -17,7 +17,7 @@ import { describeAccount } from '../basic.ts';
 import type { AsyncSecurityContext, AuthContext, AuthMechanism, StepResult } from '../mechanism.ts';
 import { type KerberosAddon, type KerberosClientLike, loadKerberos } from './addon.ts';
 import { type CredentialSource, passwordCredentials, ticketCacheCredentials } from './credentials.ts';
-import { kerberosError } from './errors.ts';
+import { kerberosError, kerberosFailureKind } from './errors.ts';
 import {
   CHECKSUM_BYTES,
   CONFOUNDER_BYTES,
@@ -89,6 +89,11 @@ export class KerberosMechanism implements AuthMechanism {
     this.schemes = [o.kerberos.scheme];
   }
 
+  /** The private cache of a password TGT (`FILE:...`), once obtained; undefined with the user's ticket cache. */
+  get passwordTicketCache(): string | undefined {
+    return this.#credentials?.cache;
+  }
+
   /** The client principal, e.g. alice@CORP.EXAMPLE.COM. */
   get principal(): string {
     return this.#principal;
@@ -113,22 +118,33 @@ export class KerberosMechanism implements AuthMechanism {
       init: async (): Promise<StepResult> => {
         const addon = await loadKerberos();
         spn = await servicePrincipal(o);
-        this.#credentials ??=
-          o.password === undefined ? ticketCacheCredentials() : passwordCredentials(o.password);
+        const credentials = (this.#credentials ??=
+          o.password === undefined ? ticketCacheCredentials() : passwordCredentials(o.password));
+        const first = async (): Promise<StepResult> => {
+          phase = 'acquire';
+          try {
+            client = await credentials.use(this.#principal, () =>
+              addon.initializeClient(hostBasedName(spn), {
+                principal: this.#principal,
+                // The native code reads `flags` (7.0.0's index.d.ts documents `gssFlag`, which it ignores).
+                flags: flags(addon, o.kerberos.delegate),
+                mechOID:
+                  o.kerberos.scheme === 'Kerberos' ? addon.GSS_MECH_OID_KRB5 : addon.GSS_MECH_OID_SPNEGO,
+              }),
+            );
+            const token = await client.step(''); // MIT looks the ticket up here, not at gss_acquire_cred
+            phase = 'token';
+            return { token: Buffer.from(token, 'base64'), done: !encrypts };
+          } catch (err) {
+            throw failure(err);
+          }
+        };
         try {
-          client = await this.#credentials.use(this.#principal, () =>
-            addon.initializeClient(hostBasedName(spn), {
-              principal: this.#principal,
-              // The native code reads `flags` (7.0.0's index.d.ts documents `gssFlag`, which it ignores).
-              flags: flags(addon, o.kerberos.delegate),
-              mechOID: o.kerberos.scheme === 'Kerberos' ? addon.GSS_MECH_OID_KRB5 : addon.GSS_MECH_OID_SPNEGO,
-            }),
-          );
-          const token = await client.step(''); // MIT looks the ticket up here, not at gss_acquire_cred
-          phase = 'token';
-          return { token: Buffer.from(token, 'base64'), done: !encrypts };
+          return await first();
         } catch (err) {
-          throw failure(err);
+          // A password TGT that expired (a long-lived connection): kinit again, once.
+          if (kerberosFailureKind(err) !== 'expired' || !credentials.renew()) throw err;
+          return first();
         }
       },
       step: async (serverToken: Buffer): Promise<StepResult> => {
