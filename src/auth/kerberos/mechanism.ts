@@ -118,8 +118,9 @@ export class KerberosMechanism implements AuthMechanism {
       init: async (): Promise<StepResult> => {
         const addon = await loadKerberos();
         spn = await servicePrincipal(o);
-        const credentials = (this.#credentials ??=
-          o.password === undefined ? ticketCacheCredentials() : passwordCredentials(o.password));
+        this.#credentials ??=
+          o.password === undefined ? ticketCacheCredentials() : passwordCredentials(o.password);
+        const credentials = this.#credentials;
         const first = async (): Promise<StepResult> => {
           phase = 'acquire';
           try {
