@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -276,6 +276,12 @@ export async function startKdc(options: { user?: string; ticketLifetime?: string
     throw err;
   }
   const kdcChild = child;
+  // A test process that dies without stop() leaves no KDC and no realm directory behind.
+  const onExit = () => {
+    kdcChild.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
 
   const kdc: Kdc = {
     realm: REALM,
@@ -312,6 +318,7 @@ export async function startKdc(options: { user?: string; ticketLifetime?: string
       }
     },
     async stop() {
+      process.removeListener('exit', onExit);
       if (exitInfo === undefined) {
         const exited = new Promise<void>((r) => kdcChild.once('exit', () => r()));
         kdcChild.kill('SIGTERM');
