@@ -85,7 +85,7 @@ describe('resolveWinRmInternal', () => {
     [{ tls: { fingerprint: 'AB'.repeat(20), insecureAcceptAnyCertificate: true } }, 'tls', /contradict/],
     [{ codepage: 1234 }, 'codepage', /not supported/],
     [{ auth: 'digest' }, 'auth', /Unknown auth "digest"/],
-    [{ auth: 'kerberos' }, 'auth', /not available/],
+    [{ auth: 'kerberos' }, 'username', /Kerberos cannot use the local account/],
     [{ encryption: 'sometimes' }, 'encryption', /Unknown encryption/],
     [{ auth: 'basic', encryption: 'always' }, 'encryption', /cannot encrypt/],
     [{ auth: 'ntlm', https: false, encryption: 'never' }, 'allowUnencrypted', /in the clear/],

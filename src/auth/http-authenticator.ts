@@ -9,13 +9,16 @@ import type { DebugLog } from '../debug.ts';
 import { AuthenticationError, ProtocolError } from '../errors.ts';
 import type { ChannelResponse, HttpChannel, HttpResponse } from '../http/channel.ts';
 import { channelBindingsFor } from './channel-bindings.ts';
-import type { AuthMechanism, SecurityContext } from './mechanism.ts';
+import type { AsyncSecurityContext, AuthMechanism, SecurityContext } from './mechanism.ts';
 import {
   decryptMessage,
   ENCRYPTED_PROTOCOLS,
+  type EncryptedProtocol,
   encryptedContentType,
   encryptMessage,
+  frameEncrypted,
   isEncryptedContentType,
+  parseEncrypted,
   SOAP_CONTENT_TYPE,
 } from './message-encryption.ts';
 import { type Challenge, parseChallenges } from './www-authenticate.ts';
@@ -39,9 +42,11 @@ export interface AuthenticatorConfig {
   debug?: DebugLog;
 }
 
+type AnySecurityContext = SecurityContext | AsyncSecurityContext;
+
 interface ConnectionState {
   generation: number;
-  security: SecurityContext | undefined;
+  security: AnySecurityContext | undefined;
 }
 
 /** Most round trips one handshake may take (NTLM needs 2, Kerberos 1 or 2). */
@@ -89,7 +94,7 @@ export class HttpAuthenticator {
             `${this.#scheme} chosen for ${this.mechanism.describeAccount()} (credentials on every request)`,
         );
       }
-      const token = this.mechanism.begin({}).init().token ?? EMPTY;
+      const token = (await this.mechanism.begin({}).init()).token ?? EMPTY;
       const res = await channel.post(soap, {
         headers: { ...extra, Authorization: this.#authorization(token), 'Content-Type': SOAP_CONTENT_TYPE },
         signal,
@@ -100,7 +105,7 @@ export class HttpAuthenticator {
     const info = await channel.open(signal);
     const state = channel.authState as ConnectionState | undefined;
     if (state && state.generation === info.generation) {
-      const res = await channel.post(this.#body(state.security, soap), {
+      const res = await channel.post(await this.#body(state.security, soap), {
         headers: this.#headers(state.security, extra),
         signal,
       });
@@ -140,17 +145,17 @@ export class HttpAuthenticator {
         `${this.#scheme} handshake for ${this.mechanism.describeAccount()} on connection #${info.generation}` +
         `${attempt > 0 ? ` (attempt ${attempt + 1})` : ''}${this.mechanism.encrypts ? ', messages sealed' : ''}`,
     );
-    let out = ctx.init();
+    let out = await ctx.init();
     for (let leg = 0; leg < MAX_LEGS; leg++) {
       if (out.done) {
         const security = ctx.securityContext();
         const headers = this.#headers(security, extra);
         if (out.token) headers.Authorization = this.#authorization(out.token);
-        const res = await channel.post(this.#body(security, soap), { headers, signal });
+        const res = await channel.post(await this.#body(security, soap), { headers, signal });
         this.#log(() => `${this.#scheme} leg ${leg + 1} (last token with the message): HTTP ${res.status}`);
         if (res.status === 401) throw this.#fail(this.#refused(res, true));
         const final = this.#serverToken(parseChallenges(res.headers['www-authenticate']));
-        ctx.complete?.(final?.token68 ? Buffer.from(final.token68, 'base64') : undefined);
+        await ctx.complete?.(final?.token68 ? Buffer.from(final.token68, 'base64') : undefined);
         channel.authState = { generation: res.generation, security } satisfies ConnectionState;
         return this.#open(security, res);
       }
@@ -178,7 +183,12 @@ export class HttpAuthenticator {
           `${this.#scheme} leg ${leg + 1}: HTTP ${res.status}, ${token?.token68 ? 'server token received' : `no server token (offers: ${challenges.map((c) => c.scheme).join(', ') || 'nothing'})`}`,
       );
       if (!token?.token68) {
-        if (res.status !== 401) return res; // answered without authentication
+        if (res.status !== 401) {
+          // Answered without completing the handshake: a mechanism that needs the server's token (Kerberos'
+          // mutual authentication) refuses here; the others take the answer as it is.
+          await ctx.complete?.(undefined);
+          return res;
+        }
         const offered = challenges.map((c) => c.scheme);
         const alternative = this.mechanism.schemes.find(
           (s) => s !== this.#scheme && offered.some((o) => o.toLowerCase() === s.toLowerCase()),
@@ -200,7 +210,7 @@ export class HttpAuthenticator {
           ),
         );
       }
-      out = ctx.step(Buffer.from(token.token68, 'base64'));
+      out = await ctx.step(Buffer.from(token.token68, 'base64'));
     }
     throw this.#fail(
       new ProtocolError(
@@ -233,17 +243,39 @@ export class HttpAuthenticator {
     return `${this.#scheme} ${token.toString('base64')}`;
   }
 
-  #headers(security: SecurityContext | undefined, extra: Record<string, string>): Record<string, string> {
-    const type = security?.encrypts ? encryptedContentType(ENCRYPTED_PROTOCOLS.spnego) : SOAP_CONTENT_TYPE;
+  #headers(security: AnySecurityContext | undefined, extra: Record<string, string>): Record<string, string> {
+    const type = security?.encrypts ? encryptedContentType(this.#protocol()) : SOAP_CONTENT_TYPE;
     return { ...extra, 'Content-Type': type };
   }
 
-  #body(security: SecurityContext | undefined, soap: Buffer): Buffer {
-    return security?.encrypts ? encryptMessage(security, soap) : soap;
+  /** The multipart protocol: HTTP-Kerberos-session-encrypted under the Kerberos scheme, else SPNEGO's. */
+  #protocol(): EncryptedProtocol {
+    return this.#scheme.toLowerCase() === 'kerberos'
+      ? ENCRYPTED_PROTOCOLS.kerberos
+      : ENCRYPTED_PROTOCOLS.spnego;
+  }
+
+  async #body(security: AnySecurityContext | undefined, soap: Buffer): Promise<Buffer> {
+    if (!security?.encrypts) return soap;
+    if ('asynchronous' in security)
+      return frameEncrypted(await security.wrap(soap), soap.length, this.#protocol());
+    return encryptMessage(security, soap, this.#protocol());
+  }
+
+  async #decrypt(security: AnySecurityContext, body: Buffer): Promise<Buffer> {
+    if (!('asynchronous' in security)) return decryptMessage(security, body);
+    const parts = parseEncrypted(body);
+    const plain = await security.unwrap(parts.header, parts.data);
+    if (plain.length !== parts.length) {
+      throw new ProtocolError(
+        `The decrypted message has ${plain.length} bytes but OriginalContent declares ${parts.length}`,
+      );
+    }
+    return plain;
   }
 
   /** Decrypt and verify an answer. A clear-text answer to an encrypted request is refused. */
-  #open(security: SecurityContext | undefined, res: ChannelResponse): HttpResponse {
+  async #open(security: AnySecurityContext | undefined, res: ChannelResponse): Promise<HttpResponse> {
     const ct = String(res.headers['content-type'] ?? '');
     if (isEncryptedContentType(ct)) {
       if (!security) {
@@ -251,7 +283,7 @@ export class HttpAuthenticator {
           'The server sent an encrypted answer on a connection without a security context',
         );
       }
-      const body = decryptMessage(security, res.body);
+      const body = await this.#decrypt(security, res.body);
       return { status: res.status, headers: { ...res.headers, 'content-type': SOAP_CONTENT_TYPE }, body };
     }
     if (security?.encrypts && res.body.length > 0) {

@@ -30,19 +30,30 @@ export interface SecurityContext {
   unwrap(header: Buffer, data: Buffer): Buffer;
 }
 
-/** The handshake of one connection. */
+/**
+ * A security context whose wrap/unwrap are asynchronous: GSSAPI through the native `kerberos` addon runs them on
+ * libuv's thread pool. The authenticator awaits both kinds.
+ */
+export interface AsyncSecurityContext {
+  readonly encrypts: boolean;
+  readonly asynchronous: true;
+  wrap(plaintext: Buffer): Promise<{ header: Buffer; data: Buffer }>;
+  unwrap(header: Buffer, data: Buffer): Promise<Buffer>;
+}
+
+/** The handshake of one connection. Steps may be asynchronous (Kerberos through the native addon). */
 export interface AuthContext {
   /** The first token (Kerberos binds it to the connection already; NTLM's NEGOTIATE does not need to). */
-  init(): StepResult;
+  init(): StepResult | Promise<StepResult>;
   /** Consume the server's token; returns the next token, or done. */
-  step(serverToken: Buffer): StepResult;
+  step(serverToken: Buffer): StepResult | Promise<StepResult>;
   /**
    * The server's token on the answer that completed the handshake (undefined when it sent none); checked before
    * that answer is unsealed (SPNEGO's mechListMIC, Kerberos' mutual authentication). Default: nothing to check.
    */
-  complete?(serverToken: Buffer | undefined): void;
+  complete?(serverToken: Buffer | undefined): void | Promise<void>;
   /** The context once the handshake is complete; undefined for mechanisms without one (Basic). */
-  securityContext(): SecurityContext | undefined;
+  securityContext(): SecurityContext | AsyncSecurityContext | undefined;
 }
 
 export interface AuthMechanism {

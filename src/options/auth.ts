@@ -1,4 +1,7 @@
-/** Authentication options: the mechanism, message encryption, the plain-HTTP opt-in, channel binding. */
+/**
+ * Authentication options: the mechanism, message encryption, the plain-HTTP opt-in, channel binding, and the
+ * Kerberos choices (service principal, header scheme, delegation).
+ */
 import { type NegotiateForm, resolveNegotiateForm } from '../auth/spnego-initiator.ts';
 import { Secret } from '../debug.ts';
 import { bad, oneOf } from './check.ts';
@@ -10,8 +13,9 @@ const ENCRYPTION = ['auto', 'always', 'never'] as const;
 export interface AuthOptions {
   /**
    * Authentication. 'basic' (local accounts; HTTPS or allowUnencrypted), 'ntlm' (local and domain accounts,
-   * encrypts messages over HTTP so servers at their secure defaults accept it). Default: 'basic'.
-   * ('kerberos' arrives in a later release.)
+   * encrypts messages over HTTP so servers at their secure defaults accept it), 'kerberos' (domain accounts
+   * `USER@FULL.DOMAIN` through the optional `kerberos` npm addon: the ticket cache when no password is given,
+   * single sign-on; encrypts over HTTP like NTLM; see docs/kerberos.md). Default: 'basic'.
    */
   auth?: AuthMechanism;
   /**
@@ -35,7 +39,61 @@ export interface AuthOptions {
    * them in SPNEGO ([MS-SPNG]) with a mechListMIC, as pypsrp and Ansible do. Windows accepts both. Default: 'ntlm'.
    */
   negotiateForm?: NegotiateForm;
+  /**
+   * Kerberos: ask for the service principal `HTTP/<host>` instead of `WSMAN/<host>` (Overthere's
+   * winrmKerberosUseHttpSpn; some servers register only HTTP/). Ignored when kerberosSpn is given. Default: false.
+   */
+  kerberosUseHttpSpn?: boolean;
+  /**
+   * Kerberos: put the port into the service principal (`WSMAN/<host>:<port>`), for servers registered that way
+   * (a non-default port with setspn). Default: false.
+   */
+  kerberosAddPortToSpn?: boolean;
+  /**
+   * Kerberos: the service principal to use, exactly, e.g. `WSMAN/web01.corp.example.com` or
+   * `HTTP/web01.corp.example.com:5985` (no @REALM: the realm comes from krb5.conf's [domain_realm] for that
+   * host); replaces the three SPN options. Default: derived from host.
+   */
+  kerberosSpn?: string;
+  /**
+   * Kerberos: replace the host by its canonical DNS name (CNAME target) before building the SPN, as Windows'
+   * client does, for connections through an alias; an IP address is looked up in reverse DNS. Off, the SPN uses
+   * the host exactly as given (and krb5.conf's `dns_canonicalize_hostname` decides what MIT does). Default: false.
+   */
+  kerberosCanonicalizeHostname?: boolean;
+  /**
+   * Kerberos: delegate the user's credentials (a forwardable TGT, GSS_C_DELEG_FLAG) to the server, for a second
+   * hop from the remote command (winrs -allowdelegate; the server account must be trusted for delegation, and
+   * the TGT must be forwardable: kinit -f). Default: false.
+   */
+  kerberosDelegate?: boolean;
+  /**
+   * Kerberos: the HTTP scheme: 'Negotiate' (SPNEGO with the Kerberos mechanism, what Windows' client sends;
+   * bodies as application/HTTP-SPNEGO-session-encrypted) or 'Kerberos' (raw Kerberos tokens;
+   * application/HTTP-Kerberos-session-encrypted). Default: 'Negotiate'.
+   */
+  kerberosScheme?: 'Negotiate' | 'Kerberos';
 }
+
+/** The Kerberos choices, resolved (defaults applied). */
+export interface KerberosConfig {
+  serviceClass: 'WSMAN' | 'HTTP';
+  addPortToSpn: boolean;
+  /** Explicit SPN, when given. */
+  spn: string | undefined;
+  canonicalizeHostname: boolean;
+  delegate: boolean;
+  scheme: 'Negotiate' | 'Kerberos';
+}
+
+export const KERBEROS_DEFAULTS: KerberosConfig = {
+  serviceClass: 'WSMAN',
+  addPortToSpn: false,
+  spn: undefined,
+  canonicalizeHostname: false,
+  delegate: false,
+  scheme: 'Negotiate',
+};
 
 export interface AuthConfig {
   mechanism: AuthMechanism;
@@ -49,6 +107,9 @@ export interface AuthConfig {
    * options (or of a connection holding them) print `[redacted]`; `password.reveal()` gives the value.
    */
   password: Secret;
+  /** Whether a password was given (Kerberos without one uses the ticket cache). */
+  hasPassword: boolean;
+  kerberos: KerberosConfig;
 }
 
 /** What the transport tells the auth resolver: HTTPS or not, and where (for messages). */
@@ -63,16 +124,20 @@ const ALLOW_UNENCRYPTED_ON_SERVER = 'winrm set winrm/config/service @{AllowUnenc
 
 export function resolveAuth(o: AuthOptions, t: AuthTransportFacts): AuthConfig {
   const mechanism = oneOf('auth', o.auth, MECHANISMS, 'basic');
-  if (mechanism === 'kerberos') {
-    bad('auth', "auth 'kerberos' is not available in this release", "use auth 'ntlm' for domain accounts");
-  }
   const encryption = oneOf('encryption', o.encryption, ENCRYPTION, 'auto');
-  for (const flag of ['allowUnencrypted', 'channelBinding'] as const) {
+  for (const flag of [
+    'allowUnencrypted',
+    'channelBinding',
+    'kerberosUseHttpSpn',
+    'kerberosAddPortToSpn',
+    'kerberosCanonicalizeHostname',
+    'kerberosDelegate',
+  ] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') {
       bad(flag, `Option ${flag} must be true or false, got ${String(o[flag])}`);
     }
   }
-  if (t.password === undefined) {
+  if (t.password === undefined && mechanism !== 'kerberos') {
     bad('password', `Option password is required for auth '${mechanism}'`, 'give password (a string)');
   }
   const allowUnencrypted = o.allowUnencrypted ?? false;
@@ -106,6 +171,30 @@ export function resolveAuth(o: AuthOptions, t: AuthTransportFacts): AuthConfig {
     allowUnencrypted,
     channelBinding: o.channelBinding ?? true,
     negotiateForm: resolveNegotiateForm(o.negotiateForm),
-    password: new Secret(t.password),
+    password: new Secret(t.password ?? ''),
+    hasPassword: t.password !== undefined,
+    kerberos: resolveKerberos(o),
+  };
+}
+
+function resolveKerberos(o: AuthOptions): KerberosConfig {
+  const scheme = oneOf('kerberosScheme', o.kerberosScheme, ['Negotiate', 'Kerberos'] as const, 'Negotiate');
+  if (o.kerberosSpn !== undefined) {
+    // SERVICE/host[:port], as setspn -L lists it; the realm comes from krb5.conf's [domain_realm] for the host.
+    if (typeof o.kerberosSpn !== 'string' || !/^[A-Za-z][\w-]*\/[^/@\s]+$/.test(o.kerberosSpn)) {
+      bad(
+        'kerberosSpn',
+        `Option kerberosSpn must be a service principal SERVICE/host[:port] (no @REALM), got ${JSON.stringify(o.kerberosSpn)}`,
+        'e.g. WSMAN/web01.corp.example.com (setspn -L <server> lists the registered ones)',
+      );
+    }
+  }
+  return {
+    serviceClass: o.kerberosUseHttpSpn ? 'HTTP' : KERBEROS_DEFAULTS.serviceClass,
+    addPortToSpn: o.kerberosAddPortToSpn ?? KERBEROS_DEFAULTS.addPortToSpn,
+    spn: o.kerberosSpn,
+    canonicalizeHostname: o.kerberosCanonicalizeHostname ?? KERBEROS_DEFAULTS.canonicalizeHostname,
+    delegate: o.kerberosDelegate ?? KERBEROS_DEFAULTS.delegate,
+    scheme,
   };
 }

@@ -18,7 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,8 @@ export interface Kdc {
   kinit(ccachePath?: string, extraArgs?: string[], principal?: string, password?: string): Promise<void>;
   /** Run a command with the realm's environment. */
   run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Stop the KDC process only (files stay): for "KDC unreachable" tests. `stop()` still cleans up. */
+  killKdc(): Promise<void>;
   /** Set this process's KRB5_* environment variables to the realm's (call before the first Kerberos call). */
   applyEnv(): void;
   stop(): Promise<void>;
@@ -182,7 +184,7 @@ export async function startKdc(options: { user?: string; ticketLifetime?: string
       '  default_tkt_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96',
       '  default_tgs_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96',
       '  permitted_enctypes = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96',
-      '  kdc_timesync = 0',
+      '  kdc_timesync = 1',
       '',
       '[realms]',
       `  ${REALM} = {`,
@@ -274,6 +276,12 @@ export async function startKdc(options: { user?: string; ticketLifetime?: string
     throw err;
   }
   const kdcChild = child;
+  // A test process that dies without stop() leaves no KDC and no realm directory behind.
+  const onExit = () => {
+    kdcChild.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
 
   const kdc: Kdc = {
     realm: REALM,
@@ -301,7 +309,16 @@ export async function startKdc(options: { user?: string; ticketLifetime?: string
     applyEnv() {
       for (const [k, v] of Object.entries(env)) process.env[k] = v;
     },
+    async killKdc() {
+      if (exitInfo === undefined) {
+        const exited = new Promise<void>((r) => kdcChild.once('exit', () => r()));
+        kdcChild.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (exitInfo === undefined) kdcChild.kill('SIGKILL');
+      }
+    },
     async stop() {
+      process.removeListener('exit', onExit);
       if (exitInfo === undefined) {
         const exited = new Promise<void>((r) => kdcChild.once('exit', () => r()));
         kdcChild.kill('SIGTERM');

@@ -1,0 +1,107 @@
+/**
+ * The connection and transfer contracts over Kerberos against the mock, with a throw-away MIT realm: over HTTPS
+ * (no message encryption) with the ticket cache and with a password, and over plain HTTP with message
+ * encryption (Windows' default AllowUnencrypted=false).
+ *
+ * TO ENABLE (lead, at merge): the mock's Kerberos acceptor is built on another branch. This file passes it
+ * `auth: { negotiate: true, kerberos: { keytab, realm } }` (MOCK_KERBEROS_OPTIONS below: adjust to the option
+ * the mock ends with) and runs as soon as `mockHasKerberos()` says the mock has an acceptor; until then the
+ * whole file skips with a message.
+ *
+ * The sealed-HTTP variant also needs an addon whose wrap works: kerberos 7.0.0 on Unix seals a 4-byte SASL reply
+ * instead of the message (see docs/kerberos.md), so that variant skips with that reason there.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { after, describe } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { ConnectionOptions } from '../../src/index.ts';
+import type { MockServerOptions } from '../../src/mock/index.ts';
+import { type Kdc, kdcSkip, startKdc } from '../helpers/kdc.ts';
+import { describeConnectionContract } from './connection-contract.ts';
+import { mockEnvironment } from './mock-environment.ts';
+import { describeTransferContract } from './transfer-contract.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Whether the mock has a Kerberos acceptor: a src/mock/auth/ module named for Kerberos. */
+function mockHasKerberos(): boolean {
+  const dir = join(here, '../../src/mock/auth');
+  return existsSync(dir) && readdirSync(dir).some((f) => /kerberos|krb/i.test(f));
+}
+
+/** Whether this kerberos addon's client wrap seals the message (7.0.0 on Unix does not). */
+function addonWrapWorks(): boolean {
+  try {
+    const version = (createRequire(import.meta.url)('kerberos/package.json') as { version: string }).version;
+    return !(process.platform !== 'win32' && version === '7.0.0');
+  } catch {
+    return false;
+  }
+}
+
+function MOCK_KERBEROS_OPTIONS(kdc: Kdc): MockServerOptions['auth'] {
+  return {
+    negotiate: true,
+    kerberos: { keytab: kdc.keytabPath, realm: kdc.realm },
+  } as MockServerOptions['auth'];
+}
+
+const skipReason =
+  kdcSkip() ||
+  (mockHasKerberos() ? false : 'SKIPPED: the mock has no Kerberos acceptor yet (src/mock/auth/kerberos*)');
+
+if (skipReason) {
+  if (!kdcSkip()) process.stderr.write(`\n*** ${skipReason} ***\n\n`);
+  describe('Kerberos contracts against the mock', { skip: skipReason }, () => {});
+} else {
+  // One realm for the whole file (the addon reads KRB5_CONFIG at its first use).
+  let realm: Promise<Kdc> | undefined;
+  const kdcOnce = () => {
+    realm ??= startKdc().then(async (kdc) => {
+      kdc.applyEnv();
+      await kdc.kinit();
+      return kdc;
+    });
+    return realm;
+  };
+  after(async () => {
+    if (realm) await (await realm).stop();
+  });
+
+  const variants: Array<{ name: string; https: boolean; password: boolean; skip?: string }> = [
+    { name: 'Kerberos over HTTPS, ticket cache (single sign-on)', https: true, password: false },
+    { name: 'Kerberos over HTTPS, password', https: true, password: true },
+    {
+      name: 'Kerberos with encryption over HTTP (AllowUnencrypted=false), ticket cache',
+      https: false,
+      password: false,
+      skip: addonWrapWorks()
+        ? undefined
+        : 'kerberos addon 7.0.0 on Unix cannot wrap messages (docs/kerberos.md)',
+    },
+  ];
+  for (const v of variants) {
+    if (v.skip) {
+      describe(`Contracts: WINRM_INTERNAL, ${v.name}`, { skip: v.skip }, () => {});
+      continue;
+    }
+    const setup = async () => {
+      const kdc = await kdcOnce();
+      const user = { name: kdc.user.split('@')[0]!, password: kdc.password, domain: kdc.realm };
+      return mockEnvironment(
+        { https: v.https, users: [user], auth: MOCK_KERBEROS_OPTIONS(kdc) },
+        (mock): ConnectionOptions => ({
+          endpoint: mock.url,
+          username: kdc.user,
+          password: v.password ? kdc.password : undefined,
+          auth: 'kerberos',
+          tls: v.https ? { fingerprint: mock.thumbprints!.sha256 } : undefined,
+        }),
+      );
+    };
+    describeConnectionContract(`WINRM_INTERNAL, ${v.name}`, setup);
+    describeTransferContract(`WINRM_INTERNAL, ${v.name}`, setup);
+  }
+}
