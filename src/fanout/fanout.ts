@@ -4,6 +4,7 @@
  * its own connection, opened for its task and closed after it; all of them share one {@link ResourceBudget}, so
  * sockets and shells stay bounded however many hosts there are.
  */
+import { setMaxListeners } from 'node:events';
 import { connect } from '../connect.ts';
 import type {
   CommandInput,
@@ -175,6 +176,8 @@ export async function* fanOut(
     budgetOf(options.budget) ??
     new ResourceBudget({ sockets: concurrency * FANOUT_DEFAULTS.socketsPerHost, shells: concurrency });
   const stopAll = new AbortController();
+  // Every running host listens to it: concurrency listeners are expected, not a leak.
+  setMaxListeners(concurrency + 10, stopAll.signal);
   const outer = options.signal;
   const onOuter = () => stopAll.abort(outer?.reason);
   if (outer?.aborted) onOuter();
