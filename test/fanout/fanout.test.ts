@@ -88,7 +88,10 @@ describe('fanOut', () => {
       assert.ok(outs.every((r) => r.exitCode === 0));
       assert.ok(budget.stats().sockets.peak <= 3, `socket peak ${budget.stats().sockets.peak}`);
       assert.ok(budget.stats().shells.peak <= 2, `shell peak ${budget.stats().shells.peak}`);
-      assert.ok(budget.stats().sockets.peak >= 1 && budget.stats().shells.peak >= 1, 'the connections drew on it');
+      assert.ok(
+        budget.stats().sockets.peak >= 1 && budget.stats().shells.peak >= 1,
+        'the connections drew on it',
+      );
     } finally {
       await Promise.all(conns.map((c) => c.close()));
     }
