@@ -9,7 +9,11 @@ MODE
           cleanup_command (3 requests per command), what a pywinrm expert writes.
   stdout  one Session.run_cmd('mock-output', [COUNT]) keeping its COUNT bytes of stdout; also reports the peak
           RSS growth during the call (ru_maxrss after it minus the RSS before it).
+  threads COUNT commands over THREADS threads (default 32), each thread with its own Session and one reused
+          shell (run_command, get_command_output, cleanup_command), how pywinrm runs commands concurrently
+          (a Session is not shared between threads).
 TRANSPORT is basic (default) or ntlm (message encryption 'auto': sealed over HTTP).
+usage for threads: pywinrm_bench.py URL USER PASSWORD threads COUNT TRANSPORT THREADS
 
 Before and after the measured part the script writes 'mark' on stderr and waits for a line on stdin, so the
 caller can read counters (the latency proxy's request and connection counts) exactly around it; the warm-up
@@ -19,6 +23,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 
 import winrm
@@ -89,6 +94,48 @@ def main():
             raise SystemExit('pywinrm got %d bytes, expected %d' % (len(r.std_out), count))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         result['rssGrowthBytes'] = max(0, peak - before)
+    elif mode == 'threads':
+        threads = int(sys.argv[7]) if len(sys.argv) > 7 else 32
+        errors = []
+        # Shells are opened before the mark (like the Node side's connection warm-up), commands after it.
+        sessions = []
+        for _ in range(threads):
+            ts = winrm.Session(url, auth=(user, password), transport=transport, server_cert_validation='ignore',
+                               operation_timeout_sec=20, read_timeout_sec=30)
+            sessions.append((ts.protocol, ts.protocol.open_shell()))
+        todo = list(range(count))
+        lock = threading.Lock()
+
+        def work(p, shell):
+            try:
+                while True:
+                    with lock:
+                        if not todo:
+                            return
+                        i = todo.pop()
+                    cid = p.run_command(shell, 'echo', [str(i)])
+                    out, _err, code = p.get_command_output(shell, cid)
+                    p.cleanup_command(shell, cid)
+                    if code != 0:
+                        raise RuntimeError('exit code %d' % code)
+                    check(out, i)
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        mark()
+        t0 = time.perf_counter()
+        ts_ = [threading.Thread(target=work, args=pair) for pair in sessions]
+        for t in ts_:
+            t.start()
+        for t in ts_:
+            t.join()
+        result['seconds'] = time.perf_counter() - t0
+        mark()
+        for p, shell in sessions:
+            p.close_shell(shell)
+        if errors:
+            raise SystemExit('pywinrm threads failed: %s' % errors[0])
+        result['threads'] = threads
     else:
         raise SystemExit('unknown mode %r' % mode)
     print(json.dumps(result))

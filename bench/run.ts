@@ -4,12 +4,15 @@
  * adjacent pairs, requests per execute and TCP connections counted on the wire by the proxy.
  * Env: BENCH_EXECUTES (per direct sample, default 200), BENCH_PROXY_EXECUTES (per proxied sample, default 100),
  *      BENCH_OUTPUT_MB (default 64), BENCH_SAMPLES (pairs per row, default 5), BENCH_RTT_MS (the proxy's round
- *      trip, default 10), BENCH_ONLY (comma list of exec, stdout, ntlm, transfer; basic = exec,stdout;
- *      default all).
+ *      trip, default 10), BENCH_ONLY (comma list of exec, stdout, ntlm, transfer, fanout, concurrency;
+ *      basic = exec,stdout; default all). fanout and concurrency: see bench/lib/fanout.ts for their variables.
  */
+
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ConnectionOptions } from '../src/index.ts';
 import {
   direct,
@@ -38,7 +41,7 @@ const PROXY_EXECUTES = num('BENCH_PROXY_EXECUTES', 100);
 const OUTPUT = num('BENCH_OUTPUT_MB', 64) * 1024 * 1024;
 const SAMPLES = num('BENCH_SAMPLES', 5);
 const RTT = num('BENCH_RTT_MS', 10);
-const KNOWN = ['exec', 'stdout', 'ntlm', 'transfer'];
+const KNOWN = ['exec', 'stdout', 'ntlm', 'transfer', 'fanout', 'concurrency'];
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? KNOWN.join(','))
     .split(',')
@@ -166,6 +169,7 @@ async function stdoutRows(url: string, ours: ConnectionOptions) {
         `\n- peak RSS growth during the command (median): winrm-connection (in-process, lower bound: reuses earlier samples' freed memory) ${mb(median(p.ours.map((s) => s.rssGrowth ?? 0)))}, ` +
           `pywinrm ${mb(median(p.peer.map((s) => s.rssGrowth ?? 0)))}`,
       );
+      if (!target.wire) console.log(stdoutChildLine(url, OUTPUT));
       if (target.wire) {
         console.log(
           `- requests for the command: winrm-connection ${spread(
@@ -181,6 +185,25 @@ async function stdoutRows(url: string, ours: ConnectionOptions) {
       await target.close();
     }
   }
+}
+
+/**
+ * Peak RSS growth of one execute() keeping `bytes` of stdout, measured in a child process that does only that
+ * (bench/lib/stdout-child.ts), so neither earlier samples nor the harness pollute it.
+ */
+function stdoutChildLine(url: string, bytes: number): string {
+  const child = fileURLToPath(new URL('./lib/stdout-child.ts', import.meta.url));
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', child, url, user.name, user.password, String(bytes)],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) return `- stdout child failed (exit ${r.status}): ${r.stderr.slice(0, 300)}`;
+  const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { rssGrowth: number; ok: boolean };
+  return (
+    `- peak RSS growth of execute() alone in a child process: ${mb(m.rssGrowth)} for ${mb(bytes)} ` +
+    `(${(m.rssGrowth / bytes).toFixed(2)}x the output; target ≤ 1.3x)${m.ok ? '' : ' (output incomplete!)'}`
+  );
 }
 
 console.log(
@@ -238,6 +261,14 @@ try {
       await http.stop();
       await https.stop();
     }
+  }
+  if (ONLY.has('fanout')) {
+    const { fanoutBench } = await import('./lib/fanout.ts');
+    for (const line of await fanoutBench(user, RTT)) console.log(line);
+  }
+  if (ONLY.has('concurrency')) {
+    const { concurrencyBench } = await import('./lib/fanout.ts');
+    for (const line of await concurrencyBench(user, RTT, pyEnv, Math.min(SAMPLES, 3))) console.log(line);
   }
   if (ONLY.has('transfer')) {
     const { transferBench } = await import('./transfer.ts');

@@ -16,6 +16,7 @@ export {
   runDoctor,
 } from './doctor/checks.ts';
 export * from './errors.ts';
+export * from './fanout/index.ts';
 export type {
   AuthMechanism,
   AuthOptions,

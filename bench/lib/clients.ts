@@ -149,9 +149,11 @@ export async function oursStdout(target: Target, options: ConnectionOptions, byt
 const PYBENCH = fileURLToPath(new URL('../pywinrm_bench.py', import.meta.url));
 
 export interface PywinrmRun {
-  mode: 'runcmd' | 'shell' | 'stdout';
-  /** Calls (runcmd, shell) or output bytes (stdout). */
+  mode: 'runcmd' | 'shell' | 'stdout' | 'threads';
+  /** Calls (runcmd, shell, threads: in all) or output bytes (stdout). */
   count: number;
+  /** threads mode: threads, each with its own Session and shell. Default: 32. */
+  threads?: number;
   transport: 'basic' | 'ntlm';
   user: { name: string; password: string };
   env: NodeJS.ProcessEnv;
@@ -168,6 +170,7 @@ export async function pywinrm(target: Target, run: PywinrmRun): Promise<Sample> 
     run.mode,
     String(run.count),
     run.transport,
+    ...(run.threads !== undefined ? [String(run.threads)] : []),
   ];
   const child = spawn('/usr/bin/python3', args, { env: run.env, stdio: ['pipe', 'pipe', 'pipe'] });
   const marks: Snap[] = [];

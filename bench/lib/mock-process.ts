@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { MockServerOptions } from '../../src/mock/index.ts';
 
 export interface MockProcess {
   url: string;
@@ -10,11 +11,26 @@ export interface MockProcess {
   stop(): Promise<void>;
 }
 
-export async function startMockProcess(args: string[]): Promise<MockProcess> {
+export function startMockProcess(args: string[]): Promise<MockProcess> {
   const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main, 'mock', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  return started(
+    spawn(process.execPath, ['--import', 'tsx', main, 'mock', '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+}
+
+/** A mock in its own process with any MockServerOptions (bench/lib/mock-child.ts), e.g. raised quotas. */
+export function startMockChild(options: MockServerOptions): Promise<MockProcess> {
+  const main = fileURLToPath(new URL('./mock-child.ts', import.meta.url));
+  return started(
+    spawn(process.execPath, ['--import', 'tsx', main, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+}
+
+async function started(child: ChildProcess): Promise<MockProcess> {
   const lines = createInterface({ input: child.stdout! });
   const [first] = (await Promise.race([
     once(lines, 'line'),

@@ -11,6 +11,7 @@ import { connect } from '../connect.ts';
 import { InvalidArgumentError, WinRmError } from '../errors.ts';
 import { bindCancel, closeAfter, type Interrupted, installSignalHandlers, interruptCode } from './cancel.ts';
 import { DOCTOR_USAGE, runDoctorCli } from './doctor.ts';
+import { FANOUT_USAGE, runFanOutCli } from './fanout.ts';
 import { CONNECTION_USAGE, cliMessage, parseCli, toConnectionOptions, UsageError } from './options.ts';
 import { isResourceVerb, RESOURCE_USAGE, runResourceCli } from './resources.ts';
 import { runTransferCli, TRANSFER_USAGE } from './transfer.ts';
@@ -43,6 +44,7 @@ Commands:
                      run a command; its stdout/stderr bytes are written unchanged; exits with its exit code.
                      Piped stdin is passed to the command (ended at EOF); a terminal or --no-stdin gives none
 ${TRANSFER_USAGE}
+${FANOUT_USAGE}
 ${RESOURCE_USAGE}
 ${DOCTOR_USAGE}
   mock [--port N] [--https] [--user NAME:PASSWORD]... [--auth basic,ntlm] [--allow-unencrypted]
@@ -119,6 +121,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         return await runTransferCli(command, rest, io);
       case 'doctor':
         return await runDoctorCli(rest, io);
+      case 'fanout':
+        return await runFanOutCli(rest, io);
       case 'mock': {
         const { runMockCli } = await import('../mock/cli.ts');
         return await runMockCli(rest, { stdout: io.stdout, stderr: io.stderr });

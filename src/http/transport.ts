@@ -9,6 +9,7 @@ import { mechanismFor } from '../auth/index.ts';
 import type { AuthMechanism } from '../auth/mechanism.ts';
 import { DebugLog } from '../debug.ts';
 import { ConnectionError } from '../errors.ts';
+import type { ResourceBudget } from '../fanout/budget.ts';
 import type { ResolvedOptions } from '../options/index.ts';
 import type { ChannelConfig, HttpResponse } from './channel.ts';
 import { ChannelPool } from './pool.ts';
@@ -27,6 +28,8 @@ export interface HttpPostOptions {
 export interface HttpTransportConfig extends ChannelConfig {
   /** Most requests in flight at once (one socket each). */
   maxConcurrentRequests: number;
+  /** Sockets shared with other connections (the budget option); undefined: none. */
+  budget?: ResourceBudget | undefined;
 }
 
 export class HttpTransport {
@@ -43,7 +46,7 @@ export class HttpTransport {
    *   give the connection's DebugLog so its secrets are redacted. Default: none (no lines).
    */
   constructor(config: HttpTransportConfig, mechanism: AuthMechanism, debug?: DebugLog) {
-    this.pool = new ChannelPool(config, config.maxConcurrentRequests, { debug });
+    this.pool = new ChannelPool(config, config.maxConcurrentRequests, { debug }, config.budget?.sockets);
     this.#auth = new HttpAuthenticator(mechanism, { host: config.url.host, https: config.https, debug });
     this.#where = { host: config.host, port: config.port };
   }

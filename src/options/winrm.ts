@@ -1,4 +1,5 @@
 /** Options of the WinRM-internal strategy: where the WS-Management endpoint is, TLS trust, envelopes, pools. */
+import { budgetOf, type ResourceBudget, type ResourceBudgetLimits } from '../fanout/budget.ts';
 import { DEFAULTS } from '../wsman/constants.ts';
 import { bad, count, durationMs, flag, MAX_TIMER_MS } from './check.ts';
 
@@ -82,6 +83,13 @@ export interface WinRmOptions {
    * responseTimeout. Default: false.
    */
   verify?: boolean;
+  /**
+   * Sockets and shells shared with other connections: a {@link ResourceBudget}, or `{ sockets, shells }` (the same
+   * object passed to several connect() calls is one shared budget). Each channel holds one socket of it and each
+   * shell one shell, on top of this connection's maxConcurrentRequests and maxShells; fanOut() passes one to
+   * every host's connection. Default: none (each connection bounded only by its own limits).
+   */
+  budget?: ResourceBudget | ResourceBudgetLimits;
 }
 
 export type Fingerprint = { algorithm: 'sha1' | 'sha256'; hex: string };
@@ -120,6 +128,8 @@ export interface WsmanConfig {
   cleanupTimeoutMs: number;
   /** Identify (authenticated) before connect() resolves. */
   verify: boolean;
+  /** Sockets and shells shared with other connections; undefined: none. */
+  budget: ResourceBudget | undefined;
 }
 
 export type WinRmConfig = WinRmHttpConfig & WsmanConfig;
@@ -275,5 +285,6 @@ export function resolveWinRm(o: WinRmOptions, host: string | undefined): WinRmCo
     maxShells: count('maxShells', o.maxShells, Math.max(WINRM_DEFAULTS.maxShells, maxConcurrentRequests)),
     cleanupTimeoutMs: durationMs('cleanupTimeout', o.cleanupTimeout, WINRM_DEFAULTS.cleanupTimeoutMs),
     verify: flag('verify', o.verify, false),
+    budget: budgetOf(o.budget),
   };
 }

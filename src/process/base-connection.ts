@@ -31,7 +31,7 @@ import {
   uploadDirectory,
   uploadFile,
 } from '../transfer/index.ts';
-import { closeStdin, collectOutput, feedStdin } from './io.ts';
+import { closeStdin, collectOutput, feedStdin, lazyText } from './io.ts';
 import { checkDeadline } from './lifecycle.ts';
 
 /** A process that can be failed with a given error (destroy() fails running commands with a ConnectionError). */
@@ -142,14 +142,14 @@ export abstract class BaseConnection implements Connection {
       throw e;
     }
     const [out, err] = await Promise.all([outP, errP]);
-    return {
-      exitCode,
-      stdout: out.data,
-      stderr: err.data,
-      stdoutText: decodeCodepage(out.data, codepage),
-      stderrText: decodeCodepage(err.data, codepage),
-      truncated: out.truncated || err.truncated,
-    };
+    // One copy of each stream is kept; the text is decoded on first access (a second copy only if asked for).
+    return lazyText(
+      { exitCode, stdout: out.data, stderr: err.data, truncated: out.truncated || err.truncated },
+      {
+        stdoutText: () => decodeCodepage(out.data, codepage),
+        stderrText: () => decodeCodepage(err.data, codepage),
+      },
+    );
   }
 
   async executePowerShell(script: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
@@ -170,8 +170,18 @@ export abstract class BaseConnection implements Connection {
       codepage: 65001,
       stdin: Buffer.from(script, 'utf8'),
     });
+    // Not a spread: that would decode stdout now. stderr (CLIXML, short) is decoded at once.
     const stderrText = decodeClixml(result.stderrText);
-    return { ...result, stderrText, stderr: Buffer.from(stderrText, 'utf8') };
+    const { stdout } = result;
+    return lazyText(
+      {
+        exitCode: result.exitCode,
+        stdout,
+        stderr: Buffer.from(stderrText, 'utf8'),
+        truncated: result.truncated,
+      },
+      { stdoutText: () => result.stdoutText, stderrText: () => stderrText },
+    );
   }
 
   private get transferPeer(): TransferPeer {

@@ -3,7 +3,9 @@
  * command with the same shell settings (code page, profile, cwd, env). At most `maxShells` are open at once
  * (Windows counts shells per user against MaxShellsPerUser); further commands wait for one, and an idle shell
  * with other settings is deleted to make room. Every shell opened is deleted by closeAll(), including one whose
- * Create was still in flight when the pool closed.
+ * Create was still in flight when the pool closed. With a shared budget (the `budget` option) each shell also
+ * holds one of the budget's shells from its Create to its Delete, and an idle shell is deleted rather than kept
+ * while another connection waits for one.
  */
 import {
   AbortError,
@@ -87,10 +89,29 @@ export class ShellPool {
 
   constructor(
     private readonly client: WsmanClient,
-    private readonly opts: Pick<WsmanConfig, 'maxShells' | 'maxCommandsPerShell' | 'cleanupTimeoutMs'>,
+    private readonly opts: Pick<WsmanConfig, 'maxShells' | 'maxCommandsPerShell' | 'cleanupTimeoutMs'> &
+      Partial<Pick<WsmanConfig, 'budget'>>,
     /** rsp:Name of every shell this pool creates (the connection's recognisable name). */
     readonly shellName: string,
-  ) {}
+  ) {
+    this.unregister = opts.budget?.shells.addReclaimer(() => {
+      const s = this.oldestIdle();
+      if (!s) return false;
+      this.destroy(s).catch(() => undefined);
+      return true;
+    });
+  }
+
+  /** Budget shells being waited for (they count against maxShells), shells holding one, and the stop. */
+  private reserving = 0;
+  private readonly holding = new Set<Shell>();
+  private readonly stopped = new AbortController();
+  private readonly unregister: (() => void) | undefined;
+
+  /** Give the shell's budget unit back (once). */
+  private unbudget(shell: Shell): void {
+    if (this.holding.delete(shell)) this.opts.budget?.shells.release();
+  }
 
   /** True when a Create failed without an answer since the last sweep (an orphan may exist). */
   get mayHaveOrphans(): boolean {
@@ -141,7 +162,7 @@ export class ShellPool {
         await this.destroy(s).catch(() => undefined); // a spent shell; its delete failing is not this command's
       }
       if (this.closed) throw new ConnectionError('The connection is closed');
-      if (this.open.size + this.creating.size < this.opts.maxShells)
+      if (this.open.size + this.creating.size + this.reserving < this.opts.maxShells)
         return this.create(settings, key, signal);
       const other = this.oldestIdle();
       if (other) {
@@ -185,6 +206,24 @@ export class ShellPool {
   }
 
   private async create(settings: ShellSettings, key: string, signal?: AbortSignal): Promise<Shell> {
+    const budget = this.opts.budget?.shells;
+    if (budget) {
+      this.reserving++;
+      try {
+        const stop = this.stopped.signal;
+        await budget.acquire(signal ? AbortSignal.any([signal, stop]) : stop);
+      } catch (err) {
+        this.wakeOne();
+        if (this.closed) throw new ConnectionError('The connection is closed');
+        throw err;
+      } finally {
+        this.reserving--;
+      }
+      if (this.closed) {
+        budget.release();
+        throw new ConnectionError('The connection is closed');
+      }
+    }
     // The caller's signal does not cut the Create short: the server may already have made the shell, and only
     // the answer names it. An abort returns at once; the shell, when it comes, goes to the pool (or is deleted).
     const sent = this.client.invoke(CREATE_SHELL, {
@@ -199,11 +238,13 @@ export class ShellPool {
       .then(({ shellId }) => {
         const shell: Shell = { id: shellId, key, settings, commands: 0 };
         this.open.add(shell);
+        if (budget) this.holding.add(shell);
         this.known.add(shellId.toUpperCase());
         return shell;
       })
       .catch((err: unknown) => {
         if (answerLost(err)) this.lostCreates++;
+        budget?.release();
         this.wakeOne(); // the slot this Create held is free again
         throw err;
       })
@@ -232,7 +273,8 @@ export class ShellPool {
       await this.destroy(shell);
       return;
     }
-    if (this.idleTotal() >= this.maxIdle && this.waiters.length === 0) {
+    const othersWait = (this.opts.budget?.shells.waiting ?? 0) > 0;
+    if ((this.idleTotal() >= this.maxIdle || othersWait) && this.waiters.length === 0) {
       await this.destroy(shell);
       return;
     }
@@ -251,6 +293,7 @@ export class ShellPool {
   /** Forget a shell the server no longer knows. */
   discard(shell: Shell): void {
     this.known.delete(shell.id.toUpperCase());
+    this.unbudget(shell);
     if (this.open.delete(shell)) this.wakeOne();
   }
 
@@ -274,6 +317,7 @@ export class ShellPool {
       )
       .finally(() => {
         this.deleting.delete(done);
+        this.unbudget(shell);
         this.wakeOne();
       });
     this.deleting.add(done);
@@ -314,6 +358,8 @@ export class ShellPool {
   /** No more shells: commands waiting for one fail with ConnectionError, Creates in flight are deleted. */
   stop(): void {
     this.closed = true;
+    this.stopped.abort();
+    this.unregister?.();
     for (const w of this.waiters.splice(0)) w();
   }
 

@@ -1,0 +1,53 @@
+/**
+ * One execute() keeping `bytes` of stdout, alone in this process, so nothing else pollutes its peak RSS:
+ * `node --expose-gc --import tsx bench/lib/stdout-child.ts URL USER PASSWORD BYTES`. Prints one JSON line:
+ * { bytes, kept, ok, lazy, textOk, rssGrowth, peakRss, seconds }. RSS is sampled at every output chunk, every 2 ms and after the
+ * result (before and after its text is read: the text is decoded lazily, a copy only when asked for).
+ */
+import { connect } from '../../src/index.ts';
+
+const [url, username, password, bytesText] = process.argv.slice(2);
+const bytes = Number(bytesText);
+const gc = (globalThis as { gc?: () => void }).gc;
+const conn = await connect({
+  endpoint: url!,
+  username: username!,
+  password: password!,
+  allowUnencrypted: true,
+});
+try {
+  await conn.execute('echo warm');
+  gc?.();
+  const rssBefore = process.memoryUsage.rss();
+  let peak = rssBefore;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  };
+  const sampler = setInterval(sample, 2);
+  const t0 = performance.now();
+  const r = await conn
+    .execute(`mock-output ${bytes}`, { maxBuffer: Math.max(bytes, 64 * 1024 * 1024), onStdout: sample })
+    .finally(() => clearInterval(sampler));
+  const seconds = (performance.now() - t0) / 1000;
+  sample();
+  const keptPeak = peak;
+  const ok = r.exitCode === 0 && !r.truncated && r.stdout.length === bytes;
+  // Decoded lazily: the text is an accessor until first read, then the same string every time.
+  const lazy = typeof Object.getOwnPropertyDescriptor(r, 'stdoutText')?.get === 'function';
+  const first = r.stdoutText;
+  const textOk = first.length === bytes && Object.getOwnPropertyDescriptor(r, 'stdoutText')?.value === first;
+  console.log(
+    JSON.stringify({
+      bytes,
+      kept: r.stdout.length,
+      ok,
+      lazy,
+      textOk,
+      rssGrowth: keptPeak - rssBefore,
+      peakRss: keptPeak,
+      seconds,
+    }),
+  );
+} finally {
+  await conn.close();
+}
