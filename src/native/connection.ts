@@ -32,6 +32,7 @@ class NativeProcess implements RemoteProcess, Abortable {
   private readonly life: ProcessLifecycle;
   private scanned: Buffer[] = [];
   private scannedBytes = 0;
+  private terminating = false;
 
   constructor(
     private readonly child: WinrsChild,
@@ -55,7 +56,7 @@ class NativeProcess implements RemoteProcess, Abortable {
       () => {
         const reason = this.life.failure!;
         this.life.fail(reason);
-        void this.stopChild();
+        void this.stopChild(!this.terminating);
       },
       { once: true },
     );
@@ -67,9 +68,12 @@ class NativeProcess implements RemoteProcess, Abortable {
     return this.life.exited;
   }
 
-  /** Ctrl-C first (what winrs forwards to the remote command), then terminate (as a second Ctrl-C does). */
-  private async stopChild(): Promise<void> {
-    await this.child.kill('ctrl_c').catch(() => undefined);
+  /**
+   * A deadline or abort: Ctrl-C first (winrs forwards it to the remote command), then terminate (as a second
+   * Ctrl-C does). kill('terminate'): terminate only.
+   */
+  private async stopChild(ctrlCFirst: boolean): Promise<void> {
+    if (ctrlCFirst) await this.child.kill('ctrl_c').catch(() => undefined);
     await this.child.kill('terminate').catch(() => undefined);
   }
 
@@ -101,6 +105,7 @@ class NativeProcess implements RemoteProcess, Abortable {
   async kill(signal: RemoteSignal = 'ctrl_c'): Promise<void> {
     if (this.life.finished) return;
     if (signal === 'terminate') {
+      this.terminating = true;
       this.life.abort(new AbortError('The process was killed (terminate)'));
       return;
     }

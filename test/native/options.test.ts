@@ -116,7 +116,7 @@ describe("Overthere's option names", () => {
       winrsProxyProtocol: 'ssh',
       winrsProxyConnectionOptions: { address: 'proxy1', port: 22, username: 'admin' },
       connectionTimeoutMillis: 5000,
-    }) as Record<string, unknown>;
+    }) as unknown as Record<string, unknown>;
     assert.deepEqual(o, {
       connectionType: 'WINRM_NATIVE',
       host: 'win1',
@@ -149,7 +149,7 @@ describe("Overthere's option names", () => {
       winrmKerberosUseHttpSpn: false,
       winrmKerberosAddPortToSpn: false,
       jumpstation: { protocol: 'proxy', address: 'proxy', port: 3128 },
-    }) as Record<string, unknown>;
+    }) as unknown as Record<string, unknown>;
     assert.deepEqual(o, {
       host: 'win1',
       username: 'u',

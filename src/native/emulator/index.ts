@@ -61,7 +61,31 @@ export async function runWinrsEmulator(argv: readonly string[], io: EmulatorIo):
     return 0;
   }
   let conn: Connection | undefined;
-  let unsubscribe: (() => void) | undefined;
+  // Signals are taken from the start: one that comes before the command runs is delivered once it does.
+  let interrupts = 0;
+  let terminate = false;
+  let sentCtrlC = false;
+  let sentTerminate = false;
+  let proc: RemoteProcess | undefined;
+  let stopping: Promise<void> = Promise.resolve();
+  // A Ctrl-C goes as ctrl_c; a second one or SIGTERM as terminate; each once, in the order they came.
+  const deliver = () => {
+    const p = proc;
+    if (!p) return;
+    if (interrupts >= 1 && !sentCtrlC && !sentTerminate) {
+      sentCtrlC = true;
+      stopping = stopping.then(() => p.kill('ctrl_c')).catch(() => undefined);
+    }
+    if ((terminate || interrupts >= 2) && !sentTerminate) {
+      sentTerminate = true;
+      stopping = stopping.then(() => p.kill('terminate')).catch(() => undefined);
+    }
+  };
+  const unsubscribe = io.onSignal?.((signal) => {
+    if (signal === 'SIGINT') interrupts++;
+    else terminate = true;
+    deliver();
+  });
   try {
     const inv = parseWinrsArgs(argv);
     const url = remoteUrl(inv.remote, inv.useSsl);
@@ -90,30 +114,25 @@ export async function runWinrsEmulator(argv: readonly string[], io: EmulatorIo):
         ? { operationTimeout: Number(io.env.WINRS_EMULATOR_OPERATION_TIMEOUT) }
         : {}),
     });
-    const proc: RemoteProcess = await conn.startProcess(inv.command, {
+    proc = await conn.startProcess(inv.command, {
       ...(inv.directory !== undefined ? { cwd: inv.directory } : {}),
       ...(Object.keys(inv.env).length > 0 ? { env: inv.env } : {}),
       ...(inv.codepage !== undefined ? { codepage: inv.codepage } : {}),
       noProfile: inv.noProfile,
     });
-    let interrupts = 0;
-    let stopping: Promise<void> = Promise.resolve();
-    unsubscribe = io.onSignal?.((signal) => {
-      interrupts += signal === 'SIGINT' ? 1 : 2;
-      const send = interrupts >= 2 ? 'terminate' : 'ctrl_c';
-      stopping = stopping.then(() => proc.kill(send)).catch(() => undefined);
-    });
+    deliver();
     io.stdin.on('error', () => undefined);
     proc.stdin.on('error', () => undefined);
-    io.stdin.pipe(proc.stdin);
-    proc.stdout.pipe(io.stdout, { end: false });
-    proc.stderr.pipe(io.stderr, { end: false });
-    const done = Promise.all([ended(proc.stdout), ended(proc.stderr)]);
+    const running = proc;
+    io.stdin.pipe(running.stdin);
+    running.stdout.pipe(io.stdout, { end: false });
+    running.stderr.pipe(io.stderr, { end: false });
+    const done = Promise.all([ended(running.stdout), ended(running.stderr)]);
     let code: number;
     try {
-      code = await proc.exited;
+      code = await running.exited;
     } finally {
-      io.stdin.unpipe(proc.stdin);
+      io.stdin.unpipe(running.stdin);
       await stopping;
     }
     await done;
@@ -136,23 +155,26 @@ function ended(stream: Readable): Promise<void> {
   });
 }
 
-/** The bin: run with process.argv and exit with the code (its full value written to WINRS_EMULATOR_STATUS_FD). */
-export async function main(): Promise<void> {
+/**
+ * The bin: run with process.argv (`onSignal`: the bin's own signal subscription) and exit with the code (its full value written to WINRS_EMULATOR_STATUS_FD). */
+export async function main(onSignal?: EmulatorIo['onSignal']): Promise<void> {
   const code = await runWinrsEmulator(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    onSignal: (handler) => {
-      const int = () => handler('SIGINT');
-      const term = () => handler('SIGTERM');
-      process.on('SIGINT', int);
-      process.on('SIGTERM', term);
-      return () => {
-        process.off('SIGINT', int);
-        process.off('SIGTERM', term);
-      };
-    },
+    onSignal:
+      onSignal ??
+      ((handler) => {
+        const int = () => handler('SIGINT');
+        const term = () => handler('SIGTERM');
+        process.on('SIGINT', int);
+        process.on('SIGTERM', term);
+        return () => {
+          process.off('SIGINT', int);
+          process.off('SIGTERM', term);
+        };
+      }),
   });
   const fd = Number(process.env.WINRS_EMULATOR_STATUS_FD);
   if (Number.isInteger(fd) && fd > 2) {

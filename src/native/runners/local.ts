@@ -10,7 +10,9 @@
  *
  * POSIX exit statuses hold 8 bits, Windows exit codes 32 (0xC000013A, 300): the runner opens a fourth pipe
  * and names it in WINRS_EMULATOR_STATUS_FD; the emulator writes the full code there before it exits. winrs.exe
- * knows nothing of it; on Windows no extra pipe is opened.
+ * knows nothing of it; on Windows no extra pipe is opened. The emulator also writes `ready` there once its
+ * signal handlers are set: a POSIX process killed by SIGINT before then would simply die (Node's default), so
+ * kill() waits for it, at most {@link READY_WAIT_MS} (then it signals anyway), or until the pipe closes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -21,6 +23,9 @@ import type { WinrsChild, WinrsExit, WinrsKillSignal, WinrsRunner, WinrsSpawnOpt
 
 /** The environment variable naming the descriptor the emulator writes its full exit code to. */
 export const STATUS_FD_VARIABLE = 'WINRS_EMULATOR_STATUS_FD';
+
+/** Longest wait of kill() for the emulator's `ready`, in milliseconds. */
+export const READY_WAIT_MS = 5000;
 
 function executable(path: string, platform: NodeJS.Platform): boolean {
   try {
@@ -81,20 +86,27 @@ export function checkLocalWinrs(
 class LocalChild implements WinrsChild {
   readonly exited: Promise<WinrsExit>;
   private ended = false;
+  /** Settles when the emulator said `ready`, its status pipe closed, or there is no status pipe. */
+  private readonly ready: Promise<void>;
 
   constructor(private readonly child: ChildProcess) {
     const status = child.stdio[3] as Readable | null | undefined;
     let full = '';
+    let markReady = () => {};
+    this.ready = status ? new Promise<void>((resolve) => (markReady = resolve)) : Promise.resolve();
     status?.setEncoding('latin1');
     status?.on('data', (text: string) => {
       full += text;
+      if (/(^|\n)ready\n/.test(full)) markReady();
     });
-    status?.on('error', () => undefined);
+    status?.on('close', () => markReady());
+    status?.on('error', () => markReady());
     child.stdin!.on('error', () => undefined);
     this.exited = new Promise<WinrsExit>((resolve) => {
       child.on('close', (code, signal) => {
         this.ended = true;
-        const reported = /^exit:(\d+)\n/.exec(full);
+        markReady();
+        const reported = /(?:^|\n)exit:(\d+)\n/.exec(full);
         // The full code when the emulator reported one that agrees with the 8-bit status.
         const exact =
           reported && code !== null && (Number(reported[1]) & 0xff) === code ? Number(reported[1]) : code;
@@ -114,6 +126,9 @@ class LocalChild implements WinrsChild {
   }
 
   async kill(signal: WinrsKillSignal = 'terminate'): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.ready, new Promise<void>((r) => (timer = setTimeout(r, READY_WAIT_MS)))]);
+    clearTimeout(timer);
     if (this.ended || this.child.exitCode !== null) return;
     this.child.kill(signal === 'ctrl_c' ? 'SIGINT' : 'SIGTERM');
   }
