@@ -172,7 +172,7 @@ export class WinRsNativeConnection extends BaseConnection {
   }
 
   /** The winrs arguments of `line` with `options` (for tests and diagnostics: the password masked). */
-  describe(line: string, options: ProcessOptions = {}): string[] {
+  winrsArguments(line: string, options: ProcessOptions = {}): string[] {
     return maskWinrsArgv(this.argv(line, options));
   }
 
