@@ -49,10 +49,10 @@ export const NATIVE_USER = { name: 'svc-native', password: 'N&tive|Contract^1 %O
 /**
  * A contract environment for WINRM_NATIVE through the local runner and the emulator (built once per test
  * process) against the mock: NTLM with message encryption over HTTP, as winrs with -username/-password speaks
- * to a host at Windows' defaults. One winrs process per command: no shell pool, no request counter; injected
+ * to a host at Windows' defaults; with `unencrypted`, `-unencrypted` against a service that allows it. One winrs process per command: no shell pool, no request counter; injected
  * faults come back as Winrs errors, so the fault tests are skipped.
  */
-export function nativeLocalSetup(): {
+export function nativeLocalSetup(options: { unencrypted?: boolean } = {}): {
   setup: () => Promise<MockEnvironment & { sequentialCommands: number }>;
   dispose(): Promise<void>;
 } {
@@ -62,7 +62,9 @@ export function nativeLocalSetup(): {
     dispose: async () => (await emulator).dispose(),
     setup: async () => {
       const { path } = await emulator;
-      const env = await mockEnvironment({ users: [NATIVE_USER], auth: { negotiate: true } }, (mock) => {
+      const unencrypted = options.unencrypted ?? false;
+      const mockOptions = { users: [NATIVE_USER], auth: { negotiate: true }, allowUnencrypted: unencrypted };
+      const env = await mockEnvironment(mockOptions, (mock) => {
         const url = new URL(mock.url);
         return {
           connectionType: 'WINRM_NATIVE',
@@ -71,6 +73,7 @@ export function nativeLocalSetup(): {
           username: `${NATIVE_USER.domain}\\${NATIVE_USER.name}`,
           password: NATIVE_USER.password,
           winrsPath: path,
+          winrsUnencrypted: unencrypted,
         };
       });
       return {
