@@ -17,14 +17,35 @@ export {
 } from './doctor/checks.ts';
 export * from './errors.ts';
 export * from './fanout/index.ts';
+export { buildWinrsArgv, maskWinrsArgv, WINRS_SWITCHES, type WinrsArgvSettings } from './native/argv.ts';
+export type { WinRsNativeConnection } from './native/connection.ts';
+export { type EmulatorIo, runWinrsEmulator } from './native/emulator/index.ts';
+export {
+  WINRS_ERROR_PREFIX,
+  type WinrsFailureKind,
+  winrsFailure,
+  winrsFailureKind,
+} from './native/errors.ts';
+export type {
+  WinrsChild,
+  WinrsExit,
+  WinrsKillSignal,
+  WinrsRunner,
+  WinrsRunnerContext,
+  WinrsRunnerFactory,
+  WinrsSpawnOptions,
+} from './native/runner.ts';
 export type {
   AuthMechanism,
   AuthOptions,
   CommonOptions,
   ConnectionOptions,
+  NativeOptions,
   TlsOptions,
   WinRmOptions,
+  WinrsProxyProtocol,
 } from './options/index.ts';
+export { fromOverthere } from './options/overthere.ts';
 export type { WinRmInternalConnection } from './winrm/connection.ts';
 export type {
   CreateOptions,

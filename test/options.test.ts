@@ -157,12 +157,12 @@ describe('options per concern', () => {
 });
 
 describe('connect() registry', () => {
-  it('WINRM_NATIVE is registered but not available yet: InvalidArgumentError', async () => {
+  it('WINRM_NATIVE is registered: without winrs and no proxy, connect() names the options', async (t) => {
+    if (process.platform === 'win32') return t.skip('Windows has winrs.exe');
     await assert.rejects(connect({ ...base, connectionType: 'WINRM_NATIVE' }), (e: unknown) => {
       assert.ok(e instanceof InvalidArgumentError);
-      assert.equal(e.argument, 'connectionType');
-      assert.match(e.message, /WINRM_NATIVE.*not available/);
-      assert.match(e.remedy ?? '', /WINRM_INTERNAL/);
+      assert.equal(e.argument, 'winrsPath');
+      assert.match(e.remedy ?? '', /winrsProxyProtocol/);
       return true;
     });
   });

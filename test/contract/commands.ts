@@ -60,9 +60,11 @@ export function contractRules(seen: Observations): ScriptedRule[] {
       match: 'contract-wait-for-signal',
       reply: async (c) => {
         await c.stdout.write('waiting\r\n');
-        await new Promise<void>((resolve) =>
-          c.signal.addEventListener('abort', () => resolve(), { once: true }),
-        );
+        await new Promise<void>((resolve) => {
+          // A Signal may come before this line runs (while 'waiting' is delivered): an aborted signal fires no event.
+          if (c.signal.aborted) resolve();
+          else c.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
         seen.signals.push(String(c.signal.reason));
         return 0xc000013a;
       },
