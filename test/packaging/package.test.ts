@@ -4,7 +4,7 @@
  * from an ES module file, the types entries present, and the tarball listing checked.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -152,6 +152,27 @@ describe('the npm package', { timeout: 300_000 }, () => {
       assert.ok(types, `${entry} has a types condition`);
       assert.ok(existsSync(join(consumer, 'node_modules/winrm-connection', types)), `${entry}: ${types}`);
     }
+  });
+
+  it('every bin exists with a shebang; winrs-emulator fails a malformed command line as winrs.exe does', () => {
+    const root = join(consumer, 'node_modules/winrm-connection');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    assert.deepEqual(Object.keys(pkg.bin).sort(), ['winrm-connection', 'winrs-emulator']);
+    for (const [name, file] of Object.entries(pkg.bin)) {
+      assert.ok(existsSync(join(root, file)), `${name}: ${file} missing`);
+      assert.match(
+        readFileSync(join(root, file), 'utf8'),
+        /^#!\/usr\/bin\/env node\n/,
+        `${name}: no shebang`,
+      );
+    }
+    const r = spawnSync(process.execPath, [join(root, pkg.bin['winrs-emulator']!), '-bogus', 'x'], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^Winrs error:Invalid use of command line/);
   });
 
   it('loads both entry points with require() from a CommonJS file, as the same modules import() gives', () => {
