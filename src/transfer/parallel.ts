@@ -266,7 +266,12 @@ export async function parallelUpload(
       throw stopError(control.reason, 'upload', remotePath, 0, control.timeoutMs, control.cause);
     // The chunk follows the envelope size the first exchange negotiated: known once the coordinator runs.
     const coordSession = await ScriptSession.open(peer, 'upload');
-    const chunk = chunkFor(peer, options);
+    // A range's last data line shares its Send with that range's #E and the next range's #W, so the data lines
+    // are shorter by those records; otherwise each range would cost a Send of its own (one more round trip).
+    const reserve =
+      controlLine('#W', field(remotePath), id, size).length + controlLine('#E', size, '0'.repeat(64)).length;
+    const chunk =
+      options.chunkSize ?? chunkForCapacity(Math.max(64 + reserve, coordSession.capacity - reserve));
     const queue = splitRanges(size, chunk, streams);
     const total = queue.length;
     const whole = hashSource(source);
