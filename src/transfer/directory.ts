@@ -86,11 +86,16 @@ export async function uploadDirectoryTree(
     const dirs = entries.filter((e) => e.kind === 'dir');
     const files = entries.filter((e) => e.kind === 'file');
     const made = await runUpload(peer, dirs, { ...options, onProgress: undefined }, 0);
+    // One deadline for the whole call: the file batches get what the directories left of it.
+    const left =
+      options.timeout === undefined
+        ? undefined
+        : Math.max(1, options.timeout - (performance.now() - started));
     const results = await spread(
       files,
       streams,
       (e) => e.size ?? 0,
-      options,
+      { ...options, timeout: left },
       (batch, opts) => runUpload(peer, batch, opts, total).then((r) => r.files),
     );
     return {
