@@ -1,11 +1,12 @@
 /**
  * `npm run bench:transfer`, or `transferBench()` from bench/run.ts: upload and download MB/s of one file against the mock
- * (in its own process), payload bytes per HTTP body byte, and Debian's winrmcp uploading the same file to the
- * same mock in the same run. winrmcp's `echo <base64> >> %TEMP%\winrmcp-<uuid>.tmp` commands run in the mock's
+ * (in its own process), on loopback and through the latency proxy (its own process, BENCH_RTT_MS round trip), with
+ * one stream and with the default streams, in one run; payload bytes per HTTP body byte; and Debian's winrmcp
+ * uploading a file to the same mock in the same run. winrmcp's `echo <base64> >> %TEMP%\winrmcp-<uuid>.tmp` commands run in the mock's
  * cmd.exe emulation; its PowerShell decode step is answered by the benchmark-only accept-all mode without being
  * run, which flatters winrmcp slightly.
- * Env: BENCH_TRANSFER_MB (default 256), BENCH_WINRMCP_MB (default: the same; smaller makes the run shorter,
- * the ratio then compares MB/s of different sizes).
+ * Env: BENCH_TRANSFER_MB (default 256), BENCH_RTT_MS (default 10), BENCH_WINRMCP_MB (default: the same as
+ * BENCH_TRANSFER_MB; smaller makes the run shorter, the ratio then compares MB/s of different sizes).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connect } from '../src/index.ts';
+import { DEFAULT_STREAMS } from '../src/transfer/parallel.ts';
+import { proxied } from './lib/clients.ts';
 import { startBenchMock } from './transfer/process.ts';
 
 const run = promisify(execFile);
@@ -23,6 +26,7 @@ const MB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_TRANSFER_MB ?? 256) * MB;
 const WINRMCP_SIZE = Number(process.env.BENCH_WINRMCP_MB ?? SIZE / MB) * MB;
 const WINRMCP = '/usr/bin/winrmcp';
+const RTT = Number(process.env.BENCH_RTT_MS ?? 10);
 const user = { name: 'bench', password: 'bench-pass' };
 
 /** Write `size` pseudo-random bytes to `path` (1 MiB at a time) and return their SHA-256. */
@@ -49,14 +53,58 @@ async function makeFile(path: string, size: number): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Run the transfer benchmark; returns the report lines (a Markdown table and the payload ratio). */
+interface Leg {
+  label: string;
+  streams: number;
+  up: number;
+  down: number;
+}
+
+/** Upload then download the file once over `url` with `streams`; MB/s each way, both hashes checked. */
+async function leg(
+  url: string,
+  file: string,
+  digest: string,
+  dir: string,
+  streams: number,
+): Promise<[number, number]> {
+  const conn = await connect({
+    endpoint: url,
+    username: user.name,
+    password: user.password,
+    allowUnencrypted: true,
+    maxEnvelopeSize: 512_000,
+  });
+  try {
+    await conn.upload(Buffer.from('warm-up'), 'C:\\Users\\bench\\warm.txt');
+    const remote = `C:\\Users\\bench\\payload-${streams}.bin`;
+    let t0 = performance.now();
+    const up = await conn.upload(file, remote, { streams });
+    const upSeconds = (performance.now() - t0) / 1000;
+    if (up.sha256 !== digest) throw new Error('upload hash differs');
+    t0 = performance.now();
+    const down = await conn.download(remote, join(dir, `back-${streams}.bin`), { streams });
+    const downSeconds = (performance.now() - t0) / 1000;
+    if (down.sha256 !== digest) throw new Error('download hash differs');
+    await rm(join(dir, `back-${streams}.bin`), { force: true });
+    return [SIZE / MB / upSeconds, SIZE / MB / downSeconds];
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Run the transfer benchmark; returns the report lines (Markdown tables, ratios against their targets). */
 export async function transferBench(): Promise<string[]> {
   const out: string[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'wrcp-bench-'));
   const mock = await startBenchMock(user.name, user.password);
+  const proxy = await proxied(mock.url, RTT);
   try {
     const file = join(dir, 'payload.bin');
     const digest = await makeFile(file, SIZE);
+    const def = DEFAULT_STREAMS;
+
+    // Payload bytes per HTTP request-body byte: one single-stream upload on loopback, counted by the mock.
     const conn = await connect({
       endpoint: mock.url,
       username: user.name,
@@ -67,17 +115,24 @@ export async function transferBench(): Promise<string[]> {
     await conn.upload(Buffer.from('warm-up'), 'C:\\Users\\bench\\warm.txt');
     const before = await mock.stats();
     let t0 = performance.now();
-    const up = await conn.upload(file, 'C:\\Users\\bench\\payload.bin');
-    const upSeconds = (performance.now() - t0) / 1000;
+    await conn.upload(file, 'C:\\Users\\bench\\payload.bin', { streams: 1 });
+    const singleUp = SIZE / MB / ((performance.now() - t0) / 1000);
     const afterUp = await mock.stats();
-    if (up.sha256 !== digest) throw new Error('upload hash differs');
-    t0 = performance.now();
-    const down = await conn.download('C:\\Users\\bench\\payload.bin', join(dir, 'back.bin'));
-    const downSeconds = (performance.now() - t0) / 1000;
-    if (down.sha256 !== digest) throw new Error('download hash differs');
     await conn.close();
     const ratio = SIZE / (afterUp.bytesIn - before.bytesIn);
     const requests = afterUp.requests - before.requests;
+
+    // One run, adjacent legs: loopback with the default streams, the proxy with one stream and with the default.
+    const legs: Leg[] = [];
+    for (const [label, url, streams] of [
+      ['loopback', mock.url, def],
+      [`proxy, ${RTT} ms round trip`, proxy.url, 1],
+      [`proxy, ${RTT} ms round trip`, proxy.url, def],
+    ] as const) {
+      const [up, down] = await leg(url, file, digest, dir, streams);
+      legs.push({ label, streams, up, down });
+    }
+    const [loop, single, par] = legs as [Leg, Leg, Leg];
 
     let winrmcp: { seconds: number; requests: number } | undefined;
     if (existsSync(WINRMCP)) {
@@ -98,26 +153,35 @@ export async function transferBench(): Promise<string[]> {
       };
     }
 
-    const oursUp = SIZE / MB / upSeconds;
     out.push(
-      `file: ${SIZE / MB} MB pseudo-random; mock: own process, builtins host, Basic over HTTP, MaxEnvelopeSize 512,000`,
+      `file: ${SIZE / MB} MB pseudo-random; mock: own process, builtins host, Basic over HTTP, MaxEnvelopeSize 512,000; proxy: own process`,
     );
-    out.push('| workload | winrm-connection | winrmcp | ratio |');
+    out.push('| path | streams | upload MB/s | download MB/s |');
     out.push('| --- | ---: | ---: | ---: |');
+    out.push(`| loopback | 1 | ${singleUp.toFixed(1)} | |`);
+    for (const l of legs)
+      out.push(`| ${l.label} | ${l.streams} | ${l.up.toFixed(1)} | ${l.down.toFixed(1)} |`);
+    out.push('');
+    out.push('| ratio | upload | download | target |');
+    out.push('| --- | ---: | ---: | ---: |');
+    out.push(
+      `| proxy: ${def} streams / 1 stream | ${(par.up / single.up).toFixed(2)}x | ${(par.down / single.down).toFixed(2)}x | >= 3x |`,
+    );
+    out.push(
+      `| ${def} streams: proxy / loopback | ${(par.up / loop.up).toFixed(2)}x | ${(par.down / loop.down).toFixed(2)}x | >= 0.9x |`,
+    );
+    out.push('');
     if (winrmcp) {
       const theirs = WINRMCP_SIZE / MB / winrmcp.seconds;
       out.push(
-        `| upload MB/s (${SIZE / MB} MB; winrmcp ${WINRMCP_SIZE / MB} MB) | ${oursUp.toFixed(1)} | ${theirs.toFixed(2)} | ${(oursUp / theirs).toFixed(1)}x |`,
+        `winrmcp upload (${WINRMCP_SIZE / MB} MB, loopback): ${theirs.toFixed(2)} MB/s, ${winrmcp.requests} HTTP requests; ours with 1 stream ${(singleUp / theirs).toFixed(1)}x (${requests} requests), with ${def} ${(loop.up / theirs).toFixed(1)}x`,
       );
-      out.push(`| HTTP requests for the upload | ${requests} | ${winrmcp.requests} | |`);
-    } else {
-      out.push(`| upload MB/s (${SIZE / MB} MB) | ${oursUp.toFixed(1)} | (winrmcp not installed) | |`);
-    }
+    } else out.push('winrmcp: not installed');
     out.push(
-      `| download MB/s (${SIZE / MB} MB) | ${(SIZE / MB / downSeconds).toFixed(1)} | (no download) | |`,
+      `payload bytes per HTTP request-body byte (upload, 1 stream): ${ratio.toFixed(4)} (target >= 0.55)`,
     );
-    out.push(`payload bytes per HTTP request-body byte (upload): ${ratio.toFixed(4)} (target >= 0.55)`);
   } finally {
+    await proxy.close();
     await mock.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -102,6 +102,15 @@ export interface TransferOptions {
    * newline, x 3/4 for the line's base64 (about 287 KB at 512,000-byte envelopes).
    */
   chunkSize?: number;
+  /**
+   * Remote processes (each in its own shell) one transfer uses at once, 1 to 16. A single file of known size
+   * (a path or a Buffer; uploads) or to a local path (downloads) is cut into ranges moved in parallel, with one
+   * SHA-256 over the whole file; a directory spreads its files over the streams. Default: 4, which with one
+   * Send or Receive in flight per stream beside its output poll fills the default maxConcurrentRequests (8).
+   * Fewer run when the shell budget (maxShells, the host's MaxShellsPerUser) is short: streams that cannot start
+   * take no work, and the transfer goes on with the others. 1: one process, as before.
+   */
+  streams?: number;
 }
 
 export interface TransferResult {

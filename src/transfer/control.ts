@@ -6,8 +6,17 @@ import { InvalidArgumentError } from '../errors.ts';
 /** Largest chunkSize accepted: a data line must stay far below the 64 MiB line limit. */
 export const MAX_CHUNK = 32 * 1024 * 1024;
 
+/** Largest `streams` accepted: 16 (each stream is a remote process in its own shell). */
+export const MAX_STREAMS = 16;
+
 export function checkOptions(options: TransferOptions): void {
-  const { timeout, chunkSize, onProgress, overwrite } = options;
+  const { timeout, chunkSize, onProgress, overwrite, streams } = options;
+  if (streams !== undefined && (!Number.isInteger(streams) || streams < 1 || streams > MAX_STREAMS)) {
+    throw new InvalidArgumentError(`streams must be an integer from 1 to ${MAX_STREAMS}, got ${streams}`, {
+      argument: 'streams',
+      remedy: 'leave it unset for 4, or pass 1 for one remote process per transfer',
+    });
+  }
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
     throw new InvalidArgumentError(`timeout must be a positive number of milliseconds, got ${timeout}`, {
       argument: 'timeout',

@@ -7,6 +7,7 @@ import { checkOptions } from './control.ts';
 import { runDownload } from './download.ts';
 import { remoteError } from './errors.ts';
 import { controlLine, field, parseErrorLine, unfield } from './framing.ts';
+import { streamCount } from './parallel.ts';
 import { ScriptSession, type TransferPeer } from './session.ts';
 import { runUpload, type UploadEntry } from './upload.ts';
 
@@ -79,6 +80,32 @@ export async function uploadDirectoryTree(
     ),
   ];
   const total = tree.files.reduce((n, f) => n + f.size, 0);
+  const streams = streamCount(options);
+  if (streams > 1 && tree.files.length > 1) {
+    // The directories first (one process), then the files spread over the streams, one upload.ps1 each.
+    const dirs = entries.filter((e) => e.kind === 'dir');
+    const files = entries.filter((e) => e.kind === 'file');
+    const made = await runUpload(peer, dirs, { ...options, onProgress: undefined }, 0);
+    // One deadline for the whole call: the file batches get what the directories left of it.
+    const left =
+      options.timeout === undefined
+        ? undefined
+        : Math.max(1, options.timeout - (performance.now() - started));
+    const results = await spread(
+      files,
+      streams,
+      (e) => e.size ?? 0,
+      { ...options, timeout: left },
+      (batch, opts) => runUpload(peer, batch, opts, total).then((r) => r.files),
+    );
+    return {
+      remotePath: made.directories[0] ?? remoteDir,
+      files: results,
+      directories: made.directories.length,
+      bytes: results.reduce((n, f) => n + f.bytes, 0),
+      durationMs: performance.now() - started,
+    };
+  }
   const r = await runUpload(peer, entries, options, total);
   return {
     remotePath: r.directories[0] ?? remoteDir,
@@ -87,6 +114,70 @@ export async function uploadDirectoryTree(
     bytes: r.bytes,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * Run `items` as up to `streams` batches at once (one remote process each), the largest items first onto the
+ * least loaded batch. The first failure stops the other batches (their own cancel path: old targets kept, temporary
+ * files removed) and is what the call rejects with. Results come back in the order of `items`; progress is the
+ * sum over the batches.
+ */
+async function spread<T, R>(
+  items: readonly T[],
+  streams: number,
+  weight: (item: T) => number,
+  options: TransferOptions,
+  run: (batch: T[], options: TransferOptions) => Promise<R[]>,
+): Promise<R[]> {
+  const count = Math.min(streams, items.length);
+  const batches: Array<{ items: T[]; index: number[]; load: number; bytes: number }> = Array.from(
+    { length: count },
+    () => ({ items: [], index: [], load: 0, bytes: 0 }),
+  );
+  const order = items.map((_, i) => i).sort((a, b) => weight(items[b]!) - weight(items[a]!) || a - b);
+  for (const i of order) {
+    const b = batches.reduce((m, x) => (x.load < m.load ? x : m));
+    b.index.push(i);
+    b.load += weight(items[i]!) + 1;
+  }
+  // Keep each batch in the caller's order.
+  for (const b of batches) {
+    b.index.sort((x, y) => x - y);
+    b.items = b.index.map((i) => items[i]!);
+  }
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  let first: { error: unknown } | undefined;
+  const out: R[] = new Array(items.length);
+  const settled = await Promise.allSettled(
+    batches.map((b) =>
+      run(b.items, {
+        ...options,
+        signal,
+        onProgress: options.onProgress
+          ? (p) => {
+              b.bytes = p.bytes;
+              options.onProgress?.({ ...p, bytes: batches.reduce((n, x) => n + x.bytes, 0) });
+            }
+          : undefined,
+      }).then(
+        (results) => {
+          results.forEach((r, k) => {
+            out[b.index[k]!] = r;
+          });
+        },
+        (error: unknown) => {
+          if (!first) {
+            first = { error };
+            stop.abort();
+          }
+        },
+      ),
+    ),
+  );
+  void settled;
+  if (first) throw first.error;
+  return out;
 }
 
 export interface RemoteTree {
@@ -160,7 +251,20 @@ export async function downloadDirectoryTree(
     destination: join(localDir, ...f.parts),
   }));
   const total = tree.files.reduce((n, f) => n + f.size, 0);
-  const files = targets.length === 0 ? [] : await runDownload(peer, targets, options, total);
+  const streams = streamCount(options);
+  const sizes = new Map(targets.map((t, i) => [t, tree.files[i]!.size]));
+  const files =
+    targets.length === 0
+      ? []
+      : streams > 1 && targets.length > 1
+        ? await spread(
+            targets,
+            streams,
+            (t) => sizes.get(t) ?? 0,
+            options,
+            (batch, opts) => runDownload(peer, batch, opts, total),
+          )
+        : await runDownload(peer, targets, options, total);
   return {
     remotePath: tree.root,
     files,

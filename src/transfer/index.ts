@@ -2,11 +2,13 @@
  * File transfer over WinRM itself (no SMB): the entry points the connection strategies delegate to. The
  * protocol is documented in docs/transfer-protocol.md; the remote side is the .ps1 assets beside this module.
  */
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { DirectoryTransferResult, TransferOptions, TransferResult } from '../connection.ts';
 import { TransferError } from '../errors.ts';
+import { checkOptions } from './control.ts';
 import { downloadDirectoryTree, uploadDirectoryTree } from './directory.ts';
 import { runDownload } from './download.ts';
+import { chunkFor, parallelDownload, parallelUpload, streamCount } from './parallel.ts';
 import type { TransferPeer } from './session.ts';
 import { describeSource, type UploadSource } from './sources.ts';
 import { runUpload } from './upload.ts';
@@ -30,6 +32,11 @@ export async function uploadFile(
   checkRemotePath(remotePath);
   const started = performance.now();
   const size = await describeSource(source);
+  checkOptions(options);
+  const streams = streamCount(options);
+  if (streams > 1 && size !== undefined && !(source instanceof Readable) && size > chunkFor(peer, options)) {
+    return parallelUpload(peer, source, size, remotePath, options, streams);
+  }
   const r = await runUpload(peer, [{ kind: 'file', remotePath, source, size }], options, size);
   return { ...r.files[0]!, durationMs: performance.now() - started };
 }
@@ -41,6 +48,11 @@ export async function downloadFile(
   options: TransferOptions = {},
 ): Promise<TransferResult> {
   checkRemotePath(remotePath);
+  checkOptions(options);
+  const streams = streamCount(options);
+  if (streams > 1 && typeof destination === 'string') {
+    return parallelDownload(peer, remotePath, destination, options, streams);
+  }
   const started = performance.now();
   const [r] = await runDownload(peer, [{ remotePath, destination }], options);
   return { ...r!, durationMs: performance.now() - started };

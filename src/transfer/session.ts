@@ -65,8 +65,16 @@ export class ScriptSession {
     );
   }
 
-  static async open(peer: TransferPeer, script: TransferScript): Promise<ScriptSession> {
-    const proc = await peer.startProcess(transferCommandLine(), { codepage: 65001 });
+  /**
+   * Start the script. `signal` cancels a start still waiting (for a shell, for the Command's answer); once the
+   * process runs, aborting it kills the process, so callers abort it only for starts that have not resolved.
+   */
+  static async open(
+    peer: TransferPeer,
+    script: TransferScript,
+    signal?: AbortSignal,
+  ): Promise<ScriptSession> {
+    const proc = await peer.startProcess(transferCommandLine(), { codepage: 65001, signal });
     const session = new ScriptSession(proc, Math.max(64, peer.stdinCapacity()));
     await session.send(scriptLine(script));
     return session;

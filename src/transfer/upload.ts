@@ -303,7 +303,10 @@ function lastDir(entries: readonly UploadEntry[], done: readonly string[]): stri
  * Run cleanup.ps1 for uploads that did not report; returns the temp files it could not confirm removed. Bounded
  * by CLEANUP_TIMEOUT_MS (then the cleanup process is killed and the temp files are named in the error).
  */
-async function removeLeftovers(peer: TransferPeer, records: readonly FileRecord[]): Promise<string[]> {
+export async function removeLeftovers(
+  peer: TransferPeer,
+  records: ReadonlyArray<Pick<FileRecord, 'remotePath' | 'id'>>,
+): Promise<string[]> {
   const temps = records.map((r) => win32.join(win32.dirname(r.remotePath), `.wrcp-${r.id}.tmp`));
   if (records.length === 0) return [];
   let session: ScriptSession | undefined;

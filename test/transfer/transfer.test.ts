@@ -16,9 +16,10 @@ let chunk: number;
 before(async () => {
   env = await transferEnv();
   local = await mkdtemp(join(tmpdir(), 'wrcp-test-'));
-  // The first progress report of a large upload comes after exactly one chunk.
+  // The first progress report of a large single-stream upload comes after exactly one chunk.
   let first = 0;
   await env.conn.upload(pseudoRandom(1_000_000), `${HOME}\\probe.bin`, {
+    streams: 1,
     onProgress: (p) => {
       first ||= p.bytes;
     },
