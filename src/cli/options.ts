@@ -18,6 +18,7 @@ export const CONNECTION_FLAGS = {
   fingerprint: { type: 'string' },
   insecure: { type: 'boolean' },
   type: { type: 'string' },
+  winrs: { type: 'string' },
   'operation-timeout': { type: 'string' },
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -37,6 +38,7 @@ export const OPTION_FLAGS: ReadonlyArray<{ option: string; flag: string; value?:
   { option: 'allowUnencrypted', flag: '--allow-unencrypted', bare: true },
   { option: 'operationTimeout', flag: '--operation-timeout', value: 'MS', bare: true },
   { option: 'connectionType', flag: '--type', bare: true },
+  { option: 'winrsPath', flag: '--winrs', value: 'PATH', bare: true },
   { option: 'https', flag: '--https' },
   { option: 'auth', flag: '--auth' },
   { option: 'port', flag: '--port' },
@@ -72,7 +74,9 @@ export const CONNECTION_USAGE = `Connection flags:
   --host H [--port N] [--https]
   -u, --username USER       USER, .\\USER, DOMAIN\\USER or USER@FULL.DOMAIN
   -p, --password PW         or set WINRM_PASSWORD (preferred: not visible in the process list)
-  --auth basic|ntlm         (default basic)
+  --auth basic|ntlm|kerberos  (default basic; kerberos without a password uses the ticket cache, after kinit)
+  --type internal|native    WS-Management from this process, or winrs (default internal)
+  --winrs PATH              the winrs program for --type native (winrs.exe on Windows; winrs-emulator elsewhere)
   --allow-unencrypted       allow Basic over plain HTTP
   --ca FILE                 trust this CA bundle (PEM)
   --fingerprint HEX         pin the server certificate (SHA-1 or SHA-256 thumbprint)
@@ -117,13 +121,16 @@ export function toConnectionOptions(
   if (!v.endpoint && !v.host) throw new UsageError('give --endpoint URL or --host HOST');
   if (!v.username) throw new UsageError('give -u/--username');
   const password = v.password ?? env.WINRM_PASSWORD;
-  if (password === undefined) throw new UsageError('give -p/--password or set WINRM_PASSWORD');
   const type = v.type ?? 'internal';
   if (type !== 'internal' && type !== 'native')
     throw new UsageError(`--type must be internal or native, got "${type}"`);
   const auth = v.auth ?? 'basic';
   if (!['basic', 'ntlm', 'kerberos'].includes(auth))
     throw new UsageError(`--auth must be basic, ntlm or kerberos`);
+  // Kerberos without a password is single sign-on from the ticket cache; winrs without one uses the logged-on user.
+  if (password === undefined && auth !== 'kerberos' && type !== 'native')
+    throw new UsageError('give -p/--password or set WINRM_PASSWORD (or --auth kerberos after kinit)');
+  if (v.winrs !== undefined && type !== 'native') throw new UsageError('--winrs needs --type native');
   let ca: string | undefined;
   if (v.ca) {
     try {
@@ -145,5 +152,6 @@ export function toConnectionOptions(
     tls: { ca, fingerprint: v.fingerprint, insecureAcceptAnyCertificate: v.insecure },
     operationTimeout: num('operation-timeout', v['operation-timeout']),
     timeoutMs: num('timeout', v.timeout),
+    ...(v.winrs === undefined ? {} : { winrsPath: v.winrs }),
   };
 }
