@@ -3,9 +3,12 @@
  * strategy up, lets it resolve (and check) the options into its own config, and creates the connection.
  */
 import type { Connection, ConnectionType } from './connection.ts';
+import { WinRsNativeConnection, type WinrsRunnerFactories } from './native/connection.ts';
 import { bad, oneOf } from './options/check.ts';
 import { CONNECTION_TYPES } from './options/common.ts';
 import { type ConnectionOptions, resolveWinRmInternal } from './options/index.ts';
+import { resolveNative } from './options/native.ts';
+import { fromOverthere, looksLikeOverthere } from './options/overthere.ts';
 import { WinRmInternalConnection } from './winrm/connection.ts';
 
 /** A strategy: how to resolve the options it reads, and how to make a connection from the result. */
@@ -28,16 +31,17 @@ const STRATEGIES: Readonly<Record<ConnectionType, Registered>> = {
     resolve: resolveWinRmInternal,
     create: (config) => new WinRmInternalConnection(config),
   }),
-  WINRM_NATIVE: register<never>({
-    resolve: () =>
-      bad(
-        'connectionType',
-        'WINRM_NATIVE (winrs.exe) is not available in this release',
-        "use 'WINRM_INTERNAL' (the default)",
-      ),
-    create: (config) => config,
+  WINRM_NATIVE: register({
+    resolve: (options) => resolveNative(options),
+    create: (config) => new WinRsNativeConnection(config, WINRS_RUNNERS),
   }),
 };
+
+/**
+ * The proxy runners of WINRM_NATIVE by winrsProxyProtocol ('local' is built in). src/native/runners/ssh.ts and
+ * jump.ts plug in here.
+ */
+const WINRS_RUNNERS: WinrsRunnerFactories = {};
 
 /**
  * Open a connection. Nothing is sent until the first command, unless `verify: true` (an authenticated Identify
@@ -46,8 +50,18 @@ const STRATEGIES: Readonly<Record<ConnectionType, Registered>> = {
  */
 export async function connect(options: ConnectionOptions): Promise<Connection> {
   if (options === null || typeof options !== 'object') bad('options', 'connect() needs an options object');
-  const type = oneOf('connectionType', options.connectionType, CONNECTION_TYPES, 'WINRM_INTERNAL');
-  const conn = STRATEGIES[type].open(options);
+  // An Overthere connection definition (address, winrmEnableHttps, connectionTimeoutMillis, ...) is translated.
+  const given = looksLikeOverthere(options) ? fromOverthere({ ...options }) : options;
+  const type = oneOf('connectionType', given.connectionType, CONNECTION_TYPES, 'WINRM_INTERNAL');
+  const conn = STRATEGIES[type].open(given);
   if (conn instanceof WinRmInternalConnection) await conn.verifyIfAsked();
+  if (conn instanceof WinRsNativeConnection) {
+    try {
+      await conn.ready();
+    } catch (err) {
+      conn.destroy();
+      throw err;
+    }
+  }
   return conn;
 }

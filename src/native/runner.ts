@@ -6,6 +6,7 @@
  * carries them to where winrs runs, quoted for that place.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { DebugLog } from '../debug.ts';
 
 /** How a winrs process ended, as far as the runner can tell. */
 export interface WinrsExit {
@@ -14,6 +15,12 @@ export interface WinrsExit {
   /** The local or proxy-side signal that ended it (POSIX names), when the runner knows one. */
   signal: string | null;
 }
+
+/**
+ * What kill() is asked to deliver: 'ctrl_c' (winrs forwards a Ctrl-C to the remote command, which may exit on
+ * its own) or 'terminate' (stop winrs; the default). A runner that can deliver only one delivers that one.
+ */
+export type WinrsKillSignal = 'ctrl_c' | 'terminate';
 
 /** One running winrs process. */
 export interface WinrsChild {
@@ -26,7 +33,7 @@ export interface WinrsChild {
    * Stop the winrs process as well as this runner can (each runner documents what it delivers: a local signal,
    * an SSH channel signal or close, a WinRM Signal on the jump host). Idempotent; resolves when delivered.
    */
-  kill(): Promise<void>;
+  kill(signal?: WinrsKillSignal): Promise<void>;
 }
 
 export interface WinrsSpawnOptions {
@@ -48,3 +55,20 @@ export interface WinrsRunner {
   /** Drop everything at once, without waiting. Idempotent. */
   destroy(): void;
 }
+
+/** What the strategy gives a runner factory. */
+export interface WinrsRunnerContext {
+  /** Connect timeout in milliseconds (the connectTimeout option), for runners that open a connection. */
+  connectTimeoutMs: number;
+  /** The connection's redacting debug log (secrets registered). */
+  debug: DebugLog;
+}
+
+/**
+ * Makes the runner of one winrsProxyProtocol from winrsProxyConnectionOptions (checked by the factory:
+ * InvalidArgumentError naming the option). Called by connect(); a rejection fails connect().
+ */
+export type WinrsRunnerFactory = (
+  proxyOptions: Readonly<Record<string, unknown>>,
+  context: WinrsRunnerContext,
+) => WinrsRunner | Promise<WinrsRunner>;

@@ -11,7 +11,10 @@ export const CONNECTION_TYPES = [
 ] as const satisfies readonly ConnectionType[];
 
 export interface CommonOptions {
-  /** Strategy. Default: 'WINRM_INTERNAL'. ('WINRM_NATIVE', winrs.exe, arrives in a later release.) */
+  /**
+   * Strategy: 'WINRM_INTERNAL' (WS-Management spoken by this library) or 'WINRM_NATIVE' (winrs.exe, locally or
+   * on a winrs proxy; see docs/native.md). Default: 'WINRM_INTERNAL'.
+   */
   connectionType?: ConnectionType;
   /** Host name or address. Required unless the strategy takes a full endpoint (WinRM: `endpoint`). */
   host?: string;

@@ -11,12 +11,14 @@ import { REDACTED, Secret } from '../debug.ts';
 import { type AuthConfig, type AuthOptions, resolveAuth } from './auth.ts';
 import { bad } from './check.ts';
 import { type CommonConfig, type CommonOptions, resolveCommon } from './common.ts';
+import type { NativeOptions } from './native.ts';
 import { resolveWinRm, type WinRmConfig, type WinRmOptions } from './winrm.ts';
 
 export type { AuthConfig, AuthMechanism, AuthOptions } from './auth.ts';
 export { bad } from './check.ts';
 export type { CommonConfig, CommonOptions } from './common.ts';
 export { resolveCommon } from './common.ts';
+export type { NativeConfig, NativeOptions, WinrsProxyProtocol } from './native.ts';
 export type {
   TlsConfig,
   TlsOptions,
@@ -27,8 +29,11 @@ export type {
 } from './winrm.ts';
 export { parseFingerprint, resolveWinRm } from './winrm.ts';
 
-/** Everything `connect()` takes: the common options, the WinRM options and the authentication options. */
-export interface ConnectionOptions extends CommonOptions, WinRmOptions, AuthOptions {}
+/**
+ * Everything `connect()` takes: the common options, the WinRM options, the authentication options and the
+ * winrs-native options (read by WINRM_NATIVE only).
+ */
+export interface ConnectionOptions extends CommonOptions, WinRmOptions, AuthOptions, NativeOptions {}
 
 /**
  * The WinRM-internal strategy's resolved configuration: the three narrow configs, flattened, because the HTTP
