@@ -12,7 +12,14 @@ import { inspect } from 'node:util';
 import { CmdLine } from '../../cmdline.ts';
 import type { Connection, RemoteProcess } from '../../connection.ts';
 import { AbortError, ConnectionError, InvalidArgumentError } from '../../errors.ts';
-import type { WinrsChild, WinrsExit, WinrsRunner, WinrsSpawnOptions } from '../runner.ts';
+import type {
+  WinrsChild,
+  WinrsExit,
+  WinrsKillSignal,
+  WinrsRunner,
+  WinrsRunnerFactory,
+  WinrsSpawnOptions,
+} from '../runner.ts';
 
 /** Default wait after the ctrl_c before terminate (ms). */
 export const DEFAULT_JUMP_KILL_GRACE_MS = 5_000;
@@ -148,7 +155,10 @@ class JumpChild implements WinrsChild {
     this.exited.catch(() => undefined);
   }
 
-  kill(): Promise<void> {
+  /** 'ctrl_c': the internal process's ctrl_c. 'terminate' (the default): ctrl_c, then terminate after the grace period. Idempotent. */
+  kill(signal: WinrsKillSignal = 'terminate'): Promise<void> {
+    if (signal === 'ctrl_c')
+      return this.#done ? Promise.resolve() : this.#proc.kill('ctrl_c').catch(() => undefined);
     this.#killing ??= this.#kill();
     return this.#killing;
   }
@@ -176,4 +186,33 @@ class JumpChild implements WinrsChild {
 /** A jump-host winrs runner over an existing connection. */
 export function createJumpRunner(options: JumpRunnerOptions): JumpWinrsRunner {
   return new JumpWinrsRunner(options);
+}
+
+/** Opens the jump connection: connect() itself, handed in by the strategy registry (no import cycle). */
+export type JumpConnect = (options: Readonly<Record<string, unknown>>) => Promise<Connection>;
+
+/**
+ * The runner factory of `winrsProxyProtocol: 'jump'`. `winrsProxyConnectionOptions` are either
+ * `{ connection, killGraceMs? }` (an open Connection to the jump host, which the caller keeps and closes) or the
+ * connect() options of the jump host (connectionType defaults to 'WINRM_INTERNAL'; `killGraceMs` is taken out
+ * first), opened before connect() resolves and closed with the winrs-native connection.
+ */
+export function jumpRunnerFactory(open: JumpConnect): WinrsRunnerFactory {
+  return async (proxyOptions) => {
+    const { connection, killGraceMs, ...rest } = proxyOptions as Record<string, unknown>;
+    if (killGraceMs !== undefined && typeof killGraceMs !== 'number') {
+      throw new InvalidArgumentError(
+        'winrsProxyConnectionOptions.killGraceMs must be a number of milliseconds',
+        {
+          argument: 'winrsProxyConnectionOptions.killGraceMs',
+        },
+      );
+    }
+    const grace = killGraceMs === undefined ? {} : { killGraceMs };
+    if (connection !== undefined) {
+      return new JumpWinrsRunner({ connection: connection as Connection, ...grace });
+    }
+    const conn = await open({ connectionType: 'WINRM_INTERNAL', ...rest });
+    return new JumpWinrsRunner({ connection: conn, ownsConnection: true, ...grace });
+  };
 }

@@ -35,7 +35,14 @@ import {
   TimeoutError,
   type WinRmError,
 } from '../../errors.ts';
-import type { WinrsChild, WinrsExit, WinrsRunner, WinrsSpawnOptions } from '../runner.ts';
+import type {
+  WinrsChild,
+  WinrsExit,
+  WinrsKillSignal,
+  WinrsRunner,
+  WinrsRunnerFactory,
+  WinrsSpawnOptions,
+} from '../runner.ts';
 
 /** Which shell on the proxy splits the exec request's command string. */
 export type RemoteShell = 'cmd' | 'powershell' | 'posix';
@@ -351,6 +358,12 @@ export class SshWinrsRunner implements WinrsRunner {
     return child;
   }
 
+  /** Open the SSH connection now (host key and login checked); spawn() does it when needed. */
+  async connect(): Promise<void> {
+    if (this.#closed) throw new ConnectionError('The ssh runner is closed');
+    await this.#connection();
+  }
+
   /** The live SSH connection, made when there is none; concurrent spawns share one attempt. */
   async #connection(): Promise<Lifeline> {
     if (this.#line && !this.#line.dead) {
@@ -645,21 +658,31 @@ class SshChild implements WinrsChild {
     });
   }
 
-  kill(): Promise<void> {
+  /**
+   * 'ctrl_c': an INT signal request, nothing more (winrs.exe forwards a Ctrl-C to its target). 'terminate' (the
+   * default): INT, then after the grace period KILL and a channel close (see the module comment). Idempotent.
+   */
+  kill(signal: WinrsKillSignal = 'terminate'): Promise<void> {
+    if (signal === 'ctrl_c') {
+      if (!this.#closed) this.#send('INT');
+      return Promise.resolve();
+    }
     this.#killing ??= this.#kill();
     return this.#killing;
+  }
+
+  #send(name: string): void {
+    try {
+      sendSignal(this.#channel, name);
+    } catch {
+      // The channel closed meanwhile.
+    }
   }
 
   async #kill(): Promise<void> {
     if (this.#closed) return;
     this.#killed = true;
-    const send = (name: string) => {
-      try {
-        sendSignal(this.#channel, name);
-      } catch {
-        // The channel closed meanwhile.
-      }
-    };
+    const send = (name: string) => this.#send(name);
     send('INT');
     if (await this.#closedWithin(this.#graceMs)) return;
     send('KILL');
@@ -689,3 +712,60 @@ class SshChild implements WinrsChild {
 export function createSshRunner(options: SshRunnerOptions): SshWinrsRunner {
   return new SshWinrsRunner(options);
 }
+
+const SSH_PROXY_OPTIONS = [
+  'host',
+  'address',
+  'port',
+  'username',
+  'privateKey',
+  'privateKeyFile',
+  'passphrase',
+  'password',
+  'agent',
+  'hostKeyFingerprint',
+  'insecureAcceptAnyHostKey',
+  'remoteShell',
+  'connectTimeout',
+  'killGraceMs',
+  'keepaliveInterval',
+] as const;
+
+/**
+ * The runner of `winrsProxyProtocol: 'ssh'`: `winrsProxyConnectionOptions` are {@link SshRunnerOptions}, plus
+ * Overthere's SSH names `address` (for host) and `privateKeyFile` (a key file's path). `connectTimeout` defaults
+ * to the connection's connectTimeout. It connects (and checks the host key and the login) before connect()
+ * resolves; the SSH password and passphrase are registered as secrets of the connection's log.
+ */
+export const sshRunnerFactory: WinrsRunnerFactory = async (proxyOptions, context) => {
+  const o: Record<string, unknown> = { ...proxyOptions };
+  for (const key of Object.keys(o)) {
+    if (!(SSH_PROXY_OPTIONS as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(
+        `winrsProxyConnectionOptions.${key} is not an option of the ssh winrs runner (known: ${SSH_PROXY_OPTIONS.join(', ')})`,
+        { argument: `winrsProxyConnectionOptions.${key}` },
+      );
+    }
+  }
+  if (o.host === undefined && o.address !== undefined) o.host = o.address;
+  delete o.address;
+  if (typeof o.privateKeyFile === 'string' && o.privateKey === undefined) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      o.privateKey = await readFile(o.privateKeyFile);
+    } catch (cause) {
+      throw new InvalidArgumentError(`Cannot read privateKeyFile ${o.privateKeyFile}`, {
+        cause,
+        argument: 'winrsProxyConnectionOptions.privateKeyFile',
+      });
+    }
+  }
+  delete o.privateKeyFile;
+  o.connectTimeout ??= context.connectTimeoutMs;
+  const options = o as unknown as SshRunnerOptions;
+  context.debug.addSecret(options.password);
+  context.debug.addSecret(options.passphrase);
+  const runner = new SshWinrsRunner(options);
+  await runner.connect();
+  return runner;
+};
