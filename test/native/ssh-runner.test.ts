@@ -14,6 +14,7 @@ import {
   SshHostKeyError,
   type SshRunnerOptions,
   sshCommandString,
+  sshRunnerFactory,
 } from '../../src/native/runners/ssh.ts';
 import { type Sshd, sshdSkip, startSshd } from '../helpers/sshd.ts';
 
@@ -304,5 +305,34 @@ describe('ssh command string: one quoting per proxy shell', () => {
     assert.equal(sshCommandString('posix', 'winrs', ["it's", '']), `'winrs' 'it'\\''s' ''`);
     assert.equal(sshCommandString('powershell', 'winrs', ["it's", 'a b']), `& 'winrs' 'it''s' 'a b'`);
     assert.throws(() => sshCommandString('powershell', 'winrs', ['say "hi"']), InvalidArgumentError);
+  });
+});
+
+describe('ssh runner factory (winrsProxyConnectionOptions)', () => {
+  it('an unknown option is an InvalidArgumentError listing the known ones; secrets go to the connection log', async () => {
+    const secrets: unknown[] = [];
+    const context = { connectTimeoutMs: 1000, debug: { addSecret: (s: unknown) => secrets.push(s) } };
+    await assert.rejects(
+      async () =>
+        sshRunnerFactory(
+          { host: 'h', username: 'u', password: 'p', hostKeyFingerprint: 'x', hostKeyChecking: 'no' },
+          context as never,
+        ),
+      (e: unknown) => {
+        assert.ok(e instanceof InvalidArgumentError);
+        assert.equal(e.argument, 'winrsProxyConnectionOptions.hostKeyChecking');
+        assert.match(e.message, /known: host, address, port/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      async () =>
+        sshRunnerFactory(
+          { address: 'h', username: 'u', password: 'S3cr3t-x', hostKeyFingerprint: 'aa:bb' },
+          context as never,
+        ),
+      (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'hostKeyFingerprint',
+    );
+    assert.ok(secrets.includes('S3cr3t-x'), 'the SSH password was registered as a secret');
   });
 });
