@@ -251,3 +251,52 @@ export function decodeClixml(text: string): string {
   }
   return before + out.join('').replace(/\r?\n$/, '') + (out.length > 0 ? '\r\n' : '');
 }
+
+/**
+ * Quote one argument for a POSIX shell (`sh -c LINE`, what OpenSSH's sshd runs an exec request through on Linux
+ * and macOS): wrapped in single quotes, inside which the shell treats every character literally (POSIX.1-2017
+ * XCU 2.2.2), and each `'` written as `'\''` (close, an escaped quote, reopen). Line breaks survive; NUL cannot be
+ * passed to a program and is refused.
+ */
+export function quotePosix(arg: string): string {
+  if (arg.includes('\0')) {
+    throw new InvalidArgumentError('A command argument contains NUL, which no program can receive', {
+      argument: 'command',
+    });
+  }
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Join an argv array into a POSIX shell command line where each element arrives as one argument. */
+export function argvToPosixLine(argv: readonly string[]): string {
+  if (argv.length === 0) {
+    throw new InvalidArgumentError('The command is an empty array', { argument: 'command' });
+  }
+  return argv.map(quotePosix).join(' ');
+}
+
+/**
+ * Join an argv array into a PowerShell command line that runs the native program `argv[0]` with the rest as its
+ * arguments: `& 'program' 'arg' ...`, each element a single-quoted string (`'` doubled, the only escape there;
+ * about_Quoting_Rules). Windows PowerShell 5.1 then builds the program's command line itself, adding double
+ * quotes around an argument that holds whitespace but not escaping embedded `"` (fixed only in PowerShell 7.3,
+ * `$PSNativeCommandArgumentPassing`), so an element holding `"`, or holding whitespace and ending in `\`, cannot
+ * arrive unchanged: both are refused, naming `remoteShell: 'cmd'` as the alternative.
+ */
+export function argvToPowerShellLine(argv: readonly string[]): string {
+  if (argv.length === 0) {
+    throw new InvalidArgumentError('The command is an empty array', { argument: 'command' });
+  }
+  const quoted = argv.map((a, i) => {
+    checkArg(a, i);
+    if (a.includes('"') || (/\s/.test(a) && a.endsWith('\\'))) {
+      throw new InvalidArgumentError(
+        `Command argument ${i} holds a double quote (or whitespace and a trailing backslash), which Windows PowerShell 5.1 does not pass to a native program unchanged`,
+        { argument: 'command', remedy: "use remoteShell: 'cmd' (the Windows OpenSSH default shell)" },
+      );
+    }
+    // PowerShell also ends a single-quoted string at the typographic quotes U+2018..U+201B; each is doubled.
+    return `'${a.replace(/['\u2018\u2019\u201a\u201b]/g, '$&$&')}'`;
+  });
+  return `& ${quoted.join(' ')}`;
+}

@@ -4,6 +4,8 @@
  */
 import type { Connection, ConnectionType } from './connection.ts';
 import { WinRsNativeConnection, type WinrsRunnerFactories } from './native/connection.ts';
+import { jumpRunnerFactory } from './native/runners/jump.ts';
+import { sshRunnerFactory } from './native/runners/ssh.ts';
 import { bad, oneOf } from './options/check.ts';
 import { CONNECTION_TYPES } from './options/common.ts';
 import { type ConnectionOptions, resolveWinRmInternal } from './options/index.ts';
@@ -41,7 +43,10 @@ const STRATEGIES: Readonly<Record<ConnectionType, Registered>> = {
  * The proxy runners of WINRM_NATIVE by winrsProxyProtocol ('local' is built in). src/native/runners/ssh.ts and
  * jump.ts plug in here.
  */
-const WINRS_RUNNERS: WinrsRunnerFactories = {};
+const WINRS_RUNNERS: WinrsRunnerFactories = {
+  ssh: sshRunnerFactory,
+  jump: jumpRunnerFactory((options) => connect(options as unknown as ConnectionOptions)),
+};
 
 /**
  * Open a connection. Nothing is sent until the first command, unless `verify: true` (an authenticated Identify
