@@ -4,6 +4,7 @@
  * Only the subset used here is typed: the package's own types are not needed at compile time.
  */
 import { InvalidArgumentError } from '../../errors.ts';
+import { importLazily } from '../../lazy-import.ts';
 
 export interface KerberosClientLike {
   contextComplete: boolean;
@@ -34,16 +35,9 @@ export const INSTALL_REMEDY =
   'install the optional addon with `npm install kerberos` (it needs libkrb5 at run time; to build it: on ' +
   'Debian/Ubuntu `apt-get install libkrb5-dev g++ make python3`, on RHEL `dnf install krb5-devel gcc-c++ make`)';
 
-/**
- * The addon's package name, held in a variable: a consumer's bundler (esbuild, webpack, rollup) then leaves the
- * dynamic import alone instead of trying to bundle a native `.node` file, which fails the whole build even for
- * users who never ask for Kerberos (test/packaging/bundle.test.ts).
- */
-const ADDON_PACKAGE: string = ['kerberos'][0]!;
-
 let loading: Promise<KerberosAddon> | undefined;
 /** For tests: a loader that replaces the addon's dynamic import. */
-let importer: () => Promise<unknown> = () => import(ADDON_PACKAGE);
+let importer: () => Promise<unknown> = () => importLazily('kerberos');
 
 /** Load the addon once; a missing package or a missing libkrb5 is an InvalidArgumentError naming the fix. */
 export function loadKerberos(): Promise<KerberosAddon> {

@@ -35,6 +35,7 @@ import {
   TimeoutError,
   type WinRmError,
 } from '../../errors.ts';
+import { importLazily } from '../../lazy-import.ts';
 import type {
   WinrsChild,
   WinrsExit,
@@ -263,7 +264,7 @@ type SshModule = typeof import('ssh2');
 
 async function loadSsh2(): Promise<SshModule> {
   try {
-    const mod = (await import('ssh2')) as SshModule & { default?: SshModule };
+    const mod = (await importLazily('ssh2')) as SshModule & { default?: SshModule };
     return mod.Client ? mod : (mod.default as SshModule);
   } catch (cause) {
     throw new ConnectionError('The ssh runner needs the ssh2 package, which could not be loaded', {
