@@ -14,7 +14,7 @@
  * `killGraceMs`, KILL and a channel close. OpenSSH's sshd (7.9 and later) delivers INT and KILL to the session's
  * process group; Windows OpenSSH has no POSIX signals (inferred: the Win32 port does not act on `signal`
  * requests), so there the close is what ends the session: winrs.exe loses its console pipes without sending the
- * target a ctrl_c, and the target's shell stays until the target's IdleTimeout. See docs/native-proxies.md.
+ * target a ctrl_c, and the target's shell stays until the target's IdleTimeout. See docs/native.md, "Proxies".
  *
  * Secrets: the SSH password and key passphrase are held as {@link Secret}s; the command string (which carries the
  * winrs `-p:` password) only travels inside the encrypted channel and is never logged or put into an error.
