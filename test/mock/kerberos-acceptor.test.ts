@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeNegTokenResp, NegState, OID } from '../../src/auth/spnego.ts';
 import { KerberosAcceptor, KrbApError } from '../../src/mock/auth/kerberos/acceptor.ts';
-import { decrypt, encrypt, stringToKey } from '../../src/mock/auth/kerberos/crypto.ts';
+import { decrypt, encrypt, stringToKey } from '../../src/krb5/crypto.ts';
 import { decodeContextToken, TOK_ID } from '../../src/mock/auth/kerberos/gss.ts';
 import { type KeytabEntry, parseKeytab } from '../../src/mock/auth/kerberos/keytab.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
