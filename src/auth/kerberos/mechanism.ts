@@ -11,7 +11,7 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { type Account, forKerberos } from '../../account.ts';
-import { AuthenticationError, InvalidArgumentError, ProtocolError } from '../../errors.ts';
+import { AuthenticationError, ProtocolError } from '../../errors.ts';
 import type { KerberosConfig } from '../../options/auth.ts';
 import { describeAccount } from '../basic.ts';
 import type { AsyncSecurityContext, AuthContext, AuthMechanism, StepResult } from '../mechanism.ts';

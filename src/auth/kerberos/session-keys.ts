@@ -221,7 +221,7 @@ export function recoverSessionKeys(
 
 /** The sequence number of the krb5 MIC token in an SPNEGO NegTokenResp's mechListMIC, if there is one. */
 function micSequence(token: Buffer | undefined): bigint | undefined {
-  if (!token || token[0] !== 0xa1) return undefined;
+  if (token?.[0] !== 0xa1) return undefined;
   try {
     const mic = decodeNegTokenResp(token).mechListMIC;
     if (mic && mic.length >= 16 && mic.readUInt16BE(0) === 0x0404) return mic.readBigUInt64BE(8);
