@@ -141,6 +141,36 @@ describe('Kerberos message encryption over HTTP (client wrap in TypeScript)', { 
     }
   });
 
+  it('a ticket cache replaced after the handshake (service ticket gone) is an InvalidArgumentError at the first wrap', async () => {
+    const path = join(kdc.dir, 'replaced-ccache');
+    await kdc.kinit(path);
+    const previous = process.env.KRB5CCNAME;
+    process.env.KRB5CCNAME = `FILE:${path}`;
+    try {
+      const acceptor = new KerberosAcceptor({ keys: readKeytab(kdc.keytabPath) });
+      const opts = resolveOptions({
+        endpoint: 'http://localhost:5985/wsman',
+        username: kdc.user,
+        auth: 'kerberos',
+        kerberosScheme: 'Kerberos',
+      });
+      const ctx = new KerberosMechanism({ ...opts, password: undefined }).begin();
+      const first = await ctx.init();
+      assert.equal((await ctx.step(acceptor.accept(first.token!).responseToken!)).done, true);
+      await kdc.kinit(path); // a fresh TGT only: the service ticket is no longer in the cache
+      const sec = ctx.securityContext() as AsyncSecurityContext;
+      await assert.rejects(sec.wrap(Buffer.from('x')), (e: unknown) => {
+        assert.ok(e instanceof InvalidArgumentError, String(e));
+        assert.match(e.message, /does not hold the ticket that was used/);
+        assert.match(e.remedy ?? '', /HTTPS/);
+        return true;
+      });
+    } finally {
+      if (previous === undefined) delete process.env.KRB5CCNAME;
+      else process.env.KRB5CCNAME = previous;
+    }
+  });
+
   it('the keys never show in inspect output, JSON or errors', async () => {
     const opts = resolveOptions({ endpoint: srv.url, username: kdc.user, auth: 'kerberos' });
     const { InitiatorWrap } = await import('../../src/auth/kerberos/wrap.ts');
@@ -196,5 +226,59 @@ describe('ticket caches whose keys cannot be read', () => {
         assert.ok(spec.startsWith('node:') || /^\.\/[\w-]+\.ts$/.test(spec), `${f} imports ${spec}`);
       }
     }
+  });
+});
+
+/** A synthetic FILE ccache, written from MIT's "ccache file format" description. */
+function ccacheBytes(version: 3 | 4, creds: Array<{ server: string[]; realm: string; key: Buffer }>): Buffer {
+  const u16 = (v: number) => Buffer.from([v >> 8, v & 0xff]);
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v);
+    return b;
+  };
+  const data = (b: Buffer | string) => Buffer.concat([u32(Buffer.byteLength(b)), Buffer.from(b)]);
+  const principal = (realm: string, parts: string[]) =>
+    Buffer.concat([u32(1), u32(parts.length), data(realm), ...parts.map(data)]);
+  const out: Buffer[] = [u16(0x0500 | version)];
+  if (version === 4) out.push(u16(12), u16(1), u16(8), Buffer.alloc(8)); // one header tag: KDC time offset
+  out.push(principal('R.TEST', ['alice']));
+  for (const c of creds) {
+    out.push(principal('R.TEST', ['alice']), principal(c.realm, c.server), u16(18));
+    if (version === 3) out.push(u16(18));
+    out.push(data(c.key), u32(1), u32(2), u32(3), u32(4), Buffer.from([0]), u32(0));
+    out.push(u32(1), u16(2), data(Buffer.from([127, 0, 0, 1]))); // one address
+    out.push(u32(0)); // no authdata
+    out.push(data(Buffer.from(`ticket of ${c.server.join('/')}`)), data(''));
+  }
+  return Buffer.concat(out);
+}
+
+describe('FILE ccache reader', () => {
+  it('reads formats 3 and 4, skips configuration entries, refuses others', async () => {
+    const { parseCcache, CcacheFormatError } = await import('../../src/auth/kerberos/ccache.ts');
+    for (const version of [3, 4] as const) {
+      const creds = parseCcache(
+        ccacheBytes(version, [
+          { server: ['krbtgt', 'R.TEST'], realm: 'R.TEST', key: Buffer.alloc(32, 1) },
+          { server: ['krb5_ccache_conf_data', 'pa_type'], realm: 'X-CACHECONF:', key: Buffer.alloc(0) },
+          { server: ['WSMAN', 'host'], realm: 'R.TEST', key: Buffer.alloc(32, 2) },
+        ]),
+      );
+      assert.deepEqual(
+        creds.map((c) => [c.server.components.join('/'), c.key.enctype, c.key.key[0], c.endtime]),
+        [
+          ['krbtgt/R.TEST', 18, 1, 3000],
+          ['WSMAN/host', 18, 2, 3000],
+        ],
+      );
+      assert.equal(creds[1]!.ticket.toString(), 'ticket of WSMAN/host');
+    }
+    assert.throws(() => parseCcache(Buffer.from([5, 2, 0, 0])), CcacheFormatError);
+    assert.throws(
+      () =>
+        parseCcache(ccacheBytes(4, [{ server: ['a'], realm: 'R', key: Buffer.alloc(16) }]).subarray(0, 60)),
+      /truncated/,
+    );
   });
 });
