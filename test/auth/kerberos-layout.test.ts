@@ -1,8 +1,8 @@
 /**
  * WinRM's layout of Kerberos wrap tokens (src/auth/kerberos/layout.ts), byte by byte: synthetic tokens, then MIT
  * GSSAPI tokens both ways. MIT's acceptor (python3-gssapi, test/helpers/krb_acceptor.py) unwraps what the layout
- * code makes of an independent MIT initiator's plain gss_wrap tokens, and the client's unwrap (through the
- * `kerberos` addon) reads what MIT's acceptor seals in Windows' layout (gss_wrap_iov as pyspnego does it, and a
+ * code makes of an independent MIT initiator's plain gss_wrap tokens, and the client's unwrap (its own RFC 4121
+ * code, src/auth/kerberos/wrap.ts) reads what MIT's acceptor seals in Windows' layout (gss_wrap_iov as pyspnego does it, and a
  * plain token rotated by RRC 28 by hand). One realm per file.
  */
 import assert from 'node:assert/strict';

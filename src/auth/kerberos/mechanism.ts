@@ -4,9 +4,12 @@
  * and the server's AP-REP is stepped: a missing or bad one is an error.
  *
  * Legs: with message encryption the first token goes with an empty body (as pywinrm does), the server answers
- * with its mutual-authentication token, and only then are bodies sealed (gss_wrap needs the complete context,
+ * with its mutual-authentication token, and only then are bodies sealed (sealing needs the complete context,
  * and the acceptor's subkey from the AP-REP). Without encryption (HTTPS) the token goes with the first message
  * and the server's token on the answer is checked before the answer is read.
+ *
+ * Sealing is not the addon's (its Unix wrap seals a 4-byte SASL reply): the keys come from the AP-REQ, the
+ * AP-REP and the FILE ticket cache (./session-keys.ts), the RFC 4121 tokens from ./wrap.ts.
  */
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
