@@ -104,6 +104,16 @@ export class KerberosMechanism implements AuthMechanism {
     let serverToken: Buffer | undefined;
     let clientFinal: Buffer | undefined;
     let security: AsyncSecurityContext | undefined;
+    let sealer: InitiatorWrap | undefined;
+    const makeSealer = (): InitiatorWrap => {
+      if (!clientToken || !serverToken) {
+        throw new ProtocolError(
+          'Kerberos message encryption needs the mutual-authentication token, and the server sent none',
+        );
+      }
+      sealer ??= new InitiatorWrap(recoverSessionKeys(clientToken, serverToken, ccache, clientFinal));
+      return sealer;
+    };
     let phase: 'acquire' | 'token' = 'acquire';
     const failure = (err: unknown) =>
       kerberosError(err, { principal: this.#principal, spn, realm: this.#principal.split('@')[1], phase });
@@ -162,7 +172,11 @@ export class KerberosMechanism implements AuthMechanism {
         }
         serverToken = token;
         const next = out ? Buffer.from(out, 'base64') : undefined;
-        if (client.contextComplete) clientFinal = next;
+        if (client.contextComplete) {
+          clientFinal = next;
+          // Read the keys now, while the cache certainly holds this ticket (not at the first wrap).
+          if (encrypts) makeSealer();
+        }
         return { token: next, done: client.contextComplete };
       },
       complete: async (token: Buffer | undefined): Promise<void> => {
@@ -175,17 +189,11 @@ export class KerberosMechanism implements AuthMechanism {
         }
         serverToken = token;
         if (!client.contextComplete) throw mutualFailure('the server asked for another round trip');
+        if (encrypts) makeSealer();
       },
       securityContext: () => {
         if (!client?.contextComplete) return undefined;
-        security ??= lazySecurityContext(encrypts, () => {
-          if (!clientToken || !serverToken) {
-            throw new ProtocolError(
-              'Kerberos message encryption needs the mutual-authentication token, and the server sent none',
-            );
-          }
-          return new InitiatorWrap(recoverSessionKeys(clientToken, serverToken, ccache, clientFinal));
-        });
+        security ??= lazySecurityContext(encrypts, makeSealer);
         return security;
       },
     };
