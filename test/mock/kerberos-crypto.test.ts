@@ -11,7 +11,7 @@ import {
   KrbCryptoError,
   nfold,
   stringToKey,
-} from '../../src/mock/auth/kerberos/crypto.ts';
+} from '../../src/krb5/crypto.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { decrypt, ENCTYPE, encrypt, randomKey } from '../../src/mock/auth/kerberos/crypto.ts';
+import { decrypt, ENCTYPE, encrypt, randomKey } from '../../src/krb5/crypto.ts';
 import { AcceptorContext, GssError } from '../../src/mock/auth/kerberos/gss.ts';
 import { KeytabError, parseKeytab } from '../../src/mock/auth/kerberos/keytab.ts';
 

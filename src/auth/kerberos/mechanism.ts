@@ -4,30 +4,26 @@
  * and the server's AP-REP is stepped: a missing or bad one is an error.
  *
  * Legs: with message encryption the first token goes with an empty body (as pywinrm does), the server answers
- * with its mutual-authentication token, and only then are bodies sealed (gss_wrap needs the complete context,
+ * with its mutual-authentication token, and only then are bodies sealed (sealing needs the complete context,
  * and the acceptor's subkey from the AP-REP). Without encryption (HTTPS) the token goes with the first message
  * and the server's token on the answer is checked before the answer is read.
+ *
+ * Sealing is not the addon's (its Unix wrap seals a 4-byte SASL reply): the keys come from the AP-REQ, the
+ * AP-REP and the FILE ticket cache (./session-keys.ts), the RFC 4121 tokens from ./wrap.ts.
  */
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { type Account, forKerberos } from '../../account.ts';
-import { AuthenticationError, InvalidArgumentError, ProtocolError } from '../../errors.ts';
+import { AuthenticationError, ProtocolError } from '../../errors.ts';
 import type { KerberosConfig } from '../../options/auth.ts';
 import { describeAccount } from '../basic.ts';
 import type { AsyncSecurityContext, AuthContext, AuthMechanism, StepResult } from '../mechanism.ts';
 import { type KerberosAddon, type KerberosClientLike, loadKerberos } from './addon.ts';
+import { ccacheName } from './ccache.ts';
 import { type CredentialSource, passwordCredentials, ticketCacheCredentials } from './credentials.ts';
 import { kerberosError, kerberosFailureKind } from './errors.ts';
-import {
-  CHECKSUM_BYTES,
-  CONFOUNDER_BYTES,
-  fromWinRmLayout,
-  TOKEN_HEADER_BYTES,
-  toWinRmLayout,
-} from './layout.ts';
-
-/** What the wrap check names: the addon release whose Unix wrap seals a SASL reply instead of the message. */
-const ADDON_WRAP_BUG = '7.0.0 on Unix applies its SASL security-layer step to every wrap';
+import { recoverSessionKeys } from './session-keys.ts';
+import { InitiatorWrap } from './wrap.ts';
 
 export interface KerberosMechanismOptions {
   account: Account;
@@ -102,6 +98,22 @@ export class KerberosMechanism implements AuthMechanism {
   begin(): AuthContext {
     let client: KerberosClientLike | undefined;
     let spn = '';
+    // For message encryption (./session-keys.ts): the cache the addon used, our first token, the server's last.
+    let ccache = '';
+    let clientToken: Buffer | undefined;
+    let serverToken: Buffer | undefined;
+    let clientFinal: Buffer | undefined;
+    let security: AsyncSecurityContext | undefined;
+    let sealer: InitiatorWrap | undefined;
+    const makeSealer = (): InitiatorWrap => {
+      if (!clientToken || !serverToken) {
+        throw new ProtocolError(
+          'Kerberos message encryption needs the mutual-authentication token, and the server sent none',
+        );
+      }
+      sealer ??= new InitiatorWrap(recoverSessionKeys(clientToken, serverToken, ccache, clientFinal));
+      return sealer;
+    };
     let phase: 'acquire' | 'token' = 'acquire';
     const failure = (err: unknown) =>
       kerberosError(err, { principal: this.#principal, spn, realm: this.#principal.split('@')[1], phase });
@@ -124,18 +136,20 @@ export class KerberosMechanism implements AuthMechanism {
         const first = async (): Promise<StepResult> => {
           phase = 'acquire';
           try {
-            client = await credentials.use(this.#principal, () =>
-              addon.initializeClient(hostBasedName(spn), {
+            client = await credentials.use(this.#principal, () => {
+              ccache = ccacheName(process.env); // inside the lock: the password path's private cache is in effect
+              return addon.initializeClient(hostBasedName(spn), {
                 principal: this.#principal,
                 // The native code reads `flags` (7.0.0's index.d.ts documents `gssFlag`, which it ignores).
                 flags: flags(addon, o.kerberos.delegate),
                 mechOID:
                   o.kerberos.scheme === 'Kerberos' ? addon.GSS_MECH_OID_KRB5 : addon.GSS_MECH_OID_SPNEGO,
-              }),
-            );
+              });
+            });
             const token = await client.step(''); // MIT looks the ticket up here, not at gss_acquire_cred
             phase = 'token';
-            return { token: Buffer.from(token, 'base64'), done: !encrypts };
+            clientToken = Buffer.from(token, 'base64');
+            return { token: clientToken, done: !encrypts };
           } catch (err) {
             throw failure(err);
           }
@@ -148,28 +162,40 @@ export class KerberosMechanism implements AuthMechanism {
           return first();
         }
       },
-      step: async (serverToken: Buffer): Promise<StepResult> => {
+      step: async (token: Buffer): Promise<StepResult> => {
         if (!client) throw new ProtocolError('Kerberos step before init');
         let out: string;
         try {
-          out = await client.step(serverToken.toString('base64'));
+          out = await client.step(token.toString('base64'));
         } catch (err) {
           throw mutualFailure('the server token did not verify', failure(err));
         }
-        return { token: out ? Buffer.from(out, 'base64') : undefined, done: client.contextComplete };
+        serverToken = token;
+        const next = out ? Buffer.from(out, 'base64') : undefined;
+        if (client.contextComplete) {
+          clientFinal = next;
+          // Read the keys now, while the cache certainly holds this ticket (not at the first wrap).
+          if (encrypts) makeSealer();
+        }
+        return { token: next, done: client.contextComplete };
       },
-      complete: async (serverToken: Buffer | undefined): Promise<void> => {
+      complete: async (token: Buffer | undefined): Promise<void> => {
         if (!client || client.contextComplete) return;
-        if (!serverToken) throw mutualFailure('the server sent no token (WWW-Authenticate) with its answer');
+        if (!token) throw mutualFailure('the server sent no token (WWW-Authenticate) with its answer');
         try {
-          await client.step(serverToken.toString('base64'));
+          await client.step(token.toString('base64'));
         } catch (err) {
           throw mutualFailure('the server token did not verify', failure(err));
         }
+        serverToken = token;
         if (!client.contextComplete) throw mutualFailure('the server asked for another round trip');
+        if (encrypts) makeSealer();
       },
-      securityContext: () =>
-        client?.contextComplete ? kerberosSecurityContext(client, encrypts) : undefined,
+      securityContext: () => {
+        if (!client?.contextComplete) return undefined;
+        security ??= lazySecurityContext(encrypts, makeSealer);
+        return security;
+      },
     };
   }
 
@@ -208,53 +234,22 @@ function flags(addon: KerberosAddon, delegate: boolean): number {
   );
 }
 
-/** gss_wrap / gss_unwrap in WinRM's layout (./layout.ts). One socket sends one message at a time. */
-export function kerberosSecurityContext(client: KerberosClientLike, encrypts: boolean): AsyncSecurityContext {
+/**
+ * The per-message protection, built at the first wrap or unwrap: keys recovered from the tokens and the
+ * credential cache (./session-keys.ts), RFC 4121 tokens in TypeScript (./wrap.ts). The addon's own client wrap
+ * is not used: kerberos 7.0.0 on Unix passes `user` as a non-NULL "" to authenticate_gss_client_wrap, which then
+ * seals a 4-byte SASL security-layer reply instead of the message (docs/kerberos.md).
+ */
+function lazySecurityContext(encrypts: boolean, make: () => InitiatorWrap): AsyncSecurityContext {
+  let wrap: InitiatorWrap | undefined;
+  const get = () => {
+    wrap ??= make();
+    return wrap;
+  };
   return {
     encrypts,
     asynchronous: true,
-    async wrap(plaintext) {
-      let token: Buffer;
-      try {
-        token = Buffer.from(await client.wrap(plaintext.toString('base64'), { protect: true }), 'base64');
-      } catch (err) {
-        throw new ProtocolError(`gss_wrap failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      const overhead = TOKEN_HEADER_BYTES + CONFOUNDER_BYTES + TOKEN_HEADER_BYTES + CHECKSUM_BYTES;
-      if (
-        token.length >= TOKEN_HEADER_BYTES &&
-        token.length - overhead - token.readUInt16BE(4) !== plaintext.length
-      ) {
-        // kerberos 7.0.0 on Unix passes `user` as a non-NULL empty string to authenticate_gss_client_wrap, which
-        // then replaces the message by a 4-byte SASL security-layer reply before gss_wrap
-        // (src/unix/kerberos_gss.cc: `if (user) { ... }`): the token seals 4 bytes, whatever was given.
-        throw new InvalidArgumentError(
-          `The kerberos addon's wrap sealed ${token.length - overhead - token.readUInt16BE(4)} bytes of a ` +
-            `${plaintext.length}-byte message: this build cannot encrypt WinRM messages (kerberos ${ADDON_WRAP_BUG})`,
-          {
-            argument: 'encryption',
-            remedy:
-              "connect over HTTPS (https: true, port 5986; encryption 'auto' seals nothing inside TLS), or use a " +
-              'kerberos addon whose client wrap passes no SASL user on Unix',
-          },
-        );
-      }
-      return toWinRmLayout(token);
-    },
-    async unwrap(header, data) {
-      const token = fromWinRmLayout(header, data);
-      let plain: string;
-      try {
-        plain = await client.unwrap(token.toString('base64'));
-      } catch (err) {
-        throw new ProtocolError(
-          `The server's Kerberos-sealed message did not verify: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
-      if (client.responseConf === 0) {
-        throw new ProtocolError('The server sent a Kerberos message that is signed but not encrypted');
-      }
-      return Buffer.from(plain, 'base64');
-    },
+    wrap: async (plaintext) => get().wrap(plaintext),
+    unwrap: async (header, data) => get().unwrap(header, data),
   };
 }

@@ -11,8 +11,14 @@
  * Independent of MIT: nothing here calls GSSAPI or libkrb5 (the client uses them; a shared mistake would pass).
  */
 import { createHash, randomInt } from 'node:crypto';
-import { MOCK_DEFAULTS } from '../../options.ts';
-import { decrypt, encrypt, isSupportedEnctype, KrbCryptoError, type KrbKey, randomKey } from './crypto.ts';
+import {
+  decrypt,
+  encrypt,
+  isSupportedEnctype,
+  KrbCryptoError,
+  type KrbKey,
+  randomKey,
+} from '../../../krb5/crypto.ts';
 import {
   app,
   DerError,
@@ -25,7 +31,8 @@ import {
   TAG,
   timeValue,
   tlv,
-} from './der.ts';
+} from '../../../krb5/der.ts';
+import { MOCK_DEFAULTS } from '../../options.ts';
 import {
   AcceptorContext,
   decodeContextToken,

@@ -7,8 +7,8 @@
  * initiator's subkey, else the ticket's session key. Key usages (4.2.4): acceptor seal 22, acceptor sign 23,
  * initiator seal 24, initiator sign 25.
  */
-import { checksum, decrypt, encrypt, type KrbKey, verifyChecksum } from './crypto.ts';
-import { DerError, DerReader, oidContent, oidFromContent, TAG, tlv } from './der.ts';
+import { checksum, decrypt, encrypt, type KrbKey, verifyChecksum } from '../../../krb5/crypto.ts';
+import { DerError, DerReader, oidContent, oidFromContent, TAG, tlv } from '../../../krb5/der.ts';
 
 export const KRB5_OID = '1.2.840.113554.1.2.2';
 /** The OID Windows' own initiator lists first under SPNEGO (a historical misencoding, [MS-SPNG] 3.1.5.1). */

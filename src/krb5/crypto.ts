@@ -1,5 +1,8 @@
 /**
- * Kerberos crypto for the mock acceptor, written from the RFCs over node:crypto (no MIT code, no GSSAPI):
+ * Kerberos crypto shared by the mock's acceptor (src/mock/auth/kerberos) and the client's message encryption
+ * (src/auth/kerberos/wrap.ts), written from the RFCs over node:crypto (no MIT code, no GSSAPI, no addon), and
+ * checked by the RFC test vectors (test/mock/kerberos-crypto.test.ts) and by MIT on both sides (MIT's initiator
+ * against the mock's acceptor, MIT's acceptor against the client's wrap):
  * RFC 3961's simplified profile (n-fold 5.1, DK/DR key derivation 5.1, the encrypt/checksum layout 5.3) with
  * RFC 3962's aes128-cts-hmac-sha1-96 (17) and aes256-cts-hmac-sha1-96 (18): AES in CBC mode with ciphertext
  * stealing (the "CS3" variant: the last two blocks swapped), HMAC-SHA1 truncated to 96 bits, PBKDF2 string-to-key.

@@ -1,5 +1,5 @@
 /**
- * The DER subset the Kerberos acceptor needs ([X.690] definite lengths; [RFC 4120] 5 uses explicit context tags
+ * The DER subset Kerberos messages need (shared by the mock's acceptor and the client's key recovery) ([X.690] definite lengths; [RFC 4120] 5 uses explicit context tags
  * and APPLICATION tags below 31, so every tag is one byte). The reader checks each length against the bytes it
  * has and throws {@link DerError}; nothing is read outside the input.
  */

@@ -1,0 +1,225 @@
+/**
+ * A reader for MIT's FILE credential cache (formats 3 and 4, MIT krb5 docs "ccache file format"), used only to
+ * find the session key of the service ticket the addon just used, for message encryption over HTTP (see
+ * ./session-keys.ts and docs/kerberos.md). Read-only: nothing is ever written to a cache.
+ *
+ * Format 4 (MIT's default since 1.2) and 3, all integers big-endian:
+ *
+ *   file      = uint16 version (0x0504 / 0x0503) | [v4: uint16 header length | header tags] | principal
+ *               (the default client) | credential*
+ *   principal = uint32 name type | uint32 component count | data realm | data component*
+ *   data      = uint32 length | bytes
+ *   credential= principal client | principal server | keyblock | uint32 authtime, starttime, endtime, renew_till
+ *               | uint8 is_skey | uint32 ticket flags | addresses | authdata | data ticket | data second ticket
+ *   keyblock  = uint16 enctype | [v3: uint16 enctype again] | data key
+ *   addresses = uint32 count | (uint16 type | data)*;  authdata = uint32 count | (uint16 type | data)*
+ *
+ * Configuration entries (server realm `X-CACHECONF:`) are skipped. Formats 1 and 2 (native byte order, from
+ * krb5 1.0) are refused. The keys read here are secrets: they stay in the returned objects, never in messages.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '../../errors.ts';
+import type { KrbKey } from '../../krb5/crypto.ts';
+
+export interface CcachePrincipal {
+  nameType: number;
+  realm: string;
+  components: string[];
+}
+
+export interface CcacheCredential {
+  client: CcachePrincipal;
+  server: CcachePrincipal;
+  /** The ticket's session key (secret). */
+  key: KrbKey;
+  /** End of validity, ms since the epoch. */
+  endtime: number;
+  /** The DER-encoded Ticket (APPLICATION 1) as the KDC issued it. */
+  ticket: Buffer;
+}
+
+/** A cache whose bytes are not a FILE ccache of format 3 or 4. */
+export class CcacheFormatError extends Error {}
+
+class Cursor {
+  #pos = 0;
+  constructor(private readonly buf: Buffer) {}
+  get done(): boolean {
+    return this.#pos >= this.buf.length;
+  }
+  #need(n: number): void {
+    if (this.#pos + n > this.buf.length) throw new CcacheFormatError('the credential cache is truncated');
+  }
+  u8(): number {
+    this.#need(1);
+    return this.buf[this.#pos++]!;
+  }
+  u16(): number {
+    this.#need(2);
+    const v = this.buf.readUInt16BE(this.#pos);
+    this.#pos += 2;
+    return v;
+  }
+  u32(): number {
+    this.#need(4);
+    const v = this.buf.readUInt32BE(this.#pos);
+    this.#pos += 4;
+    return v;
+  }
+  bytes(n: number): Buffer {
+    this.#need(n);
+    const b = this.buf.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return b;
+  }
+  data(): Buffer {
+    return this.bytes(this.u32());
+  }
+}
+
+function principal(c: Cursor): CcachePrincipal {
+  const nameType = c.u32();
+  const count = c.u32();
+  if (count > 64) throw new CcacheFormatError(`a principal with ${count} components`);
+  const realm = c.data().toString('utf8');
+  const components: string[] = [];
+  for (let i = 0; i < count; i++) components.push(c.data().toString('utf8'));
+  return { nameType, realm, components };
+}
+
+/** Every credential in a FILE ccache of format 3 or 4; throws CcacheFormatError. */
+export function parseCcache(buf: Buffer): CcacheCredential[] {
+  const c = new Cursor(buf);
+  const version = c.u16();
+  if (version !== 0x0504 && version !== 0x0503) {
+    throw new CcacheFormatError(
+      `credential cache format 0x${version.toString(16)} (only formats 3 and 4, 0x0503 / 0x0504, are read)`,
+    );
+  }
+  if (version === 0x0504) c.bytes(c.u16()); // header tags (KDC time offset): not needed here
+  principal(c); // the default client principal
+  const out: CcacheCredential[] = [];
+  while (!c.done) {
+    const client = principal(c);
+    const server = principal(c);
+    const enctype = c.u16();
+    if (version === 0x0503) c.u16();
+    const key = Buffer.from(c.data());
+    c.u32(); // authtime
+    c.u32(); // starttime
+    const endtime = c.u32() * 1000;
+    c.u32(); // renew_till
+    c.u8(); // is_skey
+    c.u32(); // ticket flags
+    for (let n = c.u32(), i = 0; i < n; i++) {
+      c.u16();
+      c.data();
+    }
+    for (let n = c.u32(), i = 0; i < n; i++) {
+      c.u16();
+      c.data();
+    }
+    const ticket = Buffer.from(c.data());
+    c.data(); // second ticket (user-to-user)
+    if (server.realm === 'X-CACHECONF:') continue;
+    out.push({ client, server, key: { enctype, key }, endtime, ticket });
+  }
+  return out;
+}
+
+/** The remedy for caches whose keys this library cannot read. */
+export const UNREADABLE_CACHE_REMEDY =
+  'connect over HTTPS (https: true, port 5986: no message encryption is needed inside TLS), or keep the ' +
+  'tickets in a FILE cache for this process (export KRB5CCNAME=FILE:/tmp/krb5cc_$(id -u), then kinit)';
+
+function expand(name: string): string {
+  const uid = String(process.getuid?.() ?? '');
+  const euid = String(process.geteuid?.() ?? uid);
+  return name
+    .replace(/%\{uid\}/g, uid)
+    .replace(/%\{euid\}/g, euid)
+    .replace(/%\{TEMP\}/g, process.env.TMPDIR ?? '/tmp')
+    .replace(/%\{USERID\}/g, uid);
+}
+
+/** `default_ccache_name` of [libdefaults] in the krb5.conf files MIT reads (KRB5_CONFIG or /etc/krb5.conf). */
+function configuredDefault(env: NodeJS.ProcessEnv): string | undefined {
+  const files = (env.KRB5_CONFIG ?? '/etc/krb5.conf').split(':').filter(Boolean);
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    let section = '';
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      const s = /^\[(.+)\]$/.exec(line);
+      if (s) section = s[1]!.trim();
+      const m = /^default_ccache_name\s*=\s*(\S+)/.exec(line);
+      if (m && section === 'libdefaults') return m[1];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The cache name in effect: KRB5CCNAME, else krb5.conf's default_ccache_name, else MIT's built-in default
+ * `FILE:/tmp/krb5cc_<uid>`.
+ */
+export function ccacheName(env: NodeJS.ProcessEnv = process.env): string {
+  const name = env.KRB5CCNAME || configuredDefault(env) || 'FILE:/tmp/krb5cc_%{uid}';
+  return expand(name);
+}
+
+/**
+ * The file behind a cache name: `FILE:path` or a bare path; `DIR:dir` through its `primary` file, `DIR::path`
+ * directly. Other types (KEYRING:, KCM:, MEMORY:, API:) keep their keys where this process cannot read them: an
+ * InvalidArgumentError naming the way out.
+ */
+export function ccacheFile(name: string): string {
+  const colon = name.indexOf(':');
+  const type = colon > 0 && !name.startsWith('/') ? name.slice(0, colon).toUpperCase() : 'FILE';
+  const rest = colon > 0 && !name.startsWith('/') ? name.slice(colon + 1) : name;
+  if (type === 'FILE') return rest;
+  if (type === 'DIR') {
+    if (rest.startsWith(':')) return rest.slice(1);
+    let primary = 'tkt';
+    try {
+      primary = readFileSync(join(rest, 'primary'), 'utf8').trim() || primary;
+    } catch {
+      // No primary file: MIT's default name for the first cache of a collection.
+    }
+    return join(rest, primary);
+  }
+  throw new InvalidArgumentError(
+    `Kerberos message encryption over HTTP needs the session key of the service ticket, and the ticket cache ` +
+      `${type}: keeps its keys where this library cannot read them (only FILE: and DIR: caches can be read)`,
+    { argument: 'encryption', remedy: UNREADABLE_CACHE_REMEDY },
+  );
+}
+
+/** Read and parse the cache behind `name`; an unreadable or malformed file is an InvalidArgumentError. */
+export function readCcache(name: string): CcacheCredential[] {
+  const file = ccacheFile(name);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `Kerberos message encryption over HTTP could not read the ticket cache ${file} ` +
+        `(${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      { argument: 'encryption', remedy: UNREADABLE_CACHE_REMEDY, cause: err },
+    );
+  }
+  try {
+    return parseCcache(bytes);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `Kerberos message encryption over HTTP could not read the ticket cache ${file}: ${(err as Error).message}`,
+      { argument: 'encryption', remedy: UNREADABLE_CACHE_REMEDY },
+    );
+  }
+}
