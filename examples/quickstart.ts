@@ -6,7 +6,7 @@
 import { type ConnectionOptions, connect, parseAccount, WinRmError } from '../src/index.ts';
 
 export async function quickstart(
-  options: ConnectionOptions,
+  options: ConnectionOptions & { username: string },
   print: (line: string) => void = console.log,
 ): Promise<void> {
   await using conn = await connect(options);

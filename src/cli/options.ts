@@ -119,7 +119,8 @@ export function toConnectionOptions(
   env: NodeJS.ProcessEnv,
 ): ConnectionOptions & { timeoutMs?: number } {
   if (!v.endpoint && !v.host) throw new UsageError('give --endpoint URL or --host HOST');
-  if (!v.username) throw new UsageError('give -u/--username');
+  if (!v.username && v.auth !== 'kerberos')
+    throw new UsageError('give -u/--username (or --auth kerberos after kinit)');
   const password = v.password ?? env.WINRM_PASSWORD;
   const type = v.type ?? 'internal';
   if (type !== 'internal' && type !== 'native')

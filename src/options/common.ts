@@ -18,8 +18,11 @@ export interface CommonOptions {
   connectionType?: ConnectionType;
   /** Host name or address. Required unless the strategy takes a full endpoint (WinRM: `endpoint`). */
   host?: string;
-  /** Account: `USER`, `.\USER`, `DOMAIN\USER` or `USER@FULL.DOMAIN`. Required. */
-  username: string;
+  /**
+   * Account: `USER`, `.\USER`, `DOMAIN\USER` or `USER@FULL.DOMAIN`. Required, except with `auth: 'kerberos'`,
+   * where it defaults to the ticket cache's default principal (after `kinit`: single sign-on).
+   */
+  username?: string;
   /**
    * Password. Never logged. Required by the mechanisms that use one (Basic, NTLM); default: none, for those
    * that do not (a Kerberos ticket cache, SSH keys, in later releases).

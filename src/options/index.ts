@@ -7,6 +7,7 @@
 
 import { inspect } from 'node:util';
 import { type AccountAuth, forBasic, validateForStrategy } from '../account.ts';
+import { defaultPrincipal } from '../auth/kerberos/ccache.ts';
 import { REDACTED, Secret } from '../debug.ts';
 import { type AuthConfig, type AuthOptions, resolveAuth } from './auth.ts';
 import { bad } from './check.ts';
@@ -47,9 +48,28 @@ export interface ResolvedOptions
   auth: AuthConfig['mechanism'];
 }
 
+/**
+ * Kerberos without a username is single sign-on: the account is the ticket cache's default principal (what
+ * `klist` shows). Without a readable cache the error says to run kinit or give the username.
+ */
+function withKerberosUsername(o: ConnectionOptions): ConnectionOptions {
+  if (o === null || typeof o !== 'object' || o.auth !== 'kerberos') return o;
+  if (o.username !== undefined && o.username !== '') return o;
+  const principal = defaultPrincipal();
+  if (principal === undefined) {
+    bad(
+      'username',
+      'Option username is required: auth kerberos without a username uses the ticket cache, and there is no ' +
+        `readable ticket cache (${process.env.KRB5CCNAME ? `KRB5CCNAME=${process.env.KRB5CCNAME}` : 'the default cache'})`,
+      'run kinit USER@FULL.DOMAIN first, or give username (and password)',
+    );
+  }
+  return { ...o, username: principal };
+}
+
 /** Resolve and check options for the WinRM-internal strategy. Throws InvalidArgumentError naming the option. */
 export function resolveWinRmInternal(o: ConnectionOptions): ResolvedOptions {
-  const common = resolveCommon(o);
+  const common = resolveCommon(withKerberosUsername(o));
   if (common.connectionType !== 'WINRM_INTERNAL') {
     bad('connectionType', `resolveWinRmInternal() got connectionType ${common.connectionType}`);
   }

@@ -223,3 +223,21 @@ export function readCcache(name: string): CcacheCredential[] {
     );
   }
 }
+
+/**
+ * The cache's default client principal (`user@REALM`, as `klist` prints it under "Default principal"), for
+ * single sign-on without a username; undefined when there is no readable FILE/DIR cache (a KEYRING: or KCM:
+ * cache included: then the username must be given). Reads only the header: no key is parsed.
+ */
+export function defaultPrincipal(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    const c = new Cursor(readFileSync(ccacheFile(ccacheName(env))));
+    const version = c.u16();
+    if (version !== 0x0504 && version !== 0x0503) return undefined;
+    if (version === 0x0504) c.bytes(c.u16());
+    const p = principal(c);
+    return p.components.length > 0 && p.realm ? `${p.components.join('/')}@${p.realm}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
