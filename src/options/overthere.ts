@@ -77,10 +77,27 @@ const MAPPED: Readonly<Record<string, (value: unknown, out: Out, all: Definition
       );
     }
   },
-  winrmKerberosUseHttpSpn: (v) => kerberosOnly('winrmKerberosUseHttpSpn', v),
-  winrmKerberosAddPortToSpn: (v) => kerberosOnly('winrmKerberosAddPortToSpn', v),
-  winrmKerberosDebug: (v) => kerberosOnly('winrmKerberosDebug', v),
-  winrmKerberosTicketCache: (v) => kerberosOnly('winrmKerberosTicketCache', v),
+  winrmKerberosUseHttpSpn: (v, out) => {
+    out.kerberosUseHttpSpn = bool('winrmKerberosUseHttpSpn', v);
+  },
+  winrmKerberosAddPortToSpn: (v, out) => {
+    out.kerberosAddPortToSpn = bool('winrmKerberosAddPortToSpn', v);
+  },
+  // Overthere turns on the JDK's Kerberos tracing; ours is DEBUG=winrm-connection:auth (docs/kerberos.md).
+  winrmKerberosDebug: (v) => {
+    bool('winrmKerberosDebug', v);
+  },
+  // Overthere: with true and no password, the ticket cache is used. Here a missing password always means the
+  // ticket cache; with false and no password Overthere has nothing to log on with, and neither do we.
+  winrmKerberosTicketCache: (v, _out, all) => {
+    if (!bool('winrmKerberosTicketCache', v) && all.password === undefined && isKerberos(all)) {
+      bad(
+        'winrmKerberosTicketCache',
+        'winrmKerberosTicketCache is false and no password is given: there is nothing to log on with',
+        'give password, or set winrmKerberosTicketCache true to use the ticket cache (after kinit)',
+      );
+    }
+  },
   winrsNoprofile: (v, out) => {
     out.noProfile = v;
   },
@@ -207,13 +224,20 @@ function tlsOf(out: Out): Record<string, unknown> {
   return out.tls as Record<string, unknown>;
 }
 
-function kerberosOnly(name: string, value: unknown): void {
-  if (value === false || value === undefined || value === 'false') return;
-  bad(
-    name,
-    `${name} needs Kerberos, which this release does not have (Kerberos arrives with issue 13)`,
-    `leave ${name} false, or use auth 'ntlm'`,
-  );
+function bool(name: string, value: unknown): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return bad(name, `${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Overthere's WINRM_INTERNAL logs a `USER@FULL.DOMAIN` account on with Kerberos (its docs: "Domain accounts").
+ * Ours would otherwise choose Basic, so a definition brought over keeps Overthere's mechanism.
+ */
+function isKerberos(all: Definition): boolean {
+  if (all.auth !== undefined) return all.auth === 'kerberos';
+  const internal = all.connectionType === undefined || all.connectionType === 'WINRM_INTERNAL';
+  return internal && typeof all.username === 'string' && /^[^@\\]+@[^@]+$/.test(all.username);
 }
 
 /** `PT60.000S`, `PT1M30S`, `P0DT1H`: an xs:duration without years or months, in milliseconds. */
@@ -293,5 +317,6 @@ export function fromOverthere(definition: Definition): ConnectionOptions {
       );
     }
   }
+  if (out.auth === undefined && isKerberos(definition)) out.auth = 'kerberos';
   return out as unknown as ConnectionOptions;
 }

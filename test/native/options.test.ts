@@ -160,6 +160,8 @@ describe("Overthere's option names", () => {
       operationTimeout: 60_000,
       tls: { insecureAcceptAnyCertificate: true, verifyHostname: false },
       proxy: 'http://proxy:3128',
+      kerberosUseHttpSpn: false,
+      kerberosAddPortToSpn: false,
     });
   });
 
@@ -173,10 +175,48 @@ describe("Overthere's option names", () => {
     assert.equal(closestOption('conectionTimeoutMilis'), 'connectionTimeoutMillis');
   });
 
-  it('Kerberos options are accepted false and refused true (Kerberos arrives with issue 13)', () => {
+  it('Kerberos options map onto ours; USER@FULL.DOMAIN on WINRM_INTERNAL means Kerberos, as in Overthere', () => {
+    const o = fromOverthere({
+      address: 'h',
+      username: 'deploy@CORP.EXAMPLE.COM',
+      winrmKerberosUseHttpSpn: true,
+      winrmKerberosAddPortToSpn: 'true',
+      winrmKerberosDebug: false,
+      winrmKerberosTicketCache: true,
+    }) as Record<string, unknown>;
+    assert.equal(o.auth, 'kerberos');
+    assert.equal(o.kerberosUseHttpSpn, true);
+    assert.equal(o.kerberosAddPortToSpn, true);
+    assert.equal(
+      (
+        fromOverthere({
+          address: 'h',
+          username: 'CORP\\deploy',
+          password: 'p',
+          winrmEnableHttps: true,
+        }) as Record<string, unknown>
+      ).auth,
+      undefined,
+    );
+    assert.equal(
+      (
+        fromOverthere({
+          address: 'h',
+          username: 'a@B.C',
+          password: 'p',
+          connectionType: 'WINRM_NATIVE',
+          winrsNoecho: true,
+        }) as Record<string, unknown>
+      ).auth,
+      undefined,
+    );
     assert.throws(
-      () => fromOverthere({ address: 'h', username: 'u', winrmKerberosUseHttpSpn: true }),
-      /issue 13/,
+      () => fromOverthere({ address: 'h', username: 'a@B.C', winrmKerberosTicketCache: false }),
+      (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'winrmKerberosTicketCache',
+    );
+    assert.throws(
+      () => fromOverthere({ address: 'h', username: 'u', winrmKerberosDebug: 'yes' }),
+      /true or false/,
     );
   });
 
