@@ -21,7 +21,9 @@ export const MOCK_USAGE = `Usage: winrm-connection mock [flags]
   --listen ADDRESS         listen address (default 127.0.0.1)
   --https                  serve HTTPS with a generated self-signed certificate
   --user NAME:PASSWORD     accepted account: NAME, .\\NAME, DOMAIN\\NAME or NAME@FULL.DOMAIN (repeatable; default vagrant:vagrant)
-  --auth SCHEMES           offered schemes, comma-separated: basic, ntlm (Negotiate/NTLM with encryption) (default: none)
+  --auth SCHEMES           offered schemes, comma-separated: basic, ntlm (Negotiate/NTLM with encryption),
+                           kerberos (Kerberos and Kerberos inside Negotiate; needs --keytab) (default: none)
+  --keytab FILE            service keys for kerberos (MIT keytab with WSMAN/<host> or HTTP/<host>)
   --allow-unencrypted      accept unencrypted messages over HTTP (needed for Basic over HTTP)
   --host builtins|local    command host: cmd.exe emulation, or /bin/sh -c on this machine (default builtins)
   --machine-name NAME      machine name (default WIN-MOCK)
@@ -48,6 +50,7 @@ export function parseMockArgs(argv: string[]): MockServerOptions {
       host: { type: 'string' },
       'machine-name': { type: 'string' },
       path: { type: 'string' },
+      keytab: { type: 'string' },
     },
   });
   const options: MockServerOptions = {};
@@ -78,18 +81,25 @@ export function parseMockArgs(argv: string[]): MockServerOptions {
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean);
     for (const s of schemes) {
-      if (s !== 'basic' && s !== 'ntlm' && s !== 'negotiate') {
-        throw new UsageError(
-          s === 'kerberos'
-            ? '--auth kerberos is not emulated (the mock has no KDC); use basic or ntlm'
-            : `--auth: unknown scheme "${s}" (known: basic, ntlm)`,
-        );
+      if (s !== 'basic' && s !== 'ntlm' && s !== 'negotiate' && s !== 'kerberos') {
+        throw new UsageError(`--auth: unknown scheme "${s}" (known: basic, ntlm, kerberos)`);
       }
+    }
+    const kerberos = schemes.includes('kerberos');
+    if (kerberos && values.keytab === undefined) {
+      throw new UsageError(
+        '--auth kerberos needs --keytab FILE (the service keys of WSMAN/<host> or HTTP/<host>)',
+      );
     }
     options.auth = {
       basic: schemes.includes('basic'),
-      negotiate: schemes.includes('ntlm') || schemes.includes('negotiate'),
+      // Windows offers Kerberos inside Negotiate as well as alone (winrm/config/service/Auth: Kerberos, Negotiate).
+      negotiate: schemes.includes('ntlm') || schemes.includes('negotiate') || kerberos,
+      ...(kerberos ? { kerberos: { keytab: values.keytab as string } } : {}),
     };
+  }
+  if (values.keytab !== undefined && !options.auth?.kerberos) {
+    throw new UsageError('--keytab is used only with --auth kerberos');
   }
   if (values['allow-unencrypted']) options.allowUnencrypted = true;
   if (values.host !== undefined) {
@@ -117,7 +127,14 @@ export async function runMockCli(argv: string[], io: MockCliIo = {}): Promise<nu
     await write(stderr, `winrm-connection mock: ${(e as Error).message}\n${MOCK_USAGE}\n`);
     return 2;
   }
-  const server = await startMockServer(options);
+  let server: Awaited<ReturnType<typeof startMockServer>>;
+  try {
+    server = await startMockServer(options);
+  } catch (e) {
+    // A bad option value (an unreadable keytab, a port in use) is the user's to fix: say it, exit 2.
+    await write(stderr, `winrm-connection mock: ${(e as Error).message}\n`);
+    return 2;
+  }
   let lines = `${server.url}\n`;
   if (server.thumbprints) lines += `sha1 ${server.thumbprints.sha1}\nsha256 ${server.thumbprints.sha256}\n`;
   await write(stdout, lines);

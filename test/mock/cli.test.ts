@@ -75,7 +75,9 @@ describe('mock CLI', () => {
   it('usage errors exit 2 and name the problem; passwords are not echoed', async () => {
     for (const [argv, pattern] of [
       [['--port', 'x'], /--port must be a number/],
-      [['--auth', 'kerberos'], /not emulated/],
+      [['--auth', 'kerberos'], /--auth kerberos needs --keytab FILE/],
+      [['--keytab', '/k'], /--keytab is used only with --auth kerberos/],
+      [['--auth', 'kerberos', '--keytab', '/nonexistent/keytab'], /auth\.kerberos\.keytab/],
       [['--auth', 'digest'], /unknown scheme "digest"/],
       [['--host', 'remote'], /--host must be builtins or local/],
       [['--user', 'nopassword'], /NAME:PASSWORD/],
@@ -89,6 +91,14 @@ describe('mock CLI', () => {
       );
       assert.match(err.text, pattern);
     }
+  });
+
+  it('--auth kerberos --keytab FILE offers Kerberos alone and inside Negotiate', () => {
+    assert.deepEqual(parseMockArgs(['--auth', 'kerberos', '--keytab', '/etc/wsman.keytab']).auth, {
+      basic: false,
+      negotiate: true,
+      kerberos: { keytab: '/etc/wsman.keytab' },
+    });
   });
 
   it('parses every flag into options', () => {
