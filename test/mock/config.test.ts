@@ -97,6 +97,13 @@ describe('winrm/config provider', () => {
     );
   });
 
+  test('service/auth Kerberos is true only when the mock has a keytab (Negotiate alone is NTLM)', async () => {
+    const { provider } = await start({ auth: { negotiate: true } });
+    const xml = provider.get!(req('service/auth')).xml;
+    assert.equal(prop(xml, 'Negotiate'), 'true');
+    assert.equal(prop(xml, 'Kerberos'), 'false');
+  });
+
   test('set winrm/config/service @{AllowUnencrypted="true"} lets Basic over HTTP in', async () => {
     const { provider, client } = await start({ auth: { basic: true }, allowUnencrypted: false });
     await assert.rejects(client.createShell(), /HTTP 401/);

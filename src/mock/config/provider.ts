@@ -164,8 +164,8 @@ const SECTIONS: Section[] = [
           s.auth.basic = bool('Basic', v);
         },
       },
-      // The mock emulates no KDC; Kerberos follows Negotiate as on a default install (both true or both shown).
-      { name: 'Kerberos', get: (s) => String(s.auth.negotiate) },
+      // True when the mock was given a keytab (auth.kerberos): then it accepts the Kerberos scheme.
+      { name: 'Kerberos', get: (s) => String(s.auth.kerberos !== undefined) },
       {
         name: 'Negotiate',
         get: (s) => String(s.auth.negotiate),
