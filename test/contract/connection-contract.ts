@@ -23,6 +23,11 @@ export interface Capabilities {
   wideExitCodes?: boolean;
   /** kill() and aborts reach the command as Signals. Default: true (false: a proxy that drops them). */
   signals?: boolean;
+  /**
+   * kill('terminate') reaches the command as a terminate Signal. Default: true (false: a proxy that can only
+   * forward a Ctrl-C, such as winrs.exe on a jump host; the command must then see ctrl_c).
+   */
+  terminateSignal?: boolean;
 }
 
 export interface ContractEnvironment {
@@ -168,7 +173,8 @@ export function describeConnectionContract(name: string, setup: () => Promise<Co
       const from = env.seen.signals.length;
       await proc.kill('terminate');
       await assert.rejects(proc.exited, AbortError);
-      assert.ok(await signalSeen('terminate', from), `signals seen: ${env.seen.signals.join(', ')}`);
+      const expected = env.capabilities.terminateSignal === false ? 'ctrl_c' : 'terminate';
+      assert.ok(await signalSeen(expected, from), `signals seen: ${env.seen.signals.join(', ')}`);
     });
 
     it('kill() sends ctrl_c and the process exits normally', async (t) => {

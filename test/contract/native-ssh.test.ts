@@ -67,6 +67,9 @@ async function nativeSshEnvironment(
         requestCounts: false,
         wideExitCodes: false,
         signals: SIGNALS_DELIVERED,
+        // Where signals are delivered, kill('terminate') starts with INT (runners/ssh.ts), which the emulator
+        // forwards as ctrl_c; Windows OpenSSH delivers none. So the command sees ctrl_c, never terminate.
+        terminateSignal: false,
       },
       sequentialCommands: 10,
       close: async () => {
