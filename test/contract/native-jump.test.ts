@@ -20,8 +20,8 @@ import type { OutputWriter } from '../../src/mock/hosts/types.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
 import { runWinrsEmulator } from '../../src/native/emulator/index.ts';
 import { ALL_BYTES, contractRules, type Observations } from './commands.ts';
-import { CONTRACT_OPERATION_TIMEOUT, type MockEnvironment } from './mock-environment.ts';
 import { describeConnectionContract } from './connection-contract.ts';
+import { CONTRACT_OPERATION_TIMEOUT, type MockEnvironment } from './mock-environment.ts';
 import { describeTransferContract } from './transfer-contract.ts';
 
 const JUMP_USER = { name: 'jumper', password: 'Jump&Pass1' };
