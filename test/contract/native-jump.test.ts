@@ -4,7 +4,7 @@
  * mock's builtins do not know winrs, so this fixture (test-only) adds a rule that splits the line as cmd.exe and
  * the C runtime would (the mock's own cmd parser) and runs the bundled winrs emulator in-process on it; a ctrl_c
  * Signal to the jump command reaches the emulator as SIGINT, as Ctrl-C reaches winrs.exe.
- * A subset of the connection and transfer contracts.
+ * A few jump-specific tests, then the full connection and transfer contracts.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,6 +20,7 @@ import type { OutputWriter } from '../../src/mock/hosts/types.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
 import { runWinrsEmulator } from '../../src/native/emulator/index.ts';
 import { ALL_BYTES, contractRules, type Observations } from './commands.ts';
+import { describeConnectionContract } from './connection-contract.ts';
 import { CONTRACT_OPERATION_TIMEOUT, type MockEnvironment } from './mock-environment.ts';
 import { describeTransferContract } from './transfer-contract.ts';
 
@@ -49,7 +50,12 @@ function winrsRule(lines: string[]): ScriptedRule {
         stderr: writerStream(c.stderr),
         env: {},
         onSignal: (handler) => {
-          const on = () => handler('SIGINT');
+          // Signal ctrl_c / ctrl_break is a console Ctrl-C / Ctrl-Break event for winrs.exe ([MS-WSMV] 3.1.4.12),
+          // which it forwards as a ctrl_c. Signal terminate ends winrs.exe itself (the WinRS host terminates the
+          // process): winrs gets no say and sends its target nothing, so the emulator is not told either.
+          const on = () => {
+            if (c.signal.reason === 'ctrl_c' || c.signal.reason === 'ctrl_break') handler('SIGINT');
+          };
           c.signal.addEventListener('abort', on, { once: true });
           return () => c.signal.removeEventListener('abort', on);
         },
@@ -168,7 +174,7 @@ describe('WINRM_NATIVE via a jump host (WINRM_INTERNAL to a jump mock, winrs emu
 });
 
 /** The transfer contract's environment through the jump runner (no shell pooling, no fault injection). */
-async function jumpEnvironment(): Promise<MockEnvironment> {
+async function jumpEnvironment(): Promise<MockEnvironment & { sequentialCommands: number }> {
   const seenAll: Observations = { signals: [], stdinSha256: [] };
   const t = await startMockServer({
     users: [USER],
@@ -201,7 +207,16 @@ async function jumpEnvironment(): Promise<MockEnvironment> {
   };
   return {
     seen: seenAll,
-    capabilities: { shellPooling: false, faultInjection: false, requestCounts: false },
+    // terminateSignal: false: the jump runner can only give winrs.exe a Ctrl-C (which it forwards as ctrl_c) or
+    // end it (Signal terminate, which reaches no target): kill('terminate') stops the command with the ctrl_c.
+    capabilities: {
+      shellPooling: false,
+      faultInjection: false,
+      requestCounts: false,
+      terminateSignal: false,
+    },
+    // One winrs per command, through two mocks in this process: 10 sequential commands, as native-local.
+    sequentialCommands: 10,
     operationTimeout: CONTRACT_OPERATION_TIMEOUT,
     connect: (extra: Partial<ConnectionOptions> = {}) => connect({ ...base, ...extra } as ConnectionOptions),
     readRemote: (winPath) => readFile(hostPath(winPath)),
@@ -216,7 +231,5 @@ async function jumpEnvironment(): Promise<MockEnvironment> {
   };
 }
 
-// The connection contract passes here too (26 pass, 3 skipped: shell pooling and fault injection) except
-// kill('terminate') "the command sees terminate": the fixture's mock signal aborts once, so the emulator never sees
-// a second Ctrl-C; it is not run in CI because its 1,000 sequential commands take about a minute through two mocks.
+describeConnectionContract('WINRM_NATIVE via a jump host (emulator on the jump mock)', jumpEnvironment);
 describeTransferContract('WINRM_NATIVE via a jump host (emulator on the jump mock)', jumpEnvironment);

@@ -44,6 +44,8 @@ export interface SshdOptions {
   shims?: Readonly<Record<string, string>>;
   /** Allow password authentication (the account's real password; tests only use it to see refusals). Default: true. */
   passwordAuthentication?: boolean;
+  /** sshd's MaxSessions: open channels per SSH connection. Default: 10 (OpenSSH's default). */
+  maxSessions?: number;
   /** Extra sshd_config lines. Default: none. */
   extraConfig?: readonly string[];
 }
@@ -150,7 +152,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       // The session PATH: the shims first (SetEnv overrides sshd's default PATH, OpenSSH 8.7+).
       `SetEnv PATH=${binDir}:/usr/local/bin:/usr/bin:/bin`,
       'LogLevel VERBOSE',
-      'MaxSessions 10',
+      `MaxSessions ${options.maxSessions ?? 10}`,
       'MaxStartups 50',
       ...(options.extraConfig ?? []),
     ];
