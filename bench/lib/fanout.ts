@@ -2,19 +2,36 @@
  * bench/run.ts parts `fanout` and `concurrency`.
  * - fanout: BENCH_FANOUT_HOSTS hosts (default 1000) with a bound of BENCH_FANOUT_CONCURRENCY (default 100) over
  *   BENCH_FANOUT_MOCKS mock processes (default 10), each behind its own latency proxy (BENCH_RTT_MS), one command
- *   per host; the fan-out runs alone in a child process (bench/lib/fanout-child.ts) whose peak RSS is reported.
+ *   per host; the fan-out runs alone in a child process (bench/lib/fanout-child.mjs, plain node over
+ *   the built dist/) whose peak RSS is reported.
  * - concurrency: executes/s with 32 concurrent commands on one connection (default sockets, and 64 sockets)
  *   against pywinrm with 32 threads (one Session and shell each), through the latency proxy.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConnectionOptions, connect } from '../../src/index.ts';
 import { type PywinrmRun, proxied, pywinrm, type Sample, type Target } from './clients.ts';
 import { startMockChild } from './mock-process.ts';
 import { fmt, median, envNumber as num } from './report.ts';
 
-const CHILD = fileURLToPath(new URL('./fanout-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fanout-child.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Build the package (scripts/build.mjs into dist/) so the fan-out child runs the compiled library under plain
+ * node, as users do; the tsx loader alone was tens of MB of the child's RSS before the first host.
+ */
+function buildPackage(): string {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(`scripts/build.mjs failed (exit ${r.status}): ${r.stderr.slice(0, 500)}`);
+  return join(ROOT, 'dist');
+}
 const MB = 1048576;
 
 export async function fanoutBench(user: { name: string; password: string }, rtt: number): Promise<string[]> {
@@ -27,15 +44,15 @@ export async function fanoutBench(user: { name: string; password: string }, rtt:
     users: [user],
     quotas: { maxShellsPerUser: Math.max(30, Math.ceil((2 * concurrency) / mockCount)) },
   };
+  const dist = buildPackage();
   const mocks = await Promise.all(Array.from({ length: mockCount }, () => startMockChild(mockOptions)));
   const targets = await Promise.all(mocks.map((m) => proxied(m.url, rtt)));
   try {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
         CHILD,
+        dist,
         JSON.stringify({
           urls: targets.map((t) => t.url),
           hosts,
