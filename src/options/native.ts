@@ -10,7 +10,7 @@ import type { WinrsRunner } from '../native/runner.ts';
 import { DEFAULTS } from '../wsman/constants.ts';
 import { bad, flag, oneOf } from './check.ts';
 import { type CommonConfig, type CommonOptions, resolveCommon } from './common.ts';
-import type { WinRmOptions } from './winrm.ts';
+import { endpointUrl, type WinRmOptions } from './winrm.ts';
 
 export const WINRS_PROXY_PROTOCOLS = ['local', 'ssh', 'jump'] as const;
 /** Where winrs runs: this machine, a Windows host reached over SSH, a Windows jump host reached over WinRM. */
@@ -70,35 +70,18 @@ export interface NativeConfig extends Omit<CommonConfig, 'password'> {
 }
 
 function target(o: WinRmOptions, host: string | undefined): { host: string; port: number; https: boolean } {
-  if (o.endpoint !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(o.endpoint);
-    } catch {
-      return bad('endpoint', `"${o.endpoint}" is not a URL`, 'write it as http://HOST:5985/wsman');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      bad('endpoint', `The endpoint must be http: or https:, got ${url.protocol}`);
-    }
-    if (url.pathname !== DEFAULTS.path && url.pathname !== '/') {
-      bad(
-        'endpoint',
-        `winrs.exe always uses ${DEFAULTS.path}, got the path ${url.pathname}`,
-        'use WINRM_INTERNAL',
-      );
-    }
-    const https = url.protocol === 'https:';
-    const port = url.port ? Number(url.port) : https ? DEFAULTS.httpsPort : DEFAULTS.httpPort;
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port, https };
+  if (o.endpoint === undefined) flag('https', o.https, false);
+  const url = endpointUrl(o, host);
+  if (url.pathname !== DEFAULTS.path && !(o.endpoint !== undefined && url.pathname === '/')) {
+    bad(
+      o.endpoint !== undefined ? 'endpoint' : 'path',
+      `winrs.exe always uses ${DEFAULTS.path}, got the path ${url.pathname}`,
+      'use WINRM_INTERNAL',
+    );
   }
-  if (!host) bad('host', 'Option host is required (or give endpoint)');
-  if (o.path !== undefined && o.path !== DEFAULTS.path) {
-    bad('path', `winrs.exe always uses ${DEFAULTS.path}, got ${o.path}`, 'use WINRM_INTERNAL');
-  }
-  const https = flag('https', o.https, false);
-  const port = o.port ?? (https ? DEFAULTS.httpsPort : DEFAULTS.httpPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) bad('port', `Port ${port} is not in 1-65535`);
-  return { host, port, https };
+  const https = url.protocol === 'https:';
+  const port = url.port ? Number(url.port) : https ? DEFAULTS.httpsPort : DEFAULTS.httpPort;
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port, https };
 }
 
 /** The default winrs program, or undefined where there is none. */

@@ -162,7 +162,11 @@ export function parseFingerprint(text: string): Fingerprint {
   );
 }
 
-function endpointUrl(o: WinRmOptions, host: string | undefined): URL {
+/**
+ * The endpoint URL from `endpoint`, or from host, port, https and path: the one parser of where WinRM listens,
+ * for both strategies.
+ */
+export function endpointUrl(o: WinRmOptions, host: string | undefined): URL {
   if (o.endpoint !== undefined) {
     let url: URL;
     try {
