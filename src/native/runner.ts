@@ -72,3 +72,16 @@ export type WinrsRunnerFactory = (
   proxyOptions: Readonly<Record<string, unknown>>,
   context: WinrsRunnerContext,
 ) => WinrsRunner | Promise<WinrsRunner>;
+
+/** Kill `child` when `signal` aborts (at once if it already has); the listener goes when the child exits. */
+export function killOnAbort(child: WinrsChild, signal: AbortSignal | undefined): void {
+  if (!signal) return;
+  const onAbort = () => void child.kill();
+  if (signal.aborted) {
+    onAbort();
+    return;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  const drop = () => signal.removeEventListener('abort', onAbort);
+  child.exited.then(drop, drop);
+}

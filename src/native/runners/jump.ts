@@ -12,13 +12,14 @@ import { inspect } from 'node:util';
 import { CmdLine } from '../../cmdline.ts';
 import type { Connection, RemoteProcess } from '../../connection.ts';
 import { AbortError, ConnectionError, InvalidArgumentError } from '../../errors.ts';
-import type {
-  WinrsChild,
-  WinrsExit,
-  WinrsKillSignal,
-  WinrsRunner,
-  WinrsRunnerFactory,
-  WinrsSpawnOptions,
+import {
+  killOnAbort,
+  type WinrsChild,
+  type WinrsExit,
+  type WinrsKillSignal,
+  type WinrsRunner,
+  type WinrsRunnerFactory,
+  type WinrsSpawnOptions,
 } from '../runner.ts';
 
 /** Default wait after the ctrl_c before terminate (ms). */
@@ -92,16 +93,7 @@ export class JumpWinrsRunner implements WinrsRunner {
     this.#children.add(child);
     const forget = () => this.#children.delete(child);
     child.exited.then(forget, forget);
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = () => void child.kill();
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        const drop = () => signal.removeEventListener('abort', onAbort);
-        child.exited.then(drop, drop);
-      }
-    }
+    killOnAbort(child, options.signal);
     return child;
   }
 

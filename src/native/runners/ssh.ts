@@ -36,13 +36,14 @@ import {
   type WinRmError,
 } from '../../errors.ts';
 import { importLazily } from '../../lazy-import.ts';
-import type {
-  WinrsChild,
-  WinrsExit,
-  WinrsKillSignal,
-  WinrsRunner,
-  WinrsRunnerFactory,
-  WinrsSpawnOptions,
+import {
+  killOnAbort,
+  type WinrsChild,
+  type WinrsExit,
+  type WinrsKillSignal,
+  type WinrsRunner,
+  type WinrsRunnerFactory,
+  type WinrsSpawnOptions,
 } from '../runner.ts';
 
 /** Which shell on the proxy splits the exec request's command string. */
@@ -346,16 +347,7 @@ export class SshWinrsRunner implements WinrsRunner {
     this.#children.add(child);
     const forget = () => this.#children.delete(child);
     child.exited.then(forget, forget);
-    if (options.signal) {
-      const signal = options.signal;
-      const onAbort = () => void child.kill();
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        const drop = () => signal.removeEventListener('abort', onAbort);
-        child.exited.then(drop, drop);
-      }
-    }
+    killOnAbort(child, options.signal);
     return child;
   }
 
