@@ -4,6 +4,14 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { failures, fromField, fullPath, ScriptFailure, toField } from './failure.ts';
 import { type ScriptIo, writeLine } from './io.ts';
 
+/** One data line; with `corrupt` (an injected fault) one bit of it flipped, so the client's hash check fails. */
+async function writeBlock(io: ScriptIo, data: Buffer, corrupt: boolean): Promise<void> {
+  if (!corrupt) return writeLine(io, data.toString('base64'));
+  const copy = Buffer.from(data);
+  copy[copy.length >> 1]! ^= 0x01;
+  await writeLine(io, copy.toString('base64'));
+}
+
 async function sendFile(io: ScriptIo, path: string, block: number): Promise<void> {
   const source = fullPath(path, io.cwd);
   const host = io.files.resolve(source, io.cwd);
@@ -30,12 +38,8 @@ async function sendFile(io: ScriptIo, path: string, block: number): Promise<void
       if (io.signal.aborted) return;
       const data = buf.subarray(0, count);
       hash.update(data);
-      if (corrupt) {
-        const copy = Buffer.from(data);
-        copy[copy.length >> 1]! ^= 0x01;
-        await writeLine(io, copy.toString('base64'));
-        corrupt = false;
-      } else await writeLine(io, data.toString('base64'));
+      await writeBlock(io, data, corrupt);
+      corrupt = false;
       length += count;
       if (count < block) break;
     }
@@ -89,12 +93,8 @@ async function sendRange(io: ScriptIo, f: string[]): Promise<void> {
       if (io.signal.aborted) return;
       const data = buf.subarray(0, count);
       hash.update(data);
-      if (corrupt) {
-        const copy = Buffer.from(data);
-        copy[copy.length >> 1]! ^= 0x01;
-        await writeLine(io, copy.toString('base64'));
-        corrupt = false;
-      } else await writeLine(io, data.toString('base64'));
+      await writeBlock(io, data, corrupt);
+      corrupt = false;
       position += count;
       left -= count;
     }
