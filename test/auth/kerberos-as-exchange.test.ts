@@ -252,3 +252,81 @@ describe('Kerberos password path: in-process AS exchange', { skip: kdcSkip() }, 
     );
   });
 });
+
+describe('krb5.conf KDC lookup and the ccache writer (no realm needed)', () => {
+  it('kdc lines in order per realm, default port 88, tcp/ prefix, https proxies skipped; SRV only if allowed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krb5conf-'));
+    try {
+      const conf = join(dir, 'krb5.conf');
+      writeFileSync(
+        conf,
+        [
+          '# comment',
+          '[libdefaults]',
+          '  default_realm = CORP.EXAMPLE.COM',
+          '[realms]',
+          '  CORP.EXAMPLE.COM = {',
+          '    kdc = dc1.corp.example.com',
+          '    kdc = tcp/dc2.corp.example.com:1088',
+          '    kdc = https://proxy.example.com/KdcProxy',
+          '    admin_server = dc1.corp.example.com',
+          '  }',
+          '  OTHER.TEST = {',
+          '    kdc = [::1]:8888',
+          '  }',
+          '',
+        ].join('\n'),
+      );
+      const env = { KRB5_CONFIG: conf };
+      const srvAsked: string[] = [];
+      const resolver = {
+        resolveSrv: async (n: string) => {
+          srvAsked.push(n);
+          return [{ name: 'dc9.nodns.test', port: 88, priority: 0, weight: 0 }];
+        },
+      };
+      assert.deepEqual(await findKdcs('CORP.EXAMPLE.COM', env, resolver), [
+        { host: 'dc1.corp.example.com', port: 88 },
+        { host: 'dc2.corp.example.com', port: 1088 },
+      ]);
+      assert.deepEqual(await findKdcs('OTHER.TEST', env, resolver), [{ host: '::1', port: 8888 }]);
+      assert.deepEqual(srvAsked, [], 'no DNS when krb5.conf lists the KDCs');
+      assert.deepEqual(await findKdcs('NODNS.TEST', env, resolver), [{ host: 'dc9.nodns.test', port: 88 }]);
+      assert.deepEqual(srvAsked, ['_kerberos._tcp.NODNS.TEST']);
+      writeFileSync(conf, '[libdefaults]\n  dns_lookup_kdc = false\n');
+      assert.deepEqual(await findKdcs('NODNS.TEST', env, resolver), [], 'dns_lookup_kdc = false: no SRV');
+      assert.equal(srvAsked.length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('encodeCcache writes format 4 that the ccache reader parses back (principals, key, end time, ticket)', async () => {
+    const { parseCcache } = await import('../../src/auth/kerberos/ccache.ts');
+    const client = { nameType: 1, realm: 'R.TEST', components: ['alice'] };
+    const server = { nameType: 2, realm: 'R.TEST', components: ['krbtgt', 'R.TEST'] };
+    const key = { enctype: 18, key: Buffer.alloc(32, 7) };
+    const ticket = Buffer.from('6103020100', 'hex');
+    const bytes = encodeCcache(client, [
+      {
+        client,
+        server,
+        key,
+        authtime: 1e12,
+        starttime: 1e12,
+        endtime: 1e12 + 36e6,
+        renewTill: 0,
+        flags: 0x40e10000,
+        ticket,
+      },
+    ]);
+    assert.equal(bytes.readUInt16BE(0), 0x0504);
+    const [cred, ...rest] = parseCcache(bytes);
+    assert.equal(rest.length, 0);
+    assert.deepEqual(cred!.client, client);
+    assert.deepEqual(cred!.server, server);
+    assert.deepEqual(cred!.key, key);
+    assert.equal(cred!.endtime, 1e12 + 36e6);
+    assert.deepEqual(cred!.ticket, ticket);
+  });
+});
