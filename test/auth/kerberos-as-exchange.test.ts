@@ -129,6 +129,8 @@ describe('Kerberos password path: in-process AS exchange', { skip: kdcSkip() }, 
         /WSMAN\/localhost@WINRM\.TEST/,
         'the addon got its service ticket with our TGT',
       );
+      mech.close();
+      assert.throws(() => statSync(dirname(file)), /ENOENT/, 'close() removes the private cache directory');
     } finally {
       process.env.PATH = savedPath;
     }

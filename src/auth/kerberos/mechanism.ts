@@ -96,6 +96,15 @@ export class KerberosMechanism implements AuthMechanism {
     return this.#credentials?.cache;
   }
 
+  /**
+   * Remove the password path's private ticket cache now (it is removed at process exit anyway); a later
+   * handshake obtains a new TGT. Nothing for the user's ticket cache.
+   */
+  close(): void {
+    this.#credentials?.close?.();
+    this.#credentials = undefined;
+  }
+
   /** The client principal, e.g. alice@CORP.EXAMPLE.COM. */
   get principal(): string {
     return this.#principal;
