@@ -18,6 +18,7 @@ export function mechanismFor(
     | 'kerberos'
     | 'host'
     | 'port'
+    | 'connectTimeoutMs'
   >,
 ): AuthMechanism {
   if (opts.auth === 'kerberos') {
@@ -28,6 +29,7 @@ export function mechanismFor(
       host: opts.host,
       port: opts.port,
       kerberos: opts.kerberos,
+      connectTimeoutMs: opts.connectTimeoutMs,
     });
   }
   return opts.auth === 'ntlm'

@@ -189,3 +189,11 @@ export function oidFromContent(c: Buffer): string {
   }
   return parts.join('.');
 }
+
+/** A BIT STRING of up to 32 bits (KDCOptions, TicketFlags) as a number: bit 0 is the most significant. */
+export function bitStringValue(t: Tlv): number {
+  if (t.tag !== TAG.bitString || t.content.length < 1) throw new DerError('not a BIT STRING');
+  const bits = Buffer.alloc(4);
+  t.content.subarray(1, 5).copy(bits);
+  return bits.readUInt32BE(0);
+}

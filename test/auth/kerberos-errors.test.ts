@@ -162,7 +162,7 @@ describe('Kerberos failures, provoked, typed, with the fix', { skip: kdcSkip() }
     );
   });
 
-  it('password: an expired TGT in the private cache is renewed (kinit again) once, not reported', async () => {
+  it('password: an expired TGT in the private cache is renewed (a new AS exchange) once, not reported', async () => {
     await kdc.addPrincipal(`carol@${kdc.realm}`, 'Carol-Secret-1');
     useCache('carol-user-cache', null);
     const opts = resolveOptions({

@@ -184,7 +184,7 @@ describe('Kerberos client against MIT acceptor', { skip }, () => {
     }
   });
 
-  it('password: a TGT is acquired in a private cache (kinit through stdin), never from the ticket cache', async () => {
+  it('password: a TGT is acquired in a private cache (in-process AS exchange), never from the ticket cache', async () => {
     await kdc.addPrincipal(`bob@${kdc.realm}`, 'Bob-Secret-1');
     srv.logins.length = 0;
     const t = transport({ ...clear, username: `bob@${kdc.realm}`, password: 'Bob-Secret-1' });

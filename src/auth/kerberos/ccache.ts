@@ -1,7 +1,8 @@
 /**
  * A reader for MIT's FILE credential cache (formats 3 and 4, MIT krb5 docs "ccache file format"), used only to
  * find the session key of the service ticket the addon just used, for message encryption over HTTP (see
- * ./session-keys.ts and docs/kerberos.md). Read-only: nothing is ever written to a cache.
+ * ./session-keys.ts and docs/kerberos.md), and a writer of format 4 for the TGT of the password path
+ * ({@link encodeCcache}: the cache MIT's GSSAPI then reads, see ./credentials.ts).
  *
  * Format 4 (MIT's default since 1.2) and 3, all integers big-endian:
  *
@@ -240,4 +241,62 @@ export function defaultPrincipal(env: NodeJS.ProcessEnv = process.env): string |
   } catch {
     return undefined;
   }
+}
+
+/** A credential to write: principals as components and realm, times in ms since the epoch. */
+export interface CcacheEntry {
+  client: CcachePrincipal;
+  server: CcachePrincipal;
+  key: KrbKey;
+  authtime: number;
+  starttime: number;
+  endtime: number;
+  renewTill: number;
+  /** TicketFlags, bit 0 of the BIT STRING the most significant (as MIT stores them). */
+  flags: number;
+  ticket: Buffer;
+}
+
+function putData(out: Buffer[], b: Buffer): void {
+  const n = Buffer.alloc(4);
+  n.writeUInt32BE(b.length, 0);
+  out.push(n, b);
+}
+
+function putU32(out: Buffer[], v: number): void {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(v >>> 0, 0);
+  out.push(b);
+}
+
+function putPrincipal(out: Buffer[], p: CcachePrincipal): void {
+  putU32(out, p.nameType);
+  putU32(out, p.components.length);
+  putData(out, Buffer.from(p.realm, 'utf8'));
+  for (const c of p.components) putData(out, Buffer.from(c, 'utf8'));
+}
+
+/**
+ * The bytes of a format-4 FILE ccache (no header tags) holding `entries`, with `defaultClient` as its default
+ * principal. The result holds session keys: write it only to a private (0600) file.
+ */
+export function encodeCcache(defaultClient: CcachePrincipal, entries: readonly CcacheEntry[]): Buffer {
+  const out: Buffer[] = [Buffer.from([0x05, 0x04, 0x00, 0x00])];
+  putPrincipal(out, defaultClient);
+  for (const e of entries) {
+    putPrincipal(out, e.client);
+    putPrincipal(out, e.server);
+    const et = Buffer.alloc(2);
+    et.writeUInt16BE(e.key.enctype, 0);
+    out.push(et);
+    putData(out, e.key.key);
+    for (const t of [e.authtime, e.starttime, e.endtime, e.renewTill]) putU32(out, Math.floor(t / 1000));
+    out.push(Buffer.from([0])); // is_skey
+    putU32(out, e.flags);
+    putU32(out, 0); // addresses
+    putU32(out, 0); // authdata
+    putData(out, e.ticket);
+    putData(out, Buffer.alloc(0)); // second ticket
+  }
+  return Buffer.concat(out);
 }

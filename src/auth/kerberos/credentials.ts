@@ -5,25 +5,35 @@
  *   the login (pam_krb5, sssd) or by Windows' logon: single sign-on.
  * - Password: the `kerberos` addon ignores its `user`/`pass` options outside Windows (its C++ source: "Only used
  *   on Windows"; on Unix it calls gss_acquire_cred without a password) and offers no
- *   gss_acquire_cred_with_password. So the TGT is asked for by MIT's `kinit`, with the password written to its
- *   standard input (a pipe): never on a command line, in a child's environment or in a file. kinit stores the
- *   TGT in a private cache (FILE: in a fresh 0700 temp directory, removed when the process exits); the addon is
- *   pointed at that cache only while it acquires its credential handle (KRB5CCNAME, swapped under a lock: GSSAPI
- *   resolves the cache at gss_acquire_cred and keeps it in the handle).
+ *   gss_acquire_cred_with_password. So the TGT is asked for in this process, by the AS exchange of
+ *   ./as-exchange.ts (TCP to the realm's KDC, PA-ENC-TIMESTAMP from the password's string-to-key): no child
+ *   process, the password stays in this closure. The TGT and its session key go into a private cache (FILE:,
+ *   format 4, in a fresh 0700 temp directory, the file 0600, removed at close and at process exit), as MIT's
+ *   kinit would store them; the addon is pointed at that cache only while it acquires its credential handle
+ *   (KRB5CCNAME, swapped under a lock: GSSAPI resolves the cache at gss_acquire_cred and keeps it in the handle).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '../../errors.ts';
+import { DEFAULT_KDC_TIMEOUT_MS, requestTgt, splitPrincipal } from './as-exchange.ts';
+import { encodeCcache } from './ccache.ts';
 
 export interface CredentialSource {
   /** Run `acquire` (gss_acquire_cred for `principal`) with this source's ticket cache in effect. */
   use<T>(principal: string, acquire: () => Promise<T>): Promise<T>;
-  /** Get a fresh TGT on the next `use` (password: kinit again); false when this source cannot (ticket cache). */
+  /** Get a fresh TGT on the next `use` (password: a new AS exchange); false when this source cannot (ticket cache). */
   renew(): boolean;
   /** The private cache (`FILE:...`) once a password TGT was obtained; undefined for the user's ticket cache. */
   readonly cache?: string | undefined;
+  /** Remove the private cache (password); nothing for the user's ticket cache. */
+  close?(): void;
+}
+
+export interface PasswordCredentialOptions {
+  /** Ask for a forwardable TGT (delegation). Default false. */
+  forwardable?: boolean;
+  /** Bound on reaching and hearing from each KDC, ms. Default 15000 (the connection's connectTimeout). */
+  timeoutMs?: number;
 }
 
 /** One lock for every KRB5CCNAME swap of this process. */
@@ -39,52 +49,51 @@ export function ticketCacheCredentials(): CredentialSource {
   return { use: (_principal, acquire) => locked(acquire), renew: () => false };
 }
 
-/** Exit code and stderr of kinit, for the error table. */
-export class KinitFailure extends Error {}
-
 /**
- * A TGT for `principal` from the password, through kinit's standard input, into a private cache. The password
- * is kept only in this closure (for a renewal when the TGT expires).
+ * A TGT for `principal` from the password, by an in-process AS exchange, into a private cache. The password is
+ * kept only in this closure (for a renewal when the TGT expires).
  */
-export function passwordCredentials(password: string, kinit = 'kinit'): CredentialSource {
+export function passwordCredentials(
+  password: string,
+  options: PasswordCredentialOptions = {},
+): CredentialSource {
+  let dir: string | undefined;
   let cache: string | undefined;
   let obtained: Promise<void> | undefined;
-  const obtain = (principal: string): Promise<void> => {
-    if (!cache) {
-      const dir = mkdtempSync(join(tmpdir(), 'winrm-krb5cc-'));
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-      cache = `FILE:${join(dir, 'ccache')}`;
-    }
-    const ccache = cache;
-    return new Promise<void>((resolve, reject) => {
-      const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
-      const child = spawn(kinit, ['-c', ccache, principal], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (b: Buffer) => {
-        err += b.toString();
-      });
-      child.stdout.resume();
-      child.once('error', (e: NodeJS.ErrnoException) =>
-        reject(
-          e.code === 'ENOENT'
-            ? new InvalidArgumentError(
-                'Kerberos with a password needs MIT kinit, which was not found on PATH',
-                {
-                  argument: 'password',
-                  remedy:
-                    'install it (Debian: apt-get install krb5-user; RHEL: dnf install krb5-workstation), or run ' +
-                    `kinit ${principal} yourself and leave the password option out (ticket cache)`,
-                },
-              )
-            : e,
-        ),
-      );
-      child.once('close', (code) =>
-        code === 0 ? resolve() : reject(new KinitFailure(err.trim() || `kinit exited with ${code}`)),
-      );
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(`${password}\n`);
+  const remove = () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  const obtain = async (principal: string): Promise<void> => {
+    const tgt = await requestTgt({
+      principal,
+      password,
+      forwardable: options.forwardable ?? false,
+      timeoutMs: options.timeoutMs ?? DEFAULT_KDC_TIMEOUT_MS,
     });
+    if (!dir) {
+      dir = mkdtempSync(join(tmpdir(), 'winrm-krb5cc-')); // 0700
+      process.once('exit', remove);
+    }
+    const file = join(dir, 'ccache');
+    const { realm } = splitPrincipal(principal);
+    const client = { nameType: 1, realm: tgt.crealm || realm, components: tgt.client };
+    const bytes = encodeCcache(client, [
+      {
+        client,
+        server: { nameType: 2, realm: tgt.srealm, components: tgt.server },
+        key: tgt.sessionKey,
+        authtime: tgt.authtime.getTime(),
+        starttime: (tgt.starttime ?? tgt.authtime).getTime(),
+        endtime: tgt.endtime.getTime(),
+        renewTill: tgt.renewTill?.getTime() ?? 0,
+        flags: tgt.flags,
+        ticket: tgt.ticket,
+      },
+    ]);
+    const temp = `${file}.new`;
+    writeFileSync(temp, bytes, { mode: 0o600 });
+    renameSync(temp, file);
+    cache = `FILE:${file}`;
   };
   return {
     get cache() {
@@ -93,6 +102,13 @@ export function passwordCredentials(password: string, kinit = 'kinit'): Credenti
     renew() {
       obtained = undefined;
       return true;
+    },
+    close() {
+      remove();
+      process.removeListener('exit', remove);
+      dir = undefined;
+      cache = undefined;
+      obtained = undefined;
     },
     async use(principal, acquire) {
       obtained ??= obtain(principal).catch((e: unknown) => {

@@ -28,6 +28,8 @@ export type KerberosFailureKind =
   | 'wrong-password'
   | 'unknown-client'
   | 'no-realm'
+  | 'client-revoked'
+  | 'password-expired'
   | 'other';
 
 interface Row {
@@ -141,6 +143,30 @@ const TABLE: readonly Row[] = [
         'unknown-client',
         `The KDC knows no user ${c.principal ?? ''}`.trim(),
         'check the user name; write it as USER@FULL.DOMAIN with the DNS name of the domain (the realm)',
+        t,
+      ),
+  },
+  {
+    // KDC_ERR_CLIENT_REVOKED (18): disabled or locked-out account (MIT: "Client's credentials have been revoked").
+    kind: 'client-revoked',
+    match: /credentials have been revoked|KDC_ERR_CLIENT_REVOKED/i,
+    make: (c, t) =>
+      auth(
+        'client-revoked',
+        `The KDC refused ${c.principal ?? 'the account'}: the account is disabled or locked out`,
+        'ask the domain administrators to enable or unlock the account (or wait for the lockout to end)',
+        t,
+      ),
+  },
+  {
+    // KDC_ERR_KEY_EXPIRED (23): the password must be changed before the KDC issues tickets.
+    kind: 'password-expired',
+    match: /Password has expired|KDC_ERR_KEY_EXPIRED/i,
+    make: (c, t) =>
+      auth(
+        'password-expired',
+        `The password of ${c.principal ?? 'the account'} has expired`,
+        `change it (kpasswd ${c.principal ?? 'USER@FULL.DOMAIN'}, or at a Windows logon), then use the new one`,
         t,
       ),
   },

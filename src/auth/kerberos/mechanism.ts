@@ -19,6 +19,7 @@ import type { KerberosConfig } from '../../options/auth.ts';
 import { describeAccount } from '../basic.ts';
 import type { AsyncSecurityContext, AuthContext, AuthMechanism, StepResult } from '../mechanism.ts';
 import { type KerberosAddon, type KerberosClientLike, loadKerberos } from './addon.ts';
+import { DEFAULT_KDC_TIMEOUT_MS } from './as-exchange.ts';
 import { ccacheName } from './ccache.ts';
 import { type CredentialSource, passwordCredentials, ticketCacheCredentials } from './credentials.ts';
 import { kerberosError, kerberosFailureKind } from './errors.ts';
@@ -33,6 +34,11 @@ export interface KerberosMechanismOptions {
   host: string;
   port: number;
   kerberos: KerberosConfig;
+  /**
+   * Bound on reaching and hearing from each KDC in the password path's AS exchange, ms (the connection's
+   * connectTimeout). Default 15000.
+   */
+  connectTimeoutMs?: number;
 }
 
 /** The SPN for a host: `<class>/<host>[:<port>]`, or the explicit one. Host canonicalised when asked. */
@@ -90,6 +96,15 @@ export class KerberosMechanism implements AuthMechanism {
     return this.#credentials?.cache;
   }
 
+  /**
+   * Remove the password path's private ticket cache now (it is removed at process exit anyway); a later
+   * handshake obtains a new TGT. Nothing for the user's ticket cache.
+   */
+  close(): void {
+    this.#credentials?.close?.();
+    this.#credentials = undefined;
+  }
+
   /** The client principal, e.g. alice@CORP.EXAMPLE.COM. */
   get principal(): string {
     return this.#principal;
@@ -131,7 +146,12 @@ export class KerberosMechanism implements AuthMechanism {
         const addon = await loadKerberos();
         spn = await servicePrincipal(o);
         this.#credentials ??=
-          o.password === undefined ? ticketCacheCredentials() : passwordCredentials(o.password);
+          o.password === undefined
+            ? ticketCacheCredentials()
+            : passwordCredentials(o.password, {
+                forwardable: o.kerberos.delegate,
+                timeoutMs: o.connectTimeoutMs ?? DEFAULT_KDC_TIMEOUT_MS,
+              });
         const credentials = this.#credentials;
         const first = async (): Promise<StepResult> => {
           phase = 'acquire';
@@ -157,7 +177,7 @@ export class KerberosMechanism implements AuthMechanism {
         try {
           return await first();
         } catch (err) {
-          // A password TGT that expired (a long-lived connection): kinit again, once.
+          // A password TGT that expired (a long-lived connection): a new AS exchange, once.
           if (kerberosFailureKind(err) !== 'expired' || !credentials.renew()) throw err;
           return first();
         }
