@@ -72,4 +72,9 @@ export interface AuthMechanism {
   describeAccount(): string;
   /** Remedy for a final 401, given the schemes the server offered. */
   refusedRemedy(offered: readonly string[], https: boolean): string;
+  /**
+   * Release what the mechanism holds for its connection (Kerberos with a password: the private ticket cache and
+   * its directory). Called once by the transport's close() and destroy(). Default: nothing to release.
+   */
+  close?(): void;
 }

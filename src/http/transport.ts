@@ -36,6 +36,7 @@ export class HttpTransport {
   /** The channels (exposed for tests that need to reach one socket). */
   readonly pool: ChannelPool;
   readonly #auth: HttpAuthenticator;
+  readonly #mechanism: AuthMechanism;
   readonly #where: { host: string; port: number };
   /** One per request in flight: destroy() aborts them all. */
   readonly #inFlight = new Set<LinkedAbort>();
@@ -48,6 +49,7 @@ export class HttpTransport {
   constructor(config: HttpTransportConfig, mechanism: AuthMechanism, debug?: DebugLog) {
     this.pool = new ChannelPool(config, config.maxConcurrentRequests, { debug }, config.budget?.sockets);
     this.#auth = new HttpAuthenticator(mechanism, { host: config.url.host, https: config.https, debug });
+    this.#mechanism = mechanism;
     this.#where = { host: config.host, port: config.port };
   }
 
@@ -94,6 +96,7 @@ export class HttpTransport {
   /** Close every connection; requests still waiting for a channel fail. Later requests are refused. */
   close(): void {
     this.pool.close();
+    this.#releaseMechanism();
   }
 
   /**
@@ -105,6 +108,15 @@ export class HttpTransport {
     this.#destroyed = true;
     for (const link of this.#inFlight) link.controller.abort(this.#destroyedError());
     this.pool.close();
+    this.#releaseMechanism();
+  }
+
+  #mechanismReleased = false;
+  /** The mechanism's per-connection resources (a private ticket cache) go with the transport, once. */
+  #releaseMechanism(): void {
+    if (this.#mechanismReleased) return;
+    this.#mechanismReleased = true;
+    this.#mechanism.close?.();
   }
 
   #destroyedError(cause?: unknown): ConnectionError {

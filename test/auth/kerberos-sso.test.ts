@@ -4,6 +4,9 @@
  * the ticket cache's default principal. Without a readable cache, the error says to run kinit.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { connect } from '../../src/index.ts';
@@ -46,5 +49,33 @@ describe('Kerberos single sign-on: no username, no password', { skip: kdcSkip() 
     assert.equal(r.exitCode, 0, r.stderrText);
     // The mock user's domain is the realm's name; whoami prints DOMAIN\\user in lower case as Windows does.
     assert.equal(r.stdoutText.trim(), `${kdc.realm}\\${kdc.user.split('@')[0]}`.toLowerCase());
+  });
+
+  it('with a password, close() removes the private ticket cache the connection made (no temp file left)', async () => {
+    // os.tmpdir() follows TMPDIR: a directory of this test's own, so no other test's caches are counted.
+    const previous = process.env.TMPDIR;
+    const own = mkdtempSync(join(tmpdir(), 'krb-close-'));
+    process.env.TMPDIR = own;
+    try {
+      const caches = () => readdirSync(own).filter((f) => f.startsWith('winrm-krb5cc-'));
+      const conn = await connect({
+        endpoint: mock.url,
+        username: kdc.user,
+        password: kdc.password,
+        auth: 'kerberos',
+      });
+      assert.equal((await conn.execute('whoami')).exitCode, 0);
+      assert.equal(
+        caches().length,
+        1,
+        'the password path keeps one private cache while the connection is open',
+      );
+      await conn.close();
+      assert.deepEqual(caches(), [], 'close() removed it');
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
