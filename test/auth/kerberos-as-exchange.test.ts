@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { findKdcs, requestTgt } from '../../src/auth/kerberos/as-exchange.ts';
 import { encodeCcache } from '../../src/auth/kerberos/ccache.ts';
+import { tgtCcache } from '../../src/auth/kerberos/credentials.ts';
 import { kerberosError, kerberosFailureKind } from '../../src/auth/kerberos/errors.ts';
 import { KerberosMechanism } from '../../src/auth/kerberos/mechanism.ts';
 import { AuthenticationError, ConnectionError, type WinRmError } from '../../src/errors.ts';
@@ -73,25 +74,9 @@ describe('Kerberos password path: in-process AS exchange', { skip: kdcSkip() }, 
     const tgt = await requestTgt({ principal: `dave@${kdc.realm}`, password: DAVE_PW, forwardable: true });
     assert.deepEqual(tgt.server, ['krbtgt', kdc.realm]);
     assert.equal(tgt.sessionKey.enctype, 18);
-    const client = { nameType: 1, realm: tgt.crealm, components: tgt.client };
     const file = join(kdc.dir, 'ours-cc');
-    writeFileSync(
-      file,
-      encodeCcache(client, [
-        {
-          client,
-          server: { nameType: 2, realm: tgt.srealm, components: tgt.server },
-          key: tgt.sessionKey,
-          authtime: tgt.authtime.getTime(),
-          starttime: (tgt.starttime ?? tgt.authtime).getTime(),
-          endtime: tgt.endtime.getTime(),
-          renewTill: tgt.renewTill?.getTime() ?? 0,
-          flags: tgt.flags,
-          ticket: tgt.ticket,
-        },
-      ]),
-      { mode: 0o600 },
-    );
+    // The very bytes the password path writes for the addon.
+    writeFileSync(file, tgtCcache(tgt, kdc.realm), { mode: 0o600 });
     const list = await kdc.run('klist', ['-f', '-e', '-c', `FILE:${file}`]);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /Default principal: dave@WINRM\.TEST/);

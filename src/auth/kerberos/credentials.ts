@@ -15,8 +15,26 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_KDC_TIMEOUT_MS, requestTgt, splitPrincipal } from './as-exchange.ts';
+import { type AsReply, DEFAULT_KDC_TIMEOUT_MS, requestTgt, splitPrincipal } from './as-exchange.ts';
 import { encodeCcache } from './ccache.ts';
+
+/** A FILE ccache (format 4) holding the TGT of an AS exchange, as MIT's kinit would write it. */
+export function tgtCcache(tgt: AsReply, fallbackRealm: string): Buffer {
+  const client = { nameType: 1, realm: tgt.crealm || fallbackRealm, components: tgt.client };
+  return encodeCcache(client, [
+    {
+      client,
+      server: { nameType: 2, realm: tgt.srealm, components: tgt.server },
+      key: tgt.sessionKey,
+      authtime: tgt.authtime.getTime(),
+      starttime: (tgt.starttime ?? tgt.authtime).getTime(),
+      endtime: tgt.endtime.getTime(),
+      renewTill: tgt.renewTill?.getTime() ?? 0,
+      flags: tgt.flags,
+      ticket: tgt.ticket,
+    },
+  ]);
+}
 
 export interface CredentialSource {
   /** Run `acquire` (gss_acquire_cred for `principal`) with this source's ticket cache in effect. */
@@ -75,21 +93,7 @@ export function passwordCredentials(
       process.once('exit', remove);
     }
     const file = join(dir, 'ccache');
-    const { realm } = splitPrincipal(principal);
-    const client = { nameType: 1, realm: tgt.crealm || realm, components: tgt.client };
-    const bytes = encodeCcache(client, [
-      {
-        client,
-        server: { nameType: 2, realm: tgt.srealm, components: tgt.server },
-        key: tgt.sessionKey,
-        authtime: tgt.authtime.getTime(),
-        starttime: (tgt.starttime ?? tgt.authtime).getTime(),
-        endtime: tgt.endtime.getTime(),
-        renewTill: tgt.renewTill?.getTime() ?? 0,
-        flags: tgt.flags,
-        ticket: tgt.ticket,
-      },
-    ]);
+    const bytes = tgtCcache(tgt, splitPrincipal(principal).realm);
     const temp = `${file}.new`;
     writeFileSync(temp, bytes, { mode: 0o600 });
     renameSync(temp, file);
