@@ -18,9 +18,14 @@ function hostPath(io: ScriptIo, winPath: string): string {
   return p;
 }
 
-async function receiveFile(io: ScriptIo, fields: string[]): Promise<void> {
-  if (fields.length !== 4 || !/^[0-9a-f]{16}$/.test(fields[3]!))
-    throw failures.protocol('malformed #F record');
+/**
+ * The checks upload.ps1 makes before it writes a target (`#F` and `#P`: fields[1] the path, fields[2] overwrite,
+ * fields[3] the temp id), in its order: a file name, not a directory, the directory exists, overwrite, access.
+ */
+async function checkTarget(
+  io: ScriptIo,
+  fields: string[],
+): Promise<{ target: string; hostTarget: string; temp: string; hostTemp: string }> {
   const target = fullPath(fromField(fields[1]), io.cwd);
   const overwrite = fields[2] === '1';
   const directory = win32.dirname(target);
@@ -36,8 +41,15 @@ async function receiveFile(io: ScriptIo, fields: string[]): Promise<void> {
   }
   if (!overwrite && existing) throw new ScriptFailure('EXISTS', `'${target}' already exists`);
   const temp = win32.join(directory, `.wrcp-${fields[3]}.tmp`);
-  const hostTemp = join(hostDir, `.wrcp-${fields[3]}.tmp`);
   if (!(await writable(hostDir))) throw failures.accessDenied(temp);
+  return { target, hostTarget, temp, hostTemp: join(hostDir, `.wrcp-${fields[3]}.tmp`) };
+}
+
+async function receiveFile(io: ScriptIo, fields: string[]): Promise<void> {
+  if (fields.length !== 4 || !/^[0-9a-f]{16}$/.test(fields[3]!))
+    throw failures.protocol('malformed #F record');
+  const overwrite = fields[2] === '1';
+  const { target, hostTarget, temp, hostTemp } = await checkTarget(io, fields);
   const hash = createHash('sha256');
   let length = 0;
   let fh: FileHandle | undefined;
@@ -127,22 +139,7 @@ async function openParallel(io: ScriptIo, fields: string[], open_: ParallelFile 
     throw failures.protocol('malformed #P record');
   if (open_) throw failures.protocol('a parallel file is already open');
   const overwrite = fields[2] === '1';
-  const target = fullPath(fromField(fields[1]), io.cwd);
-  const directory = win32.dirname(target);
-  if (win32.basename(target) === '' || directory === target) {
-    throw new ScriptFailure('BAD_PATH', `'${target}' does not name a file`);
-  }
-  const hostTarget = hostPath(io, target);
-  const hostDir = dirname(hostTarget);
-  const existing = await stat(hostTarget).catch(() => undefined);
-  if (existing?.isDirectory()) throw new ScriptFailure('IS_DIR', `'${target}' is a directory`);
-  if (!(await stat(hostDir).catch(() => undefined))?.isDirectory()) {
-    throw new ScriptFailure('NO_DIR', `the directory '${directory}' does not exist`);
-  }
-  if (!overwrite && existing) throw new ScriptFailure('EXISTS', `'${target}' already exists`);
-  const temp = win32.join(directory, `.wrcp-${fields[3]}.tmp`);
-  if (!(await writable(hostDir))) throw failures.accessDenied(temp);
-  const hostTemp = join(hostDir, `.wrcp-${fields[3]}.tmp`);
+  const { target, hostTarget, temp, hostTemp } = await checkTarget(io, fields);
   const fh = await open(hostTemp, 'wx').catch((err: NodeJS.ErrnoException) => {
     throw err.code === 'EEXIST'
       ? new ScriptFailure('IO', `The file '${temp}' already exists.`)
