@@ -51,7 +51,7 @@ describe('parseXml plain base64 fast path', () => {
     ];
     for (const content of cases) {
       const el = first(Buffer.from(doc(content))) as import('../../src/wsman/xml.ts').Element;
-      const again = first(`${doc(content)}${' '.repeat(0)}`) as import('../../src/wsman/xml.ts').Element;
+      const again = first(doc(content)) as import('../../src/wsman/xml.ts').Element; // the same, as a string
       assert.equal(el.textContent, again.textContent);
       const expected = content
         .replace('&amp;', '&')
