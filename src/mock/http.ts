@@ -150,10 +150,10 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   }
   const machine = machineFrom(req, deps.machineName);
   const extra: Record<string, string> = authHeader ? { 'WWW-Authenticate': authHeader } : {};
-  const send = (status: number, xml: string) => {
+  const send = (status: number, xml: string | Buffer) => {
     // Answers are sealed when the request was (inside HTTPS, NTLM clients usually send plain SOAP).
     if (security && encrypted) {
-      const wrapped = security.wrap(Buffer.from(xml, 'utf8'));
+      const wrapped = security.wrap(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml);
       return finish(status, wrapped.body, { ...extra, 'Content-Type': wrapped.contentType });
     }
     return finish(status, xml, extra);
@@ -197,7 +197,7 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   res.once('close', () => {
     if (!res.writableFinished) abort.abort();
   });
-  let xml: string;
+  let xml: string | Buffer;
   try {
     if (isIdentify(parsed.msg)) {
       xml = identifyResponse({
@@ -253,8 +253,8 @@ async function applyBefore(
   }
 }
 
-function truncate(res: ServerResponse, entry: RequestLogEntry, xml: string, deps: HttpDeps): void {
-  const buf = Buffer.from(xml, 'utf8');
+function truncate(res: ServerResponse, entry: RequestLogEntry, xml: string | Buffer, deps: HttpDeps): void {
+  const buf = typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml;
   const half = buf.subarray(0, Math.floor(buf.length / 2));
   entry.status = 200;
   entry.responseBytes = half.length;

@@ -7,7 +7,7 @@
 import { buildCommand, type CommandParams, parseCommandResponse } from '../wsman/actions/command.ts';
 import { buildIdentify, type IdentifyResult, parseIdentifyResponse } from '../wsman/actions/identify.ts';
 import { buildReceive, parseReceiveResponse, type ReceiveResult } from '../wsman/actions/receive.ts';
-import { buildSend, parseSendResponse, type SendParams } from '../wsman/actions/send.ts';
+import { buildSendBytes, parseSendResponse, type SendParams } from '../wsman/actions/send.ts';
 import {
   buildCreateShell,
   buildDeleteShell,
@@ -24,7 +24,7 @@ import type { SoapMessage } from '../wsman/response.ts';
 export interface WsmanAction<P, R> {
   /** Name of the exchange for errors and logs, e.g. 'Receive'. */
   readonly what: string;
-  build(ctx: RequestContext, params: P): string;
+  build(ctx: RequestContext, params: P): string | Buffer;
   parse(msg: SoapMessage, params: P): R;
   /** Whether the answer carries a:RelatesTo to check against our MessageID. Identify has none. Default: true. */
   readonly relatesTo?: boolean;
@@ -50,7 +50,7 @@ export const COMMAND: WsmanAction<CommandParams, { commandId: string }> = {
 
 export const SEND: WsmanAction<SendParams, void> = {
   what: 'Send',
-  build: buildSend,
+  build: buildSendBytes,
   parse: (msg) => parseSendResponse(msg),
 };
 

@@ -78,14 +78,18 @@ export class WsmanClient {
     return action.parse(msg, params);
   }
 
-  /** Send an envelope built with `ctx` and return the parsed, checked response; faults are thrown. */
-  async send(ctx: RequestContext, envelope: string, options: SendOptions): Promise<SoapMessage> {
+  /**
+   * Send an envelope built with `ctx` (a string, or its UTF-8 bytes) and return the parsed, checked response;
+   * faults are thrown.
+   */
+  async send(ctx: RequestContext, envelope: string | Buffer, options: SendOptions): Promise<SoapMessage> {
     const authenticate = options.authenticate ?? true;
     const headers: Record<string, string> = { ...options.headers };
     if (!authenticate) headers[IDENTIFY_UNAUTHENTICATED_HEADER.name] = IDENTIFY_UNAUTHENTICATED_HEADER.value;
     this.requestCount++;
     this.debug.log('wsman', () => `>>> ${options.what} ${envelope}`);
-    const res = await this.http.post(Buffer.from(envelope, 'utf8'), {
+    const body = typeof envelope === 'string' ? Buffer.from(envelope, 'utf8') : envelope;
+    const res = await this.http.post(body, {
       signal: options.signal,
       headers,
       authenticate,

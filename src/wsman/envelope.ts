@@ -243,6 +243,73 @@ export function buildRequestCached(
   body?: BodyWriter,
   payload?: string | readonly string[],
 ): string {
+  const list = payload === undefined ? [] : typeof payload === 'string' ? [payload] : payload;
+  const { parts, refs, values } = fill(ctx, header, bodyKey, body, list);
+  let out = parts[0]!;
+  for (let i = 0; i < refs.length; i++) out += values[refs[i]!]! + parts[i + 1]!;
+  return out;
+}
+
+/** A payload of {@link buildRequestBytes}: safe text (as for {@link buildRequestCached}), or bytes to write as base64. */
+export type RequestPayload = string | { readonly base64: Uint8Array };
+
+/**
+ * {@link buildRequestCached} written as UTF-8 bytes, for envelopes that carry a large payload: a `{ base64 }`
+ * payload is encoded and copied into the envelope as ASCII, so the envelope is never one long string to flatten
+ * and encode. The bytes are those of `Buffer.from(buildRequestCached(...same, with the base64 text))`.
+ */
+export function buildRequestBytes(
+  ctx: RequestContext,
+  header: ActionHeader,
+  bodyKey: string,
+  body: BodyWriter | undefined,
+  payload: readonly RequestPayload[],
+): Buffer {
+  const { parts, refs, values } = fill(ctx, header, bodyKey, body, payload);
+  const pieces: RequestPayload[] = [parts[0]!];
+  for (let i = 0; i < refs.length; i++) pieces.push(values[refs[i]!]!, parts[i + 1]!);
+  return joinBytes(pieces);
+}
+
+/**
+ * A message as UTF-8 bytes from its pieces: text pieces as UTF-8, `{ base64 }` pieces base64-encoded and copied in
+ * as ASCII (one byte per character), so a large payload is never part of one long string to flatten and encode.
+ * The bytes are those of `Buffer.from(texts and base64 joined, 'utf8')`.
+ */
+export function joinBytes(pieces: readonly RequestPayload[]): Buffer {
+  // The texts around the base64 pieces, each joined into one string (a few hundred bytes to a few KB).
+  const texts: string[] = [];
+  const blobs: string[] = [];
+  let text = '';
+  for (const p of pieces) {
+    if (typeof p === 'string') text += p;
+    else {
+      texts.push(text);
+      blobs.push(Buffer.from(p.base64.buffer, p.base64.byteOffset, p.base64.byteLength).toString('base64'));
+      text = '';
+    }
+  }
+  texts.push(text);
+  let size = 0;
+  for (const t of texts) size += Buffer.byteLength(t, 'utf8');
+  for (const b of blobs) size += b.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(texts[0]!, 0, 'utf8');
+  for (let i = 0; i < blobs.length; i++) {
+    at += out.write(blobs[i]!, at, 'latin1'); // base64 is ASCII
+    at += out.write(texts[i + 1]!, at, 'utf8');
+  }
+  return out;
+}
+
+/** The template for a request's shape (compiled and cached on first use) and the values for its slots. */
+function fill<P extends RequestPayload>(
+  ctx: RequestContext,
+  header: ActionHeader,
+  bodyKey: string,
+  body: BodyWriter | undefined,
+  list: readonly P[],
+): { parts: readonly string[]; refs: readonly number[]; values: ReadonlyArray<string | P> } {
   const selectors = header.selectors ?? {};
   const key = JSON.stringify([
     bodyKey,
@@ -267,7 +334,6 @@ export function buildRequestCached(
     templates.delete(key); // re-inserted below: the Map's order is the recency order
   }
   templates.set(key, template);
-  const list = payload === undefined ? [] : typeof payload === 'string' ? [payload] : payload;
   if (list.length < template.payloads) {
     throw new InvalidArgumentError(
       `The envelope has ${template.payloads} payload slots, got ${list.length}`,
@@ -276,17 +342,14 @@ export function buildRequestCached(
       },
     );
   }
-  const values = [
+  const values: Array<string | P> = [
     slotText(ctx.to),
     normalizeMessageId(ctx.messageId),
     ctx.sessionId ? normalizeMessageId(ctx.sessionId) : '',
     ...Object.values(selectors).map(slotText),
     ...list,
   ];
-  const { parts, refs } = template;
-  let out = parts[0]!;
-  for (let i = 0; i < refs.length; i++) out += values[refs[i]!]! + parts[i + 1]!;
-  return out;
+  return { parts: template.parts, refs: template.refs, values };
 }
 
 /** Build a complete request envelope as a string. */

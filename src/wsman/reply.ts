@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ACTIONS, ANONYMOUS_ADDRESS, COMMAND_STATES, NS, type Prefix } from './constants.ts';
-import { escapeXmlAttr, escapeXmlText } from './envelope.ts';
+import { escapeXmlAttr, escapeXmlText, type RequestPayload } from './envelope.ts';
 
 /** Prefix sets Windows declares on the Envelope, per kind of message (from captured responses). */
 export const REPLY_PREFIXES = {
@@ -66,9 +66,24 @@ export function buildReply(h: ReplyHeader, body = ''): string {
 
 /** One rsp:Stream of a ReceiveResponse: Name, CommandId, [End], then the base64 data. */
 export function streamElement(name: string, commandId: string, base64: string, end = false): string {
-  const e = end ? ' End="true"' : '';
-  return `<rsp:Stream Name="${escapeXmlAttr(name)}" CommandId="${escapeXmlAttr(commandId)}"${e}>${base64}</rsp:Stream>`;
+  return `${streamStart(name, commandId, end)}${base64}${STREAM_END}`;
 }
+
+/** {@link streamElement} around raw bytes, as pieces for {@link joinBytes} (which writes the base64). */
+export function streamElementPieces(
+  name: string,
+  commandId: string,
+  data: Uint8Array,
+  end = false,
+): RequestPayload[] {
+  return [streamStart(name, commandId, end), { base64: data }, STREAM_END];
+}
+
+function streamStart(name: string, commandId: string, end: boolean): string {
+  const e = end ? ' End="true"' : '';
+  return `<rsp:Stream Name="${escapeXmlAttr(name)}" CommandId="${escapeXmlAttr(commandId)}"${e}>`;
+}
+const STREAM_END = '</rsp:Stream>';
 
 /** rsp:CommandState; Done carries rsp:ExitCode when one is given (Windows omits it on errors, note 7). */
 export function commandStateElement(

@@ -16,7 +16,23 @@
  *   reports is treated as an error, except the one about U+FFFD (see {@link onXmldomReport}).
  * Line ends follow XML 1.0 (2.11): CR LF and a lone CR become LF before parsing; xmldom's default also turns
  * U+0085, U+2028 and U+2029 into LF, as XML 1.1 does, so it is not used. A CR written as `&#13;` survives.
+ *
+ * Two fast paths keep the cost of a 500 KB Send or Receive envelope (almost all of it one base64 text) down;
+ * neither changes what is accepted or refused, or the tree that results:
+ * - bytes that are all ASCII (`isAscii`, SIMD) are read as latin1, which is the same string UTF-8 decoding gives
+ *   (and no byte-order mark can be among them); anything else goes through the fatal TextDecoder;
+ * - a plain base64 text in an ASCII message: a text that is the whole content of an element (directly between its
+ *   start tag and its end tag), at least {@link PLAIN_TEXT_MIN} characters, which is canonical base64 (only
+ *   `A-Z a-z 0-9 + /` in groups of four, then at most two `=`, no blank). Such a text holds no markup, no
+ *   reference and no character XML refuses, and xmldom would keep it as it is, so xmldom and the character check
+ *   get the document without it, and {@link checkTree} gives the element its text node back. Checking it is
+ *   decoding it (Node's decoder skips what is not base64 and stops at `=`, so only canonical base64 decodes to
+ *   exactly 3/4 of its length less the padding; `-` and `_` are looked for apart), and the bytes are kept for
+ *   {@link base64Content}. Anything else (a blank, `&`, `<`, a control character, non-ASCII, a child element,
+ *   comment, PI or CDATA section next to the text, a shorter text) takes the full path.
  */
+
+import { isAscii } from 'node:buffer';
 import {
   DOMParser,
   type Document as DomDocument,
@@ -58,6 +74,9 @@ export const MAX_DEPTH = 256;
  */
 const BYTES_PER_NODE = 64;
 const MIN_NODES = 10_000;
+
+/** Shortest text taken by the plain base64 fast path (see the module comment), in characters. */
+export const PLAIN_TEXT_MIN = 1024;
 
 export interface ParseXmlOptions {
   /**
@@ -103,9 +122,12 @@ export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}):
       remedy: 'raise maxResponseBytes if the server legitimately sends larger envelopes',
     });
   }
+  // A string is ASCII when its UTF-8 length is its length.
+  const ascii = typeof input === 'string' ? size === input.length : isAscii(input);
   let text: string;
   try {
-    text = typeof input === 'string' ? input : utf8.decode(input);
+    // ASCII bytes are the same characters in latin1 and UTF-8; latin1 is a copy, UTF-8 decoding is not.
+    text = typeof input === 'string' ? input : ascii ? input.toString('latin1') : utf8.decode(input);
   } catch (err) {
     throw new ProtocolError(`The ${what} is not valid UTF-8`, { cause: err });
   }
@@ -114,10 +136,19 @@ export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}):
   if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
   reported = undefined;
   try {
-    checkCharacters(text);
-    const attributeCounts = prescan(text, Math.max(MIN_NODES, Math.floor(maxBytes / BYTES_PER_NODE)));
-    const doc = parser.parseFromString(text, 'text/xml') as Document;
-    checkTree(doc.documentElement, attributeCounts);
+    let scan: Prescan;
+    try {
+      scan = prescan(text, Math.max(MIN_NODES, Math.floor(maxBytes / BYTES_PER_NODE)));
+    } catch (err) {
+      checkCharacters(text); // a forbidden character is named first, wherever it is
+      throw err;
+    }
+    const plain = ascii ? plainTexts(text, scan.plain) : [];
+    const rest = plain.length === 0 ? text : withoutPlainTexts(text, plain);
+    // The plain texts hold no forbidden character; a hit in the rest is looked up in the whole text, for its offset.
+    if (rest === text || SUSPECT_CHAR.test(rest)) checkCharacters(text);
+    const doc = parser.parseFromString(rest, 'text/xml') as Document;
+    checkTree(doc, scan.counts, plain, text);
     return doc;
   } catch (err) {
     const msg = reported ?? (err instanceof Error ? err.message : String(err));
@@ -125,6 +156,40 @@ export function parseXml(input: string | Buffer, options: ParseXmlOptions = {}):
   } finally {
     reported = undefined;
   }
+}
+
+/**
+ * The candidates (start, end, element: three numbers each) that are canonical base64, with their bytes: four
+ * values each. Only for ASCII text (see the module comment: Node's decoder reads a two-byte character by its low
+ * byte).
+ */
+function plainTexts(s: string, candidates: readonly number[]): Array<number | Buffer> {
+  const plain: Array<number | Buffer> = [];
+  for (let i = 0; i < candidates.length; i += 3) {
+    const start = candidates[i]!;
+    const end = candidates[i + 1]!;
+    const bytes = canonicalBase64(s.slice(start, end));
+    if (bytes !== undefined) plain.push(start, end, candidates[i + 2]!, bytes);
+  }
+  return plain;
+}
+
+/** The bytes of `text` if it is canonical base64 and ASCII, else undefined. */
+function canonicalBase64(text: string): Buffer | undefined {
+  const n = text.length;
+  if (n % 4 !== 0 || text.includes('-') || text.includes('_')) return undefined;
+  const pad = text.charCodeAt(n - 1) !== 0x3d ? 0 : text.charCodeAt(n - 2) !== 0x3d ? 1 : 2;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === (n / 4) * 3 - pad ? bytes : undefined;
+}
+
+/** `s` without the plain texts that `plain` marks (start, end, element, bytes: four values each, in order). */
+function withoutPlainTexts(s: string, plain: ReadonlyArray<number | Buffer>): string {
+  let out = s.slice(0, plain[0] as number);
+  for (let i = 0; i < plain.length; i += 4) {
+    out += s.slice(plain[i + 1] as number, (plain[i + 4] as number | undefined) ?? s.length);
+  }
+  return out;
 }
 
 // Characters XML 1.0 does not allow anywhere (2.2), lone surrogates included. The first expression is a cheap
@@ -171,10 +236,14 @@ function finder(s: string, needle: string): (from: number) => number {
  * (a comment ends at the first `-->`, CDATA at the first `]]>`, a PI at the first `?>`, an attribute value at its
  * closing quote, which are also where xmldom ends them), so `<` or `&` inside comments, CDATA and attribute
  * values is never mistaken for markup. Anything it cannot delimit is refused here or by xmldom after it.
- * Returns the number of attributes on each start tag in document order (see {@link checkTree}).
+ * Returns the number of attributes on each start tag in document order (see {@link checkTree}) and the texts
+ * that may be plain base64 (see the module comment).
  */
-function prescan(s: string, maxNodes: number): number[] {
+function prescan(s: string, maxNodes: number): Prescan {
   const counts: number[] = [];
+  const plain: number[] = [];
+  // Index (in `counts`) of the element whose start tag ended right at `pos`, else -1.
+  let justOpened = -1;
   const nextAmp = finder(s, '&');
   const nextCdEnd = finder(s, ']]>');
   const references = (from: number, to: number, where: string) => {
@@ -199,14 +268,18 @@ function prescan(s: string, maxNodes: number): number[] {
   for (;;) {
     const open = s.indexOf('<', pos);
     const textEnd = open < 0 ? s.length : open;
+    const c1 = open < 0 ? -1 : s.charCodeAt(open + 1);
     if (textEnd > pos) {
       if (++nodes > maxNodes) refuse(`more than ${maxNodes} elements, attributes and other nodes`);
       references(pos, textEnd, 'text');
       const cdEnd = nextCdEnd(pos);
       if (cdEnd >= 0 && cdEnd < textEnd) refuse(`"]]>" at offset ${cdEnd} is not allowed in text`);
+      if (justOpened >= 0 && c1 === 0x2f /* / */ && textEnd - pos >= PLAIN_TEXT_MIN) {
+        plain.push(pos, textEnd, justOpened);
+      }
     }
-    if (open < 0) return counts;
-    const c1 = s.charCodeAt(open + 1);
+    justOpened = -1;
+    if (open < 0) return { counts, plain };
     if (c1 === 0x2f /* / */) {
       const gt = s.indexOf('>', open + 2);
       if (gt < 0) refuse(`unterminated end tag at offset ${open}`);
@@ -266,23 +339,44 @@ function prescan(s: string, maxNodes: number): number[] {
     nodes += attributes;
     if (nodes > maxNodes) refuse(`more than ${maxNodes} elements, attributes and other nodes`);
     counts.push(attributes);
-    if (!selfClosing && ++depth > MAX_DEPTH) refuse(`elements nested deeper than ${MAX_DEPTH} levels`);
+    if (!selfClosing) {
+      if (++depth > MAX_DEPTH) refuse(`elements nested deeper than ${MAX_DEPTH} levels`);
+      justOpened = counts.length - 1;
+    }
   }
+}
+
+interface Prescan {
+  /** Attributes on each start tag, in document order. */
+  counts: number[];
+  /**
+   * Texts long enough for the plain base64 path that are an element's whole content, in document order, three
+   * numbers each: start and end offset in the text, and the index (as in `counts`) of that element.
+   */
+  plain: number[];
 }
 
 /**
  * What only the tree shows, in document order without recursion: an element with fewer attributes than its tag
  * had (xmldom replaced one with another of the same namespace and local name), and namespace declarations that
- * Namespaces in XML 1.0 (section 3) forbids.
+ * Namespaces in XML 1.0 (section 3) forbids. Elements whose plain text xmldom did not read get it here, as the
+ * one text node xmldom would have made of it.
  */
-function checkTree(root: Element, attributeCounts: readonly number[]): void {
+function checkTree(
+  doc: Document,
+  counts: readonly number[],
+  plain: ReadonlyArray<number | Buffer>,
+  text: string,
+): void {
+  const root = doc.documentElement;
   let index = 0;
+  let next = 0; // the next plain text in `plain`
   let n: DomNode | null = root;
   while (n !== null) {
     if (n.nodeType === ELEMENT_NODE) {
       const el = n as Element;
       const attrs = el.attributes;
-      if (attrs.length !== attributeCounts[index++]) {
+      if (attrs.length !== counts[index]) {
         refuse(`${describe(el)} has two attributes with the same namespace and local name`);
       }
       for (let i = 0; i < attrs.length; i++) {
@@ -296,16 +390,29 @@ function checkTree(root: Element, attributeCounts: readonly number[]): void {
         if (v === XMLNS_NS) refuse('the xmlns namespace must not be declared');
         if (declared !== null && v === '') refuse(`the prefix "${declared}" cannot be undeclared in XML 1.0`);
       }
+      if (plain[next + 2] === index) {
+        // Its start and end tag were adjacent for xmldom, so it has no child yet.
+        if (el.firstChild !== null) throw new Error(`${describe(el)} has children besides its plain text`);
+        const value = text.slice(plain[next] as number, plain[next + 1] as number);
+        const node = el.appendChild(doc.createTextNode(value));
+        decoded.set(node, { value, bytes: plain[next + 3] as Buffer });
+        next += 4;
+      }
+      index++;
       if (el.firstChild !== null) {
         n = el.firstChild;
         continue;
       }
     }
     while (n !== null && n !== root && n.nextSibling === null) n = n.parentNode;
-    if (n === null || n === root) return;
+    if (n === null || n === root) break;
     n = n.nextSibling;
   }
+  if (next !== plain.length) throw new Error('a plain text was not given back to its element');
 }
+
+/** Bytes of the plain base64 texts, decoded while parsing, until {@link base64Content} takes them. */
+const decoded = new WeakMap<DomNode, { value: string; bytes: Buffer }>();
 
 function isElement(node: DomNode | null): node is Element {
   return node !== null && node.nodeType === ELEMENT_NODE;
@@ -377,6 +484,22 @@ export function attr(el: Element, name: string, prefix?: Prefix): string | undef
 
 export function describe(el: Element): string {
   return `<${el.prefix ? `${el.prefix}:` : ''}${el.localName}>`;
+}
+
+/**
+ * The bytes of an element's base64 content: `decodeBase64(textOf(el), what)`, without decoding again a plain base64
+ * text the parser has decoded already (see the module comment). Each call returns a Buffer of its own.
+ */
+export function base64Content(el: Element | undefined, what: string): Buffer {
+  const only = el?.firstChild;
+  if (only != null && only.nextSibling === null) {
+    const kept = decoded.get(only);
+    if (kept !== undefined) {
+      decoded.delete(only); // handed over once: the caller may change the bytes
+      if (only.nodeValue === kept.value) return kept.bytes;
+    }
+  }
+  return decodeBase64(textOf(el), what);
 }
 
 /**

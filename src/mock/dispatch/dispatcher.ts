@@ -92,7 +92,8 @@ export class Dispatcher {
     return header;
   }
 
-  async dispatch(req: ParsedRequest, ctx: DispatchContext): Promise<string> {
+  /** The response envelope: a string, or its UTF-8 bytes (Receive writes its output so). */
+  async dispatch(req: ParsedRequest, ctx: DispatchContext): Promise<string | Buffer> {
     const header = this.checkHeader(req);
     const uri = header.resourceUri;
     const resource = uri ? this.config.resources.find((r) => r.matches(uri)) : undefined;

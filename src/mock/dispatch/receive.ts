@@ -4,12 +4,14 @@
  * carries an empty End="true" Stream for each stream, then CommandState Done with the ExitCode.
  */
 import { ACTIONS } from '../../wsman/constants.ts';
+import { joinBytes, type RequestPayload } from '../../wsman/envelope.ts';
 import {
   commandStateElement,
   newMessageId,
   REPLY_TAIL,
   replyHead,
   streamElement,
+  streamElementPieces,
 } from '../../wsman/reply.ts';
 import { attr, child, textOf } from '../../wsman/xml.ts';
 import type { MockCommand } from '../shells/command.ts';
@@ -52,8 +54,11 @@ function waitForOutput(
   });
 }
 
-/** Build one ReceiveResponse, taking as much output as fits. */
-export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired: readonly string[]): string {
+/**
+ * Build one ReceiveResponse, taking as much output as fits. It is returned as bytes: the output's base64 (up to
+ * MaxEnvelopeSize) is written into them directly instead of into one string encoded as a whole.
+ */
+export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired: readonly string[]): Buffer {
   const id = cmd.id;
   const head = replyHead({
     action: ACTIONS.receiveResponse,
@@ -71,7 +76,7 @@ export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired
     commandStateElement(id, 'Done', WIDEST_EXIT_CODE).length;
   let used = fixed;
   const max = req.maxEnvelopeSize;
-  const parts: string[] = [];
+  const parts: RequestPayload[] = [head, OPEN];
   const wanted = new Set(desired);
   for (;;) {
     const chunk = cmd.output.peek();
@@ -86,11 +91,10 @@ export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired
     if (raw <= 0) break;
     const n = Math.min(raw, chunk.data.length);
     const data = cmd.output.consume(n);
-    const b64 = data.toString('base64');
-    parts.push(streamElement(chunk.stream, id, b64));
-    used += overhead + b64.length;
+    parts.push(...streamElementPieces(chunk.stream, id, data));
+    used += overhead + Math.ceil(n / 3) * 4; // the base64 length
   }
-  if (parts.length === 0 && !cmd.output.isEmpty) throw Faults.responseTooLarge();
+  if (parts.length === 2 && !cmd.output.isEmpty) throw Faults.responseTooLarge();
   const finished = cmd.state === 'Done' && cmd.output.isEmpty;
   if (finished) {
     parts.push(endMarkers(desired, id), commandStateElement(id, 'Done', cmd.exitCode));
@@ -98,10 +102,11 @@ export function buildReceiveResponse(req: MockRequest, cmd: MockCommand, desired
   } else {
     parts.push(commandStateElement(id, 'Running'));
   }
-  return head + OPEN + parts.join('') + CLOSE + REPLY_TAIL;
+  parts.push(CLOSE, REPLY_TAIL);
+  return joinBytes(parts);
 }
 
-export function receiveHandler(store: ShellStore): (req: MockRequest) => Promise<string> {
+export function receiveHandler(store: ShellStore): (req: MockRequest) => Promise<Buffer> {
   return async (req) => {
     const shell = store.get(req.header.selectors.ShellId, req.user.name);
     const receive = child(req.msg.body, 'rsp', 'Receive');

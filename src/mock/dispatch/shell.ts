@@ -12,7 +12,7 @@ import {
 } from '../../wsman/constants.ts';
 import { escapeXmlText as esc, parseDuration } from '../../wsman/envelope.ts';
 import { buildReply, type ReplyKind } from '../../wsman/reply.ts';
-import { allChildElements, attr, child, childElements, decodeBase64, textOf } from '../../wsman/xml.ts';
+import { allChildElements, attr, base64Content, child, childElements, textOf } from '../../wsman/xml.ts';
 import type { MockResourceProvider } from '../resources/types.ts';
 import type { MockShell, ShellStore } from '../shells/store.ts';
 import { Faults } from '../wire/faults.ts';
@@ -183,7 +183,7 @@ function send(store: ShellStore): (req: MockRequest) => Promise<string> {
       if (cmd.doneDelivered) throw Faults.commandNotFound();
       let data: Buffer;
       try {
-        data = decodeBase64(textOf(s), 'stdin');
+        data = base64Content(s, 'stdin');
       } catch {
         throw Faults.schema();
       }

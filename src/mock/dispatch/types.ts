@@ -18,8 +18,11 @@ export interface MockRequest {
   lang: string;
 }
 
-/** A handler returns a complete response envelope (HTTP 200) or throws a MockFault. */
-export type ActionHandler = (req: MockRequest) => Promise<string> | string;
+/**
+ * A handler returns a complete response envelope (HTTP 200), as a string or as its UTF-8 bytes, or throws a
+ * MockFault.
+ */
+export type ActionHandler = (req: MockRequest) => Promise<string | Buffer> | string | Buffer;
 
 /**
  * Handlers of one kind of resource, keyed by action URI. The dispatcher finds the resource by its URI, then the

@@ -9,7 +9,7 @@ import {
   xmlText,
 } from '../envelope.ts';
 import { bodyElement, type SoapMessage } from '../response.ts';
-import { attr, child, childElements, decodeBase64, textOf } from '../xml.ts';
+import { attr, base64Content, child, childElements, textOf } from '../xml.ts';
 
 export interface ReceiveParams {
   shellId: string;
@@ -77,7 +77,7 @@ export function parseReceiveResponse(msg: SoapMessage, commandId?: string): Rece
       throw new ProtocolError(`The ${what} carries output of command ${cid}, not of ${commandId}`);
     }
     const end = (attr(s, 'End') ?? 'false').toLowerCase() === 'true';
-    chunks.push({ name, commandId: cid, data: decodeBase64(textOf(s), `${name} stream data`), end });
+    chunks.push({ name, commandId: cid, data: base64Content(s, `${name} stream data`), end });
   }
   const stateEl = child(resp, 'rsp', 'CommandState');
   let state: CommandStateName | undefined;

@@ -1,6 +1,15 @@
 /** Send: stdin to a running command ([MS-WSMV] 3.1.4.13). */
 import { ACTIONS, NS, RESOURCE_URIS } from '../constants.ts';
-import { buildRequestCached, escapeXmlAttr, payloadSlot, type RequestContext, xmlText } from '../envelope.ts';
+import {
+  type ActionHeader,
+  type BodyWriter,
+  buildRequestBytes,
+  buildRequestCached,
+  escapeXmlAttr,
+  payloadSlot,
+  type RequestContext,
+  xmlText,
+} from '../envelope.ts';
 import type { SoapMessage } from '../response.ts';
 import { bodyElement } from '../response.ts';
 
@@ -18,29 +27,45 @@ export interface SendParams {
 }
 
 export function buildSend(ctx: RequestContext, params: SendParams): string {
-  const stream = params.stream ?? 'stdin';
-  const b64 = Buffer.from(params.data.buffer, params.data.byteOffset, params.data.byteLength).toString(
-    'base64',
-  );
-  return buildRequestCached(
-    ctx,
-    {
-      action: ACTIONS.send,
-      resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
-      selectors: { ShellId: params.shellId },
-    },
-    `send|${stream}|${params.end ? 1 : 0}`,
-    (body) => {
-      const s = body
-        .ele(NS.rsp, 'rsp:Send')
-        .ele(NS.rsp, 'rsp:Stream')
-        .att('Name', xmlText(stream))
-        .att('CommandId', payloadSlot(0));
-      if (params.end) s.att('End', 'true');
-      s.txt(payloadSlot(1));
-    },
-    [escapeXmlAttr(params.commandId), b64],
-  );
+  const data = params.data;
+  const b64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+  return buildRequestCached(ctx, sendHeader(params), sendKey(params), sendBody(params), [
+    escapeXmlAttr(params.commandId),
+    b64,
+  ]);
+}
+
+/**
+ * {@link buildSend} as the bytes that go on the wire (the same as `Buffer.from(buildSend(ctx, params))`): the
+ * base64 of a chunk of several hundred KB is copied in as ASCII instead of being part of one string to encode.
+ */
+export function buildSendBytes(ctx: RequestContext, params: SendParams): Buffer {
+  return buildRequestBytes(ctx, sendHeader(params), sendKey(params), sendBody(params), [
+    escapeXmlAttr(params.commandId),
+    { base64: params.data },
+  ]);
+}
+
+function sendHeader(params: SendParams): ActionHeader {
+  return {
+    action: ACTIONS.send,
+    resourceUri: params.resourceUri ?? RESOURCE_URIS.cmd,
+    selectors: { ShellId: params.shellId },
+  };
+}
+
+const sendKey = (params: SendParams) => `send|${params.stream ?? 'stdin'}|${params.end ? 1 : 0}`;
+
+function sendBody(params: SendParams): BodyWriter {
+  return (body) => {
+    const s = body
+      .ele(NS.rsp, 'rsp:Send')
+      .ele(NS.rsp, 'rsp:Stream')
+      .att('Name', xmlText(params.stream ?? 'stdin'))
+      .att('CommandId', payloadSlot(0));
+    if (params.end) s.att('End', 'true');
+    s.txt(payloadSlot(1));
+  };
 }
 
 /**
