@@ -1,8 +1,12 @@
 /**
  * One execute() keeping `bytes` of stdout, alone in this process, so nothing else pollutes its peak RSS:
  * `node --expose-gc --import tsx bench/lib/stdout-child.ts URL USER PASSWORD BYTES`. Prints one JSON line:
- * { bytes, kept, ok, lazy, textOk, rssGrowth, peakRss, seconds }. RSS is sampled at every output chunk, every 2 ms and after the
- * result (before and after its text is read: the text is decoded lazily, a copy only when asked for).
+ * { bytes, kept, ok, lazy, textOk, rssGrowth, peakRss, seconds, heapUsedGrowthMax, arrayBuffersMax }. RSS is
+ * sampled at every output chunk, every 2 ms and after the result (before and after its text is read: the text is
+ * decoded lazily, a copy only when asked for). The same samples give two figures that say where the growth beyond
+ * the output is: heapUsedGrowthMax, the most the V8 heap in use grew (strings and objects per Receive waiting for a
+ * GC), and arrayBuffersMax, the most memory held by ArrayBuffers and Buffers that are not the kept output (socket
+ * chunks, bodies, decoded chunks waiting for a GC; the output's resizable store is not counted there by V8).
  */
 import { connect } from '../../src/index.ts';
 
@@ -18,10 +22,16 @@ const conn = await connect({
 try {
   await conn.execute('echo warm');
   gc?.();
-  const rssBefore = process.memoryUsage.rss();
+  const before = process.memoryUsage();
+  const rssBefore = before.rss;
   let peak = rssBefore;
+  let heapUsedMax = before.heapUsed;
+  let arrayBuffersMax = before.arrayBuffers;
   const sample = () => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    heapUsedMax = Math.max(heapUsedMax, m.heapUsed);
+    arrayBuffersMax = Math.max(arrayBuffersMax, m.arrayBuffers);
   };
   const sampler = setInterval(sample, 2);
   const t0 = performance.now();
@@ -46,6 +56,8 @@ try {
       rssGrowth: keptPeak - rssBefore,
       peakRss: keptPeak,
       seconds,
+      heapUsedGrowthMax: heapUsedMax - before.heapUsed,
+      arrayBuffersMax,
     }),
   );
 } finally {

@@ -17,7 +17,17 @@ interface Measured {
   lazy: boolean;
   textOk: boolean;
   rssGrowth: number;
+  heapUsedGrowthMax: number;
+  arrayBuffersMax: number;
 }
+
+/**
+ * Bound on peak RSS growth, as a multiple of the output. The output itself costs 1.0x (one store); the rest is
+ * garbage per Receive (socket chunks, the body, its string, the decoded chunk) that V8 lets pile up to its own
+ * thresholds before collecting. Measured on d79fa79 on a shared, busy 2-core machine: 1.53x to 1.94x over 19 runs
+ * (median 1.70x), so 2.2x keeps a margin for GC timing under load and still fails a second copy (2.0x + garbage).
+ */
+const RSS_BOUND = 2.2;
 
 async function measure(url: string, bytes: number): Promise<Measured> {
   const child = spawn(
@@ -44,11 +54,13 @@ describe('execute() output memory', () => {
   });
   after(() => mock?.stop());
 
-  it('64 MiB of stdout grows peak RSS by at most 2.5x the output (was 3.6x: chunks, a concatenation, eager text)', () => {
+  it(`64 MiB of stdout grows peak RSS by at most ${RSS_BOUND}x the output (was 3.6x: chunks, a concatenation, eager text)`, () => {
     assert.ok(r.ok, 'the whole output was kept');
+    const mb = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
     assert.ok(
-      r.rssGrowth <= 2.5 * bytes,
-      `peak RSS grew by ${(r.rssGrowth / bytes).toFixed(2)}x the output (bound 2.5x)`,
+      r.rssGrowth <= RSS_BOUND * bytes,
+      `peak RSS grew by ${(r.rssGrowth / bytes).toFixed(2)}x the output (bound ${RSS_BOUND}x); heap in use grew by at most ` +
+        `${mb(r.heapUsedGrowthMax)}, ArrayBuffers outside the output held at most ${mb(r.arrayBuffersMax)}`,
     );
   });
 
