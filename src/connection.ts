@@ -108,7 +108,8 @@ export interface TransferOptions {
    * SHA-256 over the whole file; a directory spreads its files over the streams. Default: 4, which with one
    * Send or Receive in flight per stream beside its output poll fills the default maxConcurrentRequests (8).
    * Fewer run when the shell budget (maxShells, the host's MaxShellsPerUser) is short: streams that cannot start
-   * take no work, and the transfer goes on with the others. 1: one process, as before.
+   * take no work, and the transfer goes on with the others. At most half the connection's maxConcurrentRequests
+   * run (more would leave every request a Receive waiting on Sends queued behind it). 1: one process, as before.
    */
   streams?: number;
 }

@@ -83,6 +83,11 @@ export abstract class BaseConnection implements Connection {
     return DEFAULT_STDIN_CAPACITY;
   }
 
+  /** Requests the strategy can have in flight at once; a transfer runs half as many streams. Default: unbounded. */
+  protected concurrentRequests(): number | undefined {
+    return undefined;
+  }
+
   /** Processes started and not yet exited. */
   protected get processesRunning(): number {
     return this.running.size;
@@ -188,6 +193,7 @@ export abstract class BaseConnection implements Connection {
     return {
       startProcess: (command, options = {}) => this.start(command, options, true),
       stdinCapacity: () => this.stdinCapacity(),
+      concurrentRequests: () => this.concurrentRequests(),
       closing: this.closeSignal.signal,
     };
   }

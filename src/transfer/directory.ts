@@ -80,7 +80,7 @@ export async function uploadDirectoryTree(
     ),
   ];
   const total = tree.files.reduce((n, f) => n + f.size, 0);
-  const streams = streamCount(options);
+  const streams = streamCount(options, peer);
   if (streams > 1 && tree.files.length > 1) {
     // The directories first (one process), then the files spread over the streams, one upload.ps1 each.
     const dirs = entries.filter((e) => e.kind === 'dir');
@@ -251,7 +251,7 @@ export async function downloadDirectoryTree(
     destination: join(localDir, ...f.parts),
   }));
   const total = tree.files.reduce((n, f) => n + f.size, 0);
-  const streams = streamCount(options);
+  const streams = streamCount(options, peer);
   const sizes = new Map(targets.map((t, i) => [t, tree.files[i]!.size]));
   const files =
     targets.length === 0

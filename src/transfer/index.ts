@@ -33,7 +33,7 @@ export async function uploadFile(
   const started = performance.now();
   const size = await describeSource(source);
   checkOptions(options);
-  const streams = streamCount(options);
+  const streams = streamCount(options, peer);
   if (streams > 1 && size !== undefined && !(source instanceof Readable) && size > chunkFor(peer, options)) {
     return parallelUpload(peer, source, size, remotePath, options, streams);
   }
@@ -49,7 +49,7 @@ export async function downloadFile(
 ): Promise<TransferResult> {
   checkRemotePath(remotePath);
   checkOptions(options);
-  const streams = streamCount(options);
+  const streams = streamCount(options, peer);
   if (streams > 1 && typeof destination === 'string') {
     return parallelDownload(peer, remotePath, destination, options, streams);
   }

@@ -15,6 +15,12 @@ export interface TransferPeer {
   /** Raw stdin bytes that fit into one Send under the negotiated MaxEnvelopeSize (empty envelope measured). */
   stdinCapacity(): number;
   /**
+   * Requests the peer can have in flight at once (WinRM: maxConcurrentRequests). Each stream of a parallel
+   * transfer needs two (its Send or Receive beside the Receive that polls its output), so a transfer runs at
+   * most half of these as streams. Optional: without it the streams are not bounded by requests.
+   */
+  concurrentRequests?(): number | undefined;
+  /**
    * Aborted when the connection's close() begins. A transfer then stops as on a cancel, removes its temporary
    * files (a cleanup process may still be started while close() waits for transfers) and settles; close() waits
    * for that before it terminates processes. Optional: a peer without it has transfers stopped by the kill.

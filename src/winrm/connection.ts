@@ -191,6 +191,10 @@ export class WinRmInternalConnection extends BaseConnection {
     };
   }
 
+  protected override concurrentRequests(): number {
+    return this.opts.maxConcurrentRequests;
+  }
+
   protected override stdinCapacity(): number {
     return sendPayloadCapacity(this.transport.context(), GUID_SIZED, GUID_SIZED);
   }

@@ -293,6 +293,37 @@ describe('parallel transfers: a shell budget smaller than streams', () => {
   });
 });
 
+describe('parallel transfers: streams bounded by the connection\'s requests', () => {
+  // Each stream keeps a Receive polling beside its Send, so a connection of N requests carries N / 2 streams.
+  // With more, every socket holds a Receive that waits for output the starved Sends would cause, until
+  // OperationTimeout: 8 streams on 8 sockets took 222 s for 64 MB where 4 streams took 1.8 s.
+  it('maxConcurrentRequests 4: streams 8 run as 2 processes each way, and finish', async () => {
+    const conn = await connect({
+      endpoint: env.mock.url,
+      username: USER.name,
+      password: USER.password,
+      allowUnencrypted: true,
+      maxConcurrentRequests: 4,
+      operationTimeout: 5000,
+    });
+    try {
+      const data = pseudoRandom(6 * 1024 * 1024, 43);
+      let before = commands();
+      const up = await conn.upload(data, `${HOME}\\bounded.bin`, { streams: 8, timeout: 120_000 });
+      assert.equal(up.sha256, sha(data));
+      assert.equal(commands() - before, 2, 'upload processes');
+      const dest = join(local, 'bounded.bin');
+      before = commands();
+      const down = await conn.download(`${HOME}\\bounded.bin`, dest, { streams: 8, timeout: 120_000 });
+      assert.equal(down.sha256, sha(data));
+      assert.equal(commands() - before, 2, 'download processes');
+    } finally {
+      await conn.close();
+    }
+    await noTemps();
+  });
+});
+
 describe('parallel transfers: directories spread their files over the streams', () => {
   it('uploadDirectory and downloadDirectory with streams: 3 use several processes; every file intact', async () => {
     const src = join(local, 'tree');
