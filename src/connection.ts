@@ -105,8 +105,8 @@ export interface TransferOptions {
   /**
    * Remote processes (each in its own shell) one transfer uses at once, 1 to 16. A single file of known size
    * (a path or a Buffer; uploads) or to a local path (downloads) is cut into ranges moved in parallel, with one
-   * SHA-256 over the whole file; a directory spreads its files over the streams. Default: 4, which with one
-   * Send or Receive in flight per stream beside its output poll fills the default maxConcurrentRequests (8).
+   * SHA-256 over the whole file; a directory spreads its files over the streams. Default: 8, which with one
+   * Send or Receive in flight per stream beside its output poll fills the default maxConcurrentRequests (16).
    * Fewer run when the shell budget (maxShells, the host's MaxShellsPerUser) is short: streams that cannot start
    * take no work, and the transfer goes on with the others. At most half the connection's maxConcurrentRequests
    * run (more would leave every request a Receive waiting on Sends queued behind it). 1: one process, as before.

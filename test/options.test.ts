@@ -33,8 +33,8 @@ describe('resolveWinRmInternal', () => {
     assert.equal(r.connectTimeoutMs, 15_000);
     assert.equal(r.maxEnvelopeSize, 512_000);
     assert.equal(r.maxResponseBytes, 4 * 512_000);
-    assert.equal(r.maxConcurrentRequests, 8);
-    assert.equal(r.maxShells, 8);
+    assert.equal(r.maxConcurrentRequests, 16);
+    assert.equal(r.maxShells, 16);
     assert.equal(r.maxCommandsPerShell, 1000);
     assert.equal(r.codepage, 65001);
     assert.equal(r.auth, 'basic');

@@ -57,15 +57,19 @@ export interface WinRmOptions {
   maxResponseBytes?: number;
   /** w:Locale and p:DataLocale. Default: 'en-US'. */
   locale?: string;
-  /** Most HTTP requests in flight at once (one socket each); at least 1. Default: 8. */
+  /**
+   * Most HTTP requests in flight at once (one socket each, opened when needed); at least 1. Default: 16, so the
+   * default 8 transfer streams (two requests each) or 16 concurrent commands fit. fanOut()'s shared budget
+   * bounds the sockets of many connections together.
+   */
   maxConcurrentRequests?: number;
   /** Reopen a shell after this many commands (Windows 2008 R2 allows only 15 operations); at least 1. Default: 1000. */
   maxCommandsPerShell?: number;
   /**
    * Most shells this connection keeps open at once; more concurrent commands wait for a shell. Windows allows
    * 30 per user by default (winrm/config/winrs MaxShellsPerUser), shared with the user's other sessions.
-   * At least 1. Default: 8, or maxConcurrentRequests when that is higher (every running command long-polls on a
-   * socket).
+   * At least 1. Default: maxConcurrentRequests (16 by default) when that is higher than 8, else 8: every running
+   * command long-polls on a socket.
    */
   maxShells?: number;
   /**
@@ -143,7 +147,7 @@ export const WINRM_DEFAULTS = {
    * held the request for up to OperationTimeout.
    */
   responseTimeoutMarginMs: 20_000,
-  maxConcurrentRequests: 8,
+  maxConcurrentRequests: 16,
   maxCommandsPerShell: 1000,
   maxShells: 8,
   cleanupTimeoutMs: 10_000,
