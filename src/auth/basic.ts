@@ -11,7 +11,11 @@ export class BasicMechanism implements AuthMechanism {
 
   constructor(account: Account, password: string) {
     this.#account = account;
-    this.#token = Buffer.from(`${forBasic(account)}:${password}`, 'utf8');
+    // Its own memory, not a slice of Buffer's shared 8 KiB pool: a connection that keeps its token must not keep
+    // a whole pool slab (and whatever else was cut from it) alive with it.
+    const text = `${forBasic(account)}:${password}`;
+    this.#token = Buffer.allocUnsafeSlow(Buffer.byteLength(text, 'utf8'));
+    this.#token.write(text, 'utf8');
   }
 
   begin(): AuthContext {

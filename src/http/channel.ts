@@ -252,7 +252,12 @@ export class HttpChannel {
     let interim = 0;
     let interimOverflow = false;
     const request: RequestFn = (opts, callback) => {
-      const req = (this.#config.https ? https.request : http.request)(opts, callback);
+      // The agent's 'free' listener keeps the options of a socket's first request for the socket's life; axios's
+      // beforeRedirects hooks in them hold that request, its answer and both bodies (we never follow a redirect).
+      const { beforeRedirects: _hooks, ...plain } = opts as http.RequestOptions & {
+        beforeRedirects?: unknown;
+      };
+      const req = (this.#config.https ? https.request : http.request)(plain, callback);
       // node:http parses every 1xx head and emits 'information' (100 Continue included); without a limit a
       // server could keep the request pending for ever, and busy, with a stream of them.
       req.on('information', () => {
