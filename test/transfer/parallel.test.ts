@@ -293,7 +293,7 @@ describe('parallel transfers: a shell budget smaller than streams', () => {
   });
 });
 
-describe('parallel transfers: streams bounded by the connection\'s requests', () => {
+describe("parallel transfers: streams bounded by the connection's requests", () => {
   // Each stream keeps a Receive polling beside its Send, so a connection of N requests carries N / 2 streams.
   // With more, every socket holds a Receive that waits for output the starved Sends would cause, until
   // OperationTimeout: 8 streams on 8 sockets took 222 s for 64 MB where 4 streams took 1.8 s.
