@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConnectionOptions, connect } from '../../src/index.ts';
+import { WINRM_DEFAULTS } from '../../src/options/winrm.ts';
 import { type PywinrmRun, proxied, pywinrm, type Sample, type Target } from './clients.ts';
 import { startMockChild } from './mock-process.ts';
 import { fmt, median, envNumber as num } from './report.ts';
@@ -169,7 +170,7 @@ export async function concurrencyBench(
     `\n### ${parallel} concurrent commands, Basic over HTTP, ${rtt} ms round trip, ${total} executes per sample, ${samples} samples (medians)\n`,
     '| client | executes/s | pywinrm, 32 threads | ratio |',
     '| --- | ---: | ---: | ---: |',
-    row('one connection, default (8 sockets)', rows.default),
+    row(`one connection, default (${WINRM_DEFAULTS.maxConcurrentRequests} sockets)`, rows.default),
     row('one connection, maxConcurrentRequests 64, maxShells 32', rows.wide),
   ];
 }
