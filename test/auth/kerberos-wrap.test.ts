@@ -5,7 +5,8 @@
  * (src/mock/auth/kerberos). Several messages per context, so the sequence numbers are checked both ways.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -216,6 +217,30 @@ describe('ticket caches whose keys cannot be read', () => {
     assert.equal(ccacheFile('DIR::/tmp/dir/tkt1'), '/tmp/dir/tkt1');
     assert.equal(ccacheName({ KRB5CCNAME: 'FILE:/a', KRB5_CONFIG: '/nonexistent' }), 'FILE:/a');
     assert.match(ccacheName({ KRB5_CONFIG: '/nonexistent' }), /^FILE:\/tmp\/krb5cc_\d+$/);
+  });
+
+  it('default_ccache_name comes from [libdefaults] of the first krb5.conf that sets it (one reader with the KDCs)', async () => {
+    const { ccacheName } = await import('../../src/auth/kerberos/ccache.ts');
+    const { readKrb5Conf } = await import('../../src/auth/kerberos/krb5-conf.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'wrc-krb5conf-'));
+    try {
+      const a = join(dir, 'a.conf');
+      const b = join(dir, 'b.conf');
+      writeFileSync(
+        a,
+        '# comment\n[realms]\n EXAMPLE.TEST = {\n  default_ccache_name = FILE:/not/here\n  kdc = kdc1:8888\n }\n' +
+          '[libdefaults]\n default_realm = EXAMPLE.TEST\n default_ccache_name = FILE:/tmp/first_%{uid}\n',
+      );
+      writeFileSync(b, '[libdefaults]\n default_ccache_name = FILE:/tmp/second\n');
+      const env = { KRB5_CONFIG: `${a}:${b}` };
+      assert.equal(ccacheName(env), `FILE:/tmp/first_${process.getuid?.() ?? 0}`);
+      assert.equal(ccacheName({ KRB5_CONFIG: b }), 'FILE:/tmp/second');
+      const conf = readKrb5Conf(env);
+      assert.equal(conf.defaultRealm, 'EXAMPLE.TEST');
+      assert.deepEqual(conf.kdcs.get('EXAMPLE.TEST'), [{ host: 'kdc1', port: 8888 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('src/krb5 (shared by client and mock) imports nothing but node: modules and itself', () => {

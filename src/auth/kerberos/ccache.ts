@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.ts';
 import type { KrbKey } from '../../krb5/crypto.ts';
+import { readKrb5Conf } from './krb5-conf.ts';
 
 export interface CcachePrincipal {
   nameType: number;
@@ -144,34 +145,12 @@ function expand(name: string): string {
     .replace(/%\{USERID\}/g, uid);
 }
 
-/** `default_ccache_name` of [libdefaults] in the krb5.conf files MIT reads (KRB5_CONFIG or /etc/krb5.conf). */
-function configuredDefault(env: NodeJS.ProcessEnv): string | undefined {
-  const files = (env.KRB5_CONFIG ?? '/etc/krb5.conf').split(':').filter(Boolean);
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    let section = '';
-    for (const raw of text.split('\n')) {
-      const line = raw.trim();
-      const s = /^\[(.+)\]$/.exec(line);
-      if (s) section = s[1]!.trim();
-      const m = /^default_ccache_name\s*=\s*(\S+)/.exec(line);
-      if (m && section === 'libdefaults') return m[1];
-    }
-  }
-  return undefined;
-}
-
 /**
  * The cache name in effect: KRB5CCNAME, else krb5.conf's default_ccache_name, else MIT's built-in default
  * `FILE:/tmp/krb5cc_<uid>`.
  */
 export function ccacheName(env: NodeJS.ProcessEnv = process.env): string {
-  const name = env.KRB5CCNAME || configuredDefault(env) || 'FILE:/tmp/krb5cc_%{uid}';
+  const name = env.KRB5CCNAME || readKrb5Conf(env).defaultCcacheName || 'FILE:/tmp/krb5cc_%{uid}';
   return expand(name);
 }
 
