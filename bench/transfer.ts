@@ -5,8 +5,12 @@
  * uploading a file to the same mock in the same run. winrmcp's `echo <base64> >> %TEMP%\winrmcp-<uuid>.tmp` commands run in the mock's
  * cmd.exe emulation; its PowerShell decode step is answered by the benchmark-only accept-all mode without being
  * run, which flatters winrmcp slightly.
- * Env: BENCH_TRANSFER_MB (default 256), BENCH_RTT_MS (default 10), BENCH_WINRMCP_MB (default: the same as
- * BENCH_TRANSFER_MB; smaller makes the run shorter, the ratio then compares MB/s of different sizes).
+ * The three legs (loopback with the default streams, the proxy with one stream and with the default) run in
+ * rounds, each round in a rotated order, so a slow minute of the machine lands on different legs; the table gives
+ * each leg's median and range, the ratios are of the medians and the range of the same round's ratios.
+ * Env: BENCH_TRANSFER_MB (default 256), BENCH_RTT_MS (default 10), BENCH_TRANSFER_ROUNDS (default 3),
+ * BENCH_WINRMCP_MB (default: the same as BENCH_TRANSFER_MB; smaller makes the run shorter, the ratio then
+ * compares MB/s of different sizes).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -27,6 +31,7 @@ const SIZE = Number(process.env.BENCH_TRANSFER_MB ?? 256) * MB;
 const WINRMCP_SIZE = Number(process.env.BENCH_WINRMCP_MB ?? SIZE / MB) * MB;
 const WINRMCP = '/usr/bin/winrmcp';
 const RTT = Number(process.env.BENCH_RTT_MS ?? 10);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_TRANSFER_ROUNDS ?? 3));
 const user = { name: 'bench', password: 'bench-pass' };
 
 /** Write `size` pseudo-random bytes to `path` (1 MiB at a time) and return their SHA-256. */
@@ -55,9 +60,29 @@ async function makeFile(path: string, size: number): Promise<string> {
 
 interface Leg {
   label: string;
+  url: string;
   streams: number;
-  up: number;
-  down: number;
+  /** MB/s of each round, in round order. */
+  up: number[];
+  down: number[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** `median (min to max)` of MB/s or of ratios. */
+function spread(xs: number[], digits: number, unit = ''): string {
+  const m = `${median(xs).toFixed(digits)}${unit}`;
+  if (xs.length === 1) return m;
+  return `${m} (${Math.min(...xs).toFixed(digits)} to ${Math.max(...xs).toFixed(digits)})`;
+}
+
+/** Per-round ratios a[i] / b[i]. */
+function ratios(a: number[], b: number[]): number[] {
+  return a.map((x, i) => x / b[i]!);
 }
 
 /** Upload then download the file once over `url` with `streams`; MB/s each way, both hashes checked. */
@@ -122,15 +147,20 @@ export async function transferBench(): Promise<string[]> {
     const ratio = SIZE / (afterUp.bytesIn - before.bytesIn);
     const requests = afterUp.requests - before.requests;
 
-    // One run, adjacent legs: loopback with the default streams, the proxy with one stream and with the default.
-    const legs: Leg[] = [];
-    for (const [label, url, streams] of [
-      ['loopback', mock.url, def],
-      [`proxy, ${RTT} ms round trip`, proxy.url, 1],
-      [`proxy, ${RTT} ms round trip`, proxy.url, def],
-    ] as const) {
-      const [up, down] = await leg(url, file, digest, dir, streams);
-      legs.push({ label, streams, up, down });
+    // One run, in rounds: loopback with the default streams, the proxy with one stream and with the default,
+    // each round starting one leg later than the round before.
+    const legs: Leg[] = [
+      { label: 'loopback', url: mock.url, streams: def, up: [], down: [] },
+      { label: `proxy, ${RTT} ms round trip`, url: proxy.url, streams: 1, up: [], down: [] },
+      { label: `proxy, ${RTT} ms round trip`, url: proxy.url, streams: def, up: [], down: [] },
+    ];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < legs.length; i++) {
+        const l = legs[(i + r) % legs.length]!;
+        const [up, down] = await leg(l.url, file, digest, dir, l.streams);
+        l.up[r] = up;
+        l.down[r] = down;
+      }
     }
     const [loop, single, par] = legs as [Leg, Leg, Leg];
 
@@ -156,25 +186,28 @@ export async function transferBench(): Promise<string[]> {
     out.push(
       `file: ${SIZE / MB} MB pseudo-random; mock: own process, builtins host, Basic over HTTP, MaxEnvelopeSize 512,000; proxy: own process`,
     );
+    out.push(
+      `${ROUNDS} rounds, legs in a rotated order each round; MB/s as median (min to max), ratios of the medians with the range of the same round's ratios`,
+    );
     out.push('| path | streams | upload MB/s | download MB/s |');
     out.push('| --- | ---: | ---: | ---: |');
-    out.push(`| loopback | 1 | ${singleUp.toFixed(1)} | |`);
+    out.push(`| loopback (payload count, once) | 1 | ${singleUp.toFixed(1)} | |`);
     for (const l of legs)
-      out.push(`| ${l.label} | ${l.streams} | ${l.up.toFixed(1)} | ${l.down.toFixed(1)} |`);
+      out.push(`| ${l.label} | ${l.streams} | ${spread(l.up, 1)} | ${spread(l.down, 1)} |`);
     out.push('');
-    out.push('| ratio | upload | download | target |');
+    const range = (xs: number[]) =>
+      xs.length === 1 ? '' : ` (${Math.min(...xs).toFixed(2)} to ${Math.max(...xs).toFixed(2)})`;
+    const ratioRow = (label: string, a: Leg, b: Leg, target: string) =>
+      `| ${label} | ${(median(a.up) / median(b.up)).toFixed(2)}x${range(ratios(a.up, b.up))} | ${(median(a.down) / median(b.down)).toFixed(2)}x${range(ratios(a.down, b.down))} | ${target} |`;
+    out.push('| ratio | upload: of medians (per round) | download: of medians (per round) | target |');
     out.push('| --- | ---: | ---: | ---: |');
-    out.push(
-      `| proxy: ${def} streams / 1 stream | ${(par.up / single.up).toFixed(2)}x | ${(par.down / single.down).toFixed(2)}x | >= 3x |`,
-    );
-    out.push(
-      `| ${def} streams: proxy / loopback | ${(par.up / loop.up).toFixed(2)}x | ${(par.down / loop.down).toFixed(2)}x | >= 0.9x |`,
-    );
+    out.push(ratioRow(`proxy: ${def} streams / 1 stream`, par, single, '>= 3x'));
+    out.push(ratioRow(`${def} streams: proxy / loopback`, par, loop, '>= 0.9x'));
     out.push('');
     if (winrmcp) {
       const theirs = WINRMCP_SIZE / MB / winrmcp.seconds;
       out.push(
-        `winrmcp upload (${WINRMCP_SIZE / MB} MB, loopback): ${theirs.toFixed(2)} MB/s, ${winrmcp.requests} HTTP requests; ours with 1 stream ${(singleUp / theirs).toFixed(1)}x (${requests} requests), with ${def} ${(loop.up / theirs).toFixed(1)}x`,
+        `winrmcp upload (${WINRMCP_SIZE / MB} MB, loopback): ${theirs.toFixed(2)} MB/s, ${winrmcp.requests} HTTP requests; ours with 1 stream ${(singleUp / theirs).toFixed(1)}x (${requests} requests), with ${def} ${(median(loop.up) / theirs).toFixed(1)}x`,
       );
     } else out.push('winrmcp: not installed');
     out.push(
