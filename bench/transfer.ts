@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { connect } from '../src/index.ts';
 import { DEFAULT_STREAMS } from '../src/transfer/parallel.ts';
 import { proxied } from './lib/clients.ts';
+import { median, ratios, roundOrder, spread } from './lib/rounds.ts';
 import { startBenchMock } from './transfer/process.ts';
 
 const run = promisify(execFile);
@@ -65,24 +66,6 @@ interface Leg {
   /** MB/s of each round, in round order. */
   up: number[];
   down: number[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** `median (min to max)` of MB/s or of ratios. */
-function spread(xs: number[], digits: number, unit = ''): string {
-  const m = `${median(xs).toFixed(digits)}${unit}`;
-  if (xs.length === 1) return m;
-  return `${m} (${Math.min(...xs).toFixed(digits)} to ${Math.max(...xs).toFixed(digits)})`;
-}
-
-/** Per-round ratios a[i] / b[i]. */
-function ratios(a: number[], b: number[]): number[] {
-  return a.map((x, i) => x / b[i]!);
 }
 
 /** Upload then download the file once over `url` with `streams`; MB/s each way, both hashes checked. */
@@ -155,8 +138,8 @@ export async function transferBench(): Promise<string[]> {
       { label: `proxy, ${RTT} ms round trip`, url: proxy.url, streams: def, up: [], down: [] },
     ];
     for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < legs.length; i++) {
-        const l = legs[(i + r) % legs.length]!;
+      for (const i of roundOrder(legs.length, r)) {
+        const l = legs[i]!;
         const [up, down] = await leg(l.url, file, digest, dir, l.streams);
         l.up[r] = up;
         l.down[r] = down;

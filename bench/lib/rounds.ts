@@ -1,0 +1,27 @@
+/** Legs measured in rounds, each round in a rotated order, summarised by medians (bench/transfer.ts). */
+
+/** The order of `legs` legs in round `round`: the round before's order, starting one leg later. */
+export function roundOrder(legs: number, round: number): number[] {
+  return Array.from({ length: legs }, (_, i) => (i + round) % legs);
+}
+
+/** Median of a non-empty list (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('median of no values');
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** `median (min to max)`, or only the median for one value. */
+export function spread(xs: readonly number[], digits: number): string {
+  const m = median(xs).toFixed(digits);
+  if (xs.length === 1) return m;
+  return `${m} (${Math.min(...xs).toFixed(digits)} to ${Math.max(...xs).toFixed(digits)})`;
+}
+
+/** The same round's ratios, a[i] / b[i]. */
+export function ratios(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) throw new RangeError('ratios of lists of different lengths');
+  return a.map((x, i) => x / b[i]!);
+}
