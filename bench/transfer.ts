@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import { connect } from '../src/index.ts';
 import { DEFAULT_STREAMS } from '../src/transfer/parallel.ts';
 import { proxied } from './lib/clients.ts';
-import { median, ratios, roundOrder, spread } from './lib/rounds.ts';
+import { median, range, ratios, roundOrder, roundsFrom, spread } from './lib/rounds.ts';
 import { startBenchMock } from './transfer/process.ts';
 
 const run = promisify(execFile);
@@ -32,7 +32,7 @@ const SIZE = Number(process.env.BENCH_TRANSFER_MB ?? 256) * MB;
 const WINRMCP_SIZE = Number(process.env.BENCH_WINRMCP_MB ?? SIZE / MB) * MB;
 const WINRMCP = '/usr/bin/winrmcp';
 const RTT = Number(process.env.BENCH_RTT_MS ?? 10);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_TRANSFER_ROUNDS ?? 3));
+const ROUNDS = roundsFrom(process.env.BENCH_TRANSFER_ROUNDS, 'BENCH_TRANSFER_ROUNDS', 3);
 const user = { name: 'bench', password: 'bench-pass' };
 
 /** Write `size` pseudo-random bytes to `path` (1 MiB at a time) and return their SHA-256. */
@@ -178,10 +178,8 @@ export async function transferBench(): Promise<string[]> {
     for (const l of legs)
       out.push(`| ${l.label} | ${l.streams} | ${spread(l.up, 1)} | ${spread(l.down, 1)} |`);
     out.push('');
-    const range = (xs: number[]) =>
-      xs.length === 1 ? '' : ` (${Math.min(...xs).toFixed(2)} to ${Math.max(...xs).toFixed(2)})`;
     const ratioRow = (label: string, a: Leg, b: Leg, target: string) =>
-      `| ${label} | ${(median(a.up) / median(b.up)).toFixed(2)}x${range(ratios(a.up, b.up))} | ${(median(a.down) / median(b.down)).toFixed(2)}x${range(ratios(a.down, b.down))} | ${target} |`;
+      `| ${label} | ${(median(a.up) / median(b.up)).toFixed(2)}x${range(ratios(a.up, b.up), 2)} | ${(median(a.down) / median(b.down)).toFixed(2)}x${range(ratios(a.down, b.down), 2)} | ${target} |`;
     out.push('| ratio | upload: of medians (per round) | download: of medians (per round) | target |');
     out.push('| --- | ---: | ---: | ---: |');
     out.push(ratioRow(`proxy: ${def} streams / 1 stream`, par, single, '>= 3x'));

@@ -13,11 +13,26 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** ` (min to max)`, or nothing for one value. */
+export function range(xs: readonly number[], digits: number): string {
+  if (xs.length <= 1) return '';
+  return ` (${Math.min(...xs).toFixed(digits)} to ${Math.max(...xs).toFixed(digits)})`;
+}
+
 /** `median (min to max)`, or only the median for one value. */
 export function spread(xs: readonly number[], digits: number): string {
-  const m = median(xs).toFixed(digits);
-  if (xs.length === 1) return m;
-  return `${m} (${Math.min(...xs).toFixed(digits)} to ${Math.max(...xs).toFixed(digits)})`;
+  return `${median(xs).toFixed(digits)}${range(xs, digits)}`;
+}
+
+/** A count of rounds from the environment: a whole number from 1, or an error that names the variable. */
+export function roundsFrom(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(
+      `${name} must be a whole number of rounds from 1 (got "${value}"); unset it for ${fallback}`,
+    );
+  return n;
 }
 
 /** The same round's ratios, a[i] / b[i]. */

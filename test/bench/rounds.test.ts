@@ -1,7 +1,7 @@
 /** The transfer benchmark's rounds: every leg takes every position once, and the summaries are medians. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { median, ratios, roundOrder, spread } from '../../bench/lib/rounds.ts';
+import { median, range, ratios, roundOrder, roundsFrom, spread } from '../../bench/lib/rounds.ts';
 
 describe('bench rounds', () => {
   it('rotates the legs so that over as many rounds as legs each leg runs once in each position', () => {
@@ -28,5 +28,21 @@ describe('bench rounds', () => {
     assert.equal(spread([3], 2), '3.00');
     assert.deepEqual(ratios([6, 9], [2, 3]), [3, 3]);
     assert.throws(() => ratios([1], [1, 2]), RangeError);
+  });
+
+  it('gives the range only when there is more than one value', () => {
+    assert.equal(range([0.79, 1.03, 0.76], 2), ' (0.76 to 1.03)');
+    assert.equal(range([0.79], 2), '');
+  });
+
+  it('takes a whole number of rounds from the environment and refuses anything else by name', () => {
+    assert.equal(roundsFrom(undefined, 'BENCH_TRANSFER_ROUNDS', 3), 3);
+    assert.equal(roundsFrom('', 'BENCH_TRANSFER_ROUNDS', 3), 3);
+    assert.equal(roundsFrom('5', 'BENCH_TRANSFER_ROUNDS', 3), 5);
+    for (const bad of ['0', '-1', '2.5', 'three'])
+      assert.throws(
+        () => roundsFrom(bad, 'BENCH_TRANSFER_ROUNDS', 3),
+        /BENCH_TRANSFER_ROUNDS must be a whole number/,
+      );
   });
 });
