@@ -5,9 +5,13 @@
  * uploading a file to the same mock in the same run. winrmcp's `echo <base64> >> %TEMP%\winrmcp-<uuid>.tmp` commands run in the mock's
  * cmd.exe emulation; its PowerShell decode step is answered by the benchmark-only accept-all mode without being
  * run, which flatters winrmcp slightly.
- * The three legs (loopback with the default streams, the proxy with one stream and with the default) run in
- * rounds, each round in a rotated order, so a slow minute of the machine lands on different legs; the table gives
- * each leg's median and range, the ratios are of the medians and the range of the same round's ratios.
+ * The four legs (loopback with the default streams, the proxy with one stream and with the default, and a second
+ * proxy process with no delay and the default streams) run in rounds, each round in a rotated order, so a slow
+ * minute of the machine lands on different legs; the table gives each leg's median and range, the ratios are of
+ * the medians and the range of the same round's ratios. The no-delay proxy costs the two cores what the delaying
+ * one does (a third process copying every byte), so "proxy / no-delay proxy" is the share of the rate the round
+ * trip alone takes, and "proxy / loopback" also holds the proxy's own CPU, which a real network does not spend on
+ * the client's machine.
  * Env: BENCH_TRANSFER_MB (default 256), BENCH_RTT_MS (default 10), BENCH_TRANSFER_ROUNDS (default 3),
  * BENCH_WINRMCP_MB (default: the same as BENCH_TRANSFER_MB; smaller makes the run shorter, the ratio then
  * compares MB/s of different sizes).
@@ -22,9 +26,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connect } from '../src/index.ts';
 import { DEFAULT_STREAMS } from '../src/transfer/parallel.ts';
-import { proxied } from './lib/clients.ts';
+import { proxied, type Target } from './lib/clients.ts';
 import { median, range, ratios, roundOrder, roundsFrom, spread } from './lib/rounds.ts';
-import { startBenchMock } from './transfer/process.ts';
+import { type BenchMock, startBenchMock } from './transfer/process.ts';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -105,9 +109,13 @@ async function leg(
 export async function transferBench(): Promise<string[]> {
   const out: string[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'wrcp-bench-'));
-  const mock = await startBenchMock(user.name, user.password);
-  const proxy = await proxied(mock.url, RTT);
+  let mock: BenchMock | undefined;
+  let proxy: Target | undefined;
+  let noDelay: Target | undefined;
   try {
+    mock = await startBenchMock(user.name, user.password);
+    proxy = await proxied(mock.url, RTT);
+    noDelay = await proxied(mock.url, 0);
     const file = join(dir, 'payload.bin');
     const digest = await makeFile(file, SIZE);
     const def = DEFAULT_STREAMS;
@@ -130,12 +138,13 @@ export async function transferBench(): Promise<string[]> {
     const ratio = SIZE / (afterUp.bytesIn - before.bytesIn);
     const requests = afterUp.requests - before.requests;
 
-    // One run, in rounds: loopback with the default streams, the proxy with one stream and with the default,
-    // each round starting one leg later than the round before.
+    // One run, in rounds: loopback with the default streams, the proxy with one stream and with the default, the
+    // no-delay proxy with the default; each round starting one leg later than the round before.
     const legs: Leg[] = [
       { label: 'loopback', url: mock.url, streams: def, up: [], down: [] },
       { label: `proxy, ${RTT} ms round trip`, url: proxy.url, streams: 1, up: [], down: [] },
       { label: `proxy, ${RTT} ms round trip`, url: proxy.url, streams: def, up: [], down: [] },
+      { label: 'proxy, no delay (same proxy CPU)', url: noDelay.url, streams: def, up: [], down: [] },
     ];
     for (let r = 0; r < ROUNDS; r++) {
       for (const i of roundOrder(legs.length, r)) {
@@ -145,7 +154,7 @@ export async function transferBench(): Promise<string[]> {
         l.down[r] = down;
       }
     }
-    const [loop, single, par] = legs as [Leg, Leg, Leg];
+    const [loop, single, par, flat] = legs as [Leg, Leg, Leg, Leg];
 
     let winrmcp: { seconds: number; requests: number } | undefined;
     if (existsSync(WINRMCP)) {
@@ -167,7 +176,7 @@ export async function transferBench(): Promise<string[]> {
     }
 
     out.push(
-      `file: ${SIZE / MB} MB pseudo-random; mock: own process, builtins host, Basic over HTTP, MaxEnvelopeSize 512,000; proxy: own process`,
+      `file: ${SIZE / MB} MB pseudo-random; mock: own process, builtins host, Basic over HTTP, MaxEnvelopeSize 512,000; proxies: own processes`,
     );
     out.push(
       `${ROUNDS} rounds, legs in a rotated order each round; MB/s as median (min to max), ratios of the medians with the range of the same round's ratios`,
@@ -184,6 +193,7 @@ export async function transferBench(): Promise<string[]> {
     out.push('| --- | ---: | ---: | ---: |');
     out.push(ratioRow(`proxy: ${def} streams / 1 stream`, par, single, '>= 3x'));
     out.push(ratioRow(`${def} streams: proxy / loopback`, par, loop, '>= 0.9x'));
+    out.push(ratioRow(`${def} streams: proxy / no-delay proxy (round trip alone)`, par, flat, 'reported'));
     out.push('');
     if (winrmcp) {
       const theirs = WINRMCP_SIZE / MB / winrmcp.seconds;
@@ -195,8 +205,9 @@ export async function transferBench(): Promise<string[]> {
       `payload bytes per HTTP request-body byte (upload, 1 stream): ${ratio.toFixed(4)} (target >= 0.55)`,
     );
   } finally {
-    await proxy.close();
-    await mock.stop();
+    await proxy?.close();
+    await noDelay?.close();
+    await mock?.stop();
     await rm(dir, { recursive: true, force: true });
   }
   return out;
