@@ -33,7 +33,8 @@ function buildPackage(): string {
     throw new Error(`scripts/build.mjs failed (exit ${r.status}): ${r.stderr.slice(0, 500)}`);
   return join(ROOT, 'dist');
 }
-const MB = 1048576;
+/** RSS is printed in MiB and in MB (10^6 bytes, the unit of the issue's target: 200 MB is 190.7 MiB). */
+const MIB = 1048576;
 
 export async function fanoutBench(user: { name: string; password: string }, rtt: number): Promise<string[]> {
   const hosts = num('BENCH_FANOUT_HOSTS', 1000);
@@ -85,7 +86,7 @@ export async function fanoutBench(user: { name: string; password: string }, rtt:
       '| --- | ---: | ---: |',
       `| hosts completed ok | ${r.ok} of ${hosts}${r.failed ? ` (${r.failed} failed: ${r.firstError})` : ''} | all |`,
       `| wall time | ${fmt(r.seconds)} s (${fmt(hosts / r.seconds)} hosts/s) | reported |`,
-      `| client peak RSS | ${fmt(r.peakRss / MB)} MB (start ${fmt(r.rssBefore / MB)} MB) | ≤ 200 MB |`,
+      `| client peak RSS | ${fmt(r.peakRss / MIB)} MiB = ${fmt(r.peakRss / 1e6)} MB (start ${fmt(r.rssBefore / MIB)} MiB) | ≤ 200 MB (190.7 MiB) |`,
       `| budget peak sockets / shells | ${r.budget.sockets.peak} of ${r.budget.sockets.limit} / ${r.budget.shells.peak} of ${r.budget.shells.limit} | within the budget |`,
     ];
   } finally {
