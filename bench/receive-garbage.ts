@@ -1,5 +1,5 @@
 /**
- * `node --expose-gc --import tsx bench/receive-garbage.ts`: where the output-memory floor of issue 15 comes from,
+ * `node --import tsx bench/receive-garbage.ts`: where the output-memory floor of issue 15 comes from,
  * without a network. It replays the allocations one Receive of about 500 KB makes while execute() keeps 64 MiB of
  * stdout in a resizable store (as src/process/io.ts does), and reports peak RSS growth over the output size for
  * each mix of them:
@@ -20,7 +20,8 @@ const OUTPUT = 64 * 1024 * 1024;
 const PER_RECEIVE = 380_000; // bytes of stdout in one Receive of MaxEnvelopeSize 512,000 (base64 inside XML)
 const READ = 64 * 1024;
 
-type Part = 'reads' | 'concat' | 'string' | 'join' | 'decode';
+const PARTS = ['reads', 'concat', 'string', 'join', 'decode'] as const;
+type Part = (typeof PARTS)[number];
 const MIXES: Part[][] = [
   ['reads', 'concat', 'string', 'decode'],
   ['reads', 'string', 'decode'],
@@ -34,7 +35,10 @@ const MIXES: Part[][] = [
 /** One mix in this process: returns peak RSS growth in bytes. */
 async function replay(parts: ReadonlySet<Part>): Promise<number> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
+  if (!gc)
+    throw new Error(
+      'a single mix runs with node --expose-gc; run the script without arguments for all of them',
+    );
   const base64 = Buffer.alloc(PER_RECEIVE, 0x5a).toString('base64');
   const wire = Buffer.from(`<rsp:Stream>${base64}</rsp:Stream>`, 'latin1');
   const open = '<rsp:Stream>'.length;
@@ -84,7 +88,12 @@ async function replay(parts: ReadonlySet<Part>): Promise<number> {
 
 const [, , mode] = process.argv;
 if (mode) {
-  console.log(JSON.stringify({ growth: await replay(new Set(mode.split(',') as Part[])) }));
+  // One mix, in a child started by the loop below (with --expose-gc): a misspelt part would replay less.
+  const parts = mode.split(',');
+  const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0)
+    throw new RangeError(`unknown allocation part(s) ${unknown.join(', ')}; known: ${PARTS.join(', ')}`);
+  console.log(JSON.stringify({ growth: await replay(new Set(parts as Part[])) }));
 } else {
   const runs = roundsFrom(process.env.BENCH_GARBAGE_RUNS, 'BENCH_GARBAGE_RUNS', 3);
   const self = fileURLToPath(import.meta.url);

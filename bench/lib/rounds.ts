@@ -24,13 +24,13 @@ export function spread(xs: readonly number[], digits: number): string {
   return `${median(xs).toFixed(digits)}${range(xs, digits)}`;
 }
 
-/** A count of rounds from the environment: a whole number from 1, or an error that names the variable. */
+/** A count (of rounds, of runs) from the environment: a whole number from 1, or an error that names the variable. */
 export function roundsFrom(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
     throw new RangeError(
-      `${name} must be a whole number of rounds from 1 (got "${value}"); unset it for ${fallback}`,
+      `${name} must be a whole number from 1 (got "${value}"); unset it for the default, ${fallback}`,
     );
   return n;
 }
