@@ -248,6 +248,7 @@ export class WinRmInternalConnection extends BaseConnection {
           {
             onSettled: (healthy) => this.settled(shell, healthy),
             onCompleted: (cleanup) => this.completed(shell, cleanup),
+            shellEnding: () => this.isClosing,
             track: (work) => this.trackCleanup(work),
           },
         );

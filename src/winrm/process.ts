@@ -34,6 +34,11 @@ export interface ProcessHooks {
    * round trip per command without sending fewer messages.
    */
   onCompleted(cleanup: Promise<boolean>): void;
+  /**
+   * Whether the command's shell is about to be deleted (its connection is closing). A completed command is then
+   * not sent its terminate: the Delete frees it with the shell ([MS-WSMV] 3.1.4.4.1), one round trip fewer.
+   */
+  shellEnding(): boolean;
   /** Cleanup that goes on after the caller heard the outcome (kill Signals after a deadline): close() waits. */
   track(work: Promise<unknown>): void;
 }
@@ -259,8 +264,13 @@ export class RemoteProcessImpl implements RemoteProcess {
       this.settled = true;
       // The terminate goes out on the next turn of the event loop: a caller that runs its next command as soon as
       // this one resolves has that Command written first, so the server answers it before handling the Signal,
-      // and handles the Signal while this side reads the answer.
-      this.hooks.onCompleted(new Promise<void>((r) => setImmediate(r)).then(() => this.cleanup(undefined)));
+      // and handles the Signal while this side reads the answer. A caller that closes the connection instead
+      // (connect, execute, close) has the shell's Delete end the command, with no Signal before it.
+      this.hooks.onCompleted(
+        new Promise<void>((r) => setImmediate(r)).then(() =>
+          this.hooks.shellEnding() ? true : this.cleanup(undefined),
+        ),
+      );
       this.life.succeed(exitCode);
     } catch (err) {
       this.life.finish();

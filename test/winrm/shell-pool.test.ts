@@ -1,11 +1,13 @@
 /**
  * Shell pool edges against the mock: an abort while a shell is being created does not leak the shell the server
- * makes anyway, and a connection closed while requests wait for a socket fails them instead of hanging.
+ * makes anyway, a connection closed while requests wait for a socket fails them instead of hanging, and a
+ * command that completed just before close() needs no terminate Signal: the shell's Delete frees it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AbortError, type ConnectionOptions, connect, WinRmError } from '../../src/index.ts';
 import { type MockServer, startMockServer } from '../../src/mock/index.ts';
+import { eventually } from '../helpers/winrm-mock.ts';
 
 const USER = { name: 'vagrant', password: 'vagrant' };
 const connectTo = (mock: MockServer, extra: Partial<ConnectionOptions> = {}) =>
@@ -55,6 +57,38 @@ describe('shell pool edges', () => {
       for (const r of await results) {
         if (r.status === 'rejected') assert.ok(r.reason instanceof WinRmError, String(r.reason));
       }
+      assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+  it('close() right after a command: no terminate Signal, the Delete frees the command ([MS-WSMV] 3.1.4.4.1)', async () => {
+    const mock = await startMockServer({ auth: { basic: true }, allowUnencrypted: true, users: [USER] });
+    try {
+      const conn = await connectTo(mock);
+      const r = await conn.execute('echo once');
+      assert.equal(r.stdoutText, 'once\r\n');
+      await conn.close();
+      assert.equal(mock.stats.byAction.Signal, undefined, JSON.stringify(mock.stats.byAction));
+      assert.equal(mock.stats.byAction.Delete, 1);
+      assert.equal(mock.shells().length, 0);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('a connection that stays open terminates each completed command, so its shell is reused', async () => {
+    const mock = await startMockServer({ auth: { basic: true }, allowUnencrypted: true, users: [USER] });
+    try {
+      const conn = await connectTo(mock);
+      await conn.execute('echo one');
+      const terminated = () => mock.shells()[0]?.commands[0]?.signals.includes('terminate') === true;
+      assert.ok(await eventually(terminated), JSON.stringify(mock.shells()));
+      await conn.execute('echo two');
+      await conn.close();
+      assert.equal(mock.stats.shellsCreated, 1);
+      // The second command completed just before close(): its shell's Delete freed it.
+      assert.equal(mock.stats.byAction.Signal, 1, JSON.stringify(mock.stats.byAction));
       assert.equal(mock.shells().length, 0);
     } finally {
       await mock.close();
