@@ -1,13 +1,19 @@
 /** Stream helpers for execute(): feeding stdin and collecting bounded output. */
 import { constants as bufferConstants } from 'node:buffer';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-/** Write string / Buffer / Readable to the process's stdin and end it; errors surface through the process. */
+/**
+ * Write string / Buffer / Readable to the process's stdin and end it; errors surface through the process. A
+ * string or Buffer is written with end() itself, so WinRM sends its last bytes with End="true" (no empty Send).
+ */
 export function feedStdin(stdin: Writable, input: string | Buffer | Readable): void {
-  const source =
-    typeof input === 'string' || Buffer.isBuffer(input) ? Readable.from([Buffer.from(input)]) : input;
-  pipeline(source, stdin).catch(() => undefined);
+  if (typeof input === 'string' || Buffer.isBuffer(input)) {
+    stdin.on('error', () => undefined);
+    stdin.end(Buffer.from(input));
+    return;
+  }
+  pipeline(input, stdin).catch(() => undefined);
 }
 
 /**

@@ -631,15 +631,18 @@ export async function parallelDownload(
         }
       });
     };
-    const ask = async (s: Stream, e: Expect, line: Buffer) => {
+    /** Queue a record for `s`; `flush: false` leaves it to share a Send with the records that follow it. */
+    const ask = async (s: Stream, e: Expect, line: Buffer, flush = true) => {
       const q = expects.get(s)!;
       q.push(e);
       await s.session.send(line);
-      await s.session.flush();
+      if (flush) await s.session.flush();
     };
     /**
      * Keep DOWNLOAD_AHEAD ranges asked of `s` until the queue is empty. The coordinator then asks for the hash of
-     * the whole file at once (#V): the file is held, so the hash does not depend on the other streams.
+     * the whole file at once (#V): the file is held, so the hash does not depend on the other streams. Its last
+     * #R and the #V share one Send; a coordinator alone (a file of one range) also says goodbye (#Q, End) in it,
+     * since no other process reads the file it holds: one Send, one round trip, for the whole of a small file.
      */
     const pump = async (s: Stream) => {
       try {
@@ -653,9 +656,14 @@ export async function parallelDownload(
             s,
             { kind: 'range', range: r, got: 0, hash: createHash('sha256'), open: false },
             controlLine('#R', field(fullPath), chunk, r.offset, r.length),
+            !(s === coord && queue.length === 0),
           );
         }
-        if (s === coord && !halted) await ask(s, { kind: 'verify' }, controlLine('#V'));
+        if (s === coord && !halted) {
+          const alone = total <= 1;
+          await ask(s, { kind: 'verify' }, controlLine('#V'), !alone);
+          if (alone) await s.finish(false);
+        }
         await changes.until(() => halted || (expects.get(s)?.length ?? 0) === 0);
       } catch {
         // Judged by watch().

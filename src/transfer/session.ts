@@ -110,11 +110,20 @@ export class ScriptSession {
     await this.write(data);
   }
 
-  /** Flush and close stdin (the last Send carries End="true"). */
+  /** Flush and close stdin: the lines still queued and End="true" go in one Send. */
   async end(): Promise<void> {
-    await this.flush();
     const stdin = this.proc.stdin;
-    if (!stdin.destroyed && !stdin.writableEnded) stdin.end();
+    if (this.pendingSize === 0) {
+      if (!stdin.destroyed && !stdin.writableEnded) stdin.end();
+      return;
+    }
+    if (this.stdinError || stdin.destroyed || stdin.writableEnded) {
+      throw this.stdinError ?? new SessionStopped('stdin is closed');
+    }
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingSize);
+    this.pending = [];
+    this.pendingSize = 0;
+    stdin.end(data);
   }
 
   private async write(data: Buffer, line?: Buffer): Promise<void> {

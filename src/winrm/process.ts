@@ -134,6 +134,8 @@ export class RemoteProcessImpl implements RemoteProcess {
   private demand: (() => void) | undefined;
   private readonly signalsSent: RemoteSignal[] = [];
   private readonly capacity: number;
+  /** A Send with End="true" went out (with the last chunk, or empty from final()). */
+  private endSent = false;
 
   constructor(
     private readonly client: WsmanClient,
@@ -152,15 +154,23 @@ export class RemoteProcessImpl implements RemoteProcess {
     this.stdin = new Writable({
       highWaterMark: this.capacity,
       write: (chunk: Buffer, _enc, cb) => {
-        this.sendStdin(chunk, false).then(
-          () => cb(),
-          (err: Error) => {
-            this.life.abort(asWinRmError(err));
-            cb(err);
-          },
-        );
+        // One tick later the stream knows whether end() followed this write (`stdin.end(data)`): the last chunk
+        // then carries End="true" itself, and final() sends nothing, one Send and one round trip fewer.
+        process.nextTick(() => {
+          const last = this.stdin.writableEnded && this.stdin.writableLength === chunk.length;
+          if (last) this.endSent = true;
+          this.sendStdin(chunk, last).then(
+            () => cb(),
+            (err: Error) => {
+              this.life.abort(asWinRmError(err));
+              cb(err);
+            },
+          );
+        });
       },
       final: (cb) => {
+        if (this.endSent) return cb();
+        this.endSent = true;
         this.sendStdin(Buffer.alloc(0), true).then(() => cb(), cb);
       },
     });
