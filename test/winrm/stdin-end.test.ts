@@ -78,7 +78,10 @@ describe('stdin: the last bytes carry End="true"', () => {
         assert.equal(r.stdout.length, data.length);
         const sends = sendsOf(lines);
         assert.ok(sends.length >= 2, JSON.stringify(sends));
-        assert.equal(sends.reduce((n, s) => n + s.bytes, 0), data.length);
+        assert.equal(
+          sends.reduce((n, s) => n + s.bytes, 0),
+          data.length,
+        );
         assert.ok(sends.at(-1)!.bytes > 0, 'no empty End Send after the data');
         assert.deepEqual(
           sends.map((s) => s.end),
@@ -94,7 +97,9 @@ describe('stdin: the last bytes carry End="true"', () => {
     await withMock(async (url, lines) => {
       const conn = await open(url, lines);
       try {
-        const r = await conn.execute('mock-cat', { stdin: Readable.from([Buffer.from('a\r\n'), Buffer.from('b\r\n')]) });
+        const r = await conn.execute('mock-cat', {
+          stdin: Readable.from([Buffer.from('a\r\n'), Buffer.from('b\r\n')]),
+        });
         assert.equal(r.stdoutText, 'a\r\nb\r\n');
         const sends = sendsOf(lines);
         assert.equal(sends.filter((s) => s.end).length, 1);
